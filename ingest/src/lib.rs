@@ -1,0 +1,1 @@
+//! Sources of raw records (Kinesis shards, files, ser2sock) with checkpoints and leases.

@@ -1,0 +1,1 @@
+//! Embedded DataFusion engine, SQL shell and ready-made reports over the lake.

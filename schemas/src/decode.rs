@@ -1,0 +1,295 @@
+//! The decoder: one [`RawRecord`] in, one [`Outcome`] per unit out.
+//!
+//! A record may be one JSON object, several JSON objects (newline-delimited, pretty-printed or
+//! simply concatenated, as Firehose-style batching produces), or raw AlarmDecoder serial lines.
+//! KPL aggregates are expanded before this step by [`crate::kpl::deaggregate_record`], because
+//! each user record has its own position.
+
+use chrono::{DateTime, Utc};
+
+use crate::alarmdecoder::{self, AlarmEvent, dict};
+use crate::camera::{self, CameraOutcome};
+use crate::event::{Event, EventBody, Outcome};
+use crate::json_probe::{Probe, Shape, json_error};
+use crate::json_scalar::Scalar;
+use crate::mode::{BulkRecord, ModeEvent};
+use crate::position::RawRecord;
+use crate::reject::{DecodeError, RejectReason};
+use crate::timestamp::{self, ParsedTime};
+use crate::timezone::TimeZones;
+
+/// Which records are MODE bulk data (opaque payloads) rather than events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BulkPolicy {
+    /// No record is bulk data; anything unrecognized is rejected. The default: it keeps
+    /// mistakes visible in `dead_letters`.
+    #[default]
+    Never,
+    /// Records that are not any known event format are stored as bulk data.
+    Unrecognized,
+    /// The source carries only bulk data: every record is stored as it is.
+    Always,
+}
+
+/// Settings of the decoder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecoderConfig {
+    /// The site of records that have no partition key (files, stdin, ser2sock).
+    pub default_site: String,
+    pub time_zones: TimeZones,
+    pub bulk: BulkPolicy,
+    /// Longest accepted line or JSON value; longer ones are rejected without being parsed.
+    pub max_line_bytes: usize,
+}
+
+impl Default for DecoderConfig {
+    fn default() -> Self {
+        DecoderConfig {
+            default_site: "unknown".to_string(),
+            time_zones: TimeZones::default(),
+            bulk: BulkPolicy::Never,
+            max_line_bytes: 256 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Decoder {
+    config: DecoderConfig,
+}
+
+/// Collects the outcomes of one record, numbering them.
+struct Sink<'a> {
+    out: &'a mut Vec<Outcome>,
+    next_index: u32,
+    site: &'a str,
+    arrival: DateTime<Utc>,
+}
+
+impl Sink<'_> {
+    fn index(&mut self) -> u32 {
+        let index = self.next_index;
+        self.next_index = self.next_index.saturating_add(1);
+        index
+    }
+
+    fn event(&mut self, site: String, event_time: DateTime<Utc>, body: EventBody) {
+        let index = self.index();
+        self.out.push(Outcome::Event(Event { index, site, event_time, body }));
+    }
+
+    fn reject(&mut self, error: DecodeError, raw: &[u8]) {
+        let index = self.index();
+        self.out.push(Outcome::Rejected { index, site: self.site.to_string(), rejected: error.with_raw(raw) });
+    }
+
+    fn chatter(&mut self, kind: &'static str) {
+        let index = self.index();
+        self.out.push(Outcome::Chatter { index, kind });
+    }
+}
+
+fn is_line_control(b: u8) -> bool {
+    (b < 0x20 && b != b'\t' && b != b'\r') || b == 0x7f
+}
+
+impl Decoder {
+    pub fn new(config: DecoderConfig) -> Self {
+        Decoder { config }
+    }
+
+    pub fn config(&self) -> &DecoderConfig {
+        &self.config
+    }
+
+    /// Decodes one record.
+    pub fn decode(&self, record: &RawRecord) -> Vec<Outcome> {
+        let mut out = Vec::with_capacity(1);
+        self.decode_into(record, &mut out);
+        out
+    }
+
+    /// Decodes one record, appending its outcomes to `out`.
+    pub fn decode_into(&self, record: &RawRecord, out: &mut Vec<Outcome>) {
+        let site = match record.position.partition_key.as_deref() {
+            Some(key) if !key.is_empty() => key,
+            _ => self.config.default_site.as_str(),
+        };
+        let arrival = record.position.arrival_time;
+        let start = out.len();
+        let mut sink = Sink { out, next_index: 0, site, arrival };
+        let data = record.data.as_slice();
+        if self.config.bulk == BulkPolicy::Always {
+            sink.event(site.to_string(), arrival, EventBody::Bulk(BulkRecord::new(data.to_vec())));
+            return;
+        }
+        self.decode_units(data, &mut sink);
+        if self.config.bulk == BulkPolicy::Unrecognized && is_all_unrecognized(&sink.out[start..]) {
+            sink.out.truncate(start);
+            sink.next_index = 0;
+            sink.event(site.to_string(), arrival, EventBody::Bulk(BulkRecord::new(data.to_vec())));
+        }
+    }
+
+    fn decode_units(&self, data: &[u8], sink: &mut Sink) {
+        if data.iter().all(u8::is_ascii_whitespace) {
+            sink.reject(DecodeError::new(RejectReason::EmptyRecord, "record is empty"), data);
+            return;
+        }
+        let text = match std::str::from_utf8(data) {
+            Ok(text) => text,
+            Err(e) => {
+                let detail = format!("record is not UTF-8 (bad byte at offset {})", e.valid_up_to());
+                sink.reject(DecodeError::new(RejectReason::InvalidUtf8, detail), data);
+                return;
+            }
+        };
+        let mut rest = text;
+        loop {
+            rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
+            if rest.is_empty() {
+                break;
+            }
+            let line_end = rest.find('\n').unwrap_or(rest.len());
+            if line_end > self.config.max_line_bytes {
+                let detail = format!("line of {line_end} bytes exceeds the limit of {} bytes", self.config.max_line_bytes);
+                sink.reject(DecodeError::new(RejectReason::LineTooLong, detail), &rest.as_bytes()[..line_end]);
+                rest = &rest[line_end..];
+                continue;
+            }
+            if rest.starts_with('{') {
+                rest = self.json_unit(rest, line_end, sink);
+            } else {
+                let line = rest[..line_end].trim_end_matches('\r');
+                self.line_unit(line, sink);
+                rest = &rest[line_end..];
+            }
+        }
+    }
+
+    /// Decodes the JSON value at the start of `text`; returns the text after it.
+    fn json_unit<'t>(&self, text: &'t str, line_end: usize, sink: &mut Sink) -> &'t str {
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Probe>();
+        match stream.next() {
+            Some(Ok(probe)) => {
+                let end = stream.byte_offset();
+                let raw = &text[..end];
+                if end > self.config.max_line_bytes {
+                    let detail = format!("JSON value of {end} bytes exceeds the limit of {} bytes", self.config.max_line_bytes);
+                    sink.reject(DecodeError::new(RejectReason::LineTooLong, detail), raw.as_bytes());
+                } else {
+                    self.json_value(&probe, raw, sink);
+                }
+                &text[end..]
+            }
+            Some(Err(e)) => {
+                // A broken value on one line spoils that line; one that spans lines (pretty-
+                // printed) spoils the rest of the record, which is kept whole as one dead letter.
+                let end = if e.line() <= 1 { line_end } else { text.len() };
+                sink.reject(json_error(&e), &text.as_bytes()[..end]);
+                &text[end..]
+            }
+            None => "",
+        }
+    }
+
+    fn json_value(&self, probe: &Probe, raw: &str, sink: &mut Sink) {
+        let shape = probe.shape();
+        let result = match shape {
+            Shape::Mode => ModeEvent::from_probe(probe).map(|(event, time)| {
+                sink.event(event.home_id.to_string(), time, EventBody::Mode(event));
+            }),
+            Shape::S3Notification => self.s3_notification(probe, raw, sink),
+            Shape::Unknown => Err(DecodeError::new(
+                RejectReason::UnknownJsonShape,
+                "JSON object is not an AlarmDecoder message, MODE event or S3 notification",
+            )),
+            _ => dict::decode(probe, shape).and_then(|message| {
+                let (time_text, event_time) = self.alarm_time(probe.time.as_ref(), sink.site, sink.arrival)?;
+                let event = AlarmEvent { message, time: time_text, raw: None };
+                sink.event(sink.site.to_string(), event_time, EventBody::Alarm(event));
+                Ok(())
+            }),
+        };
+        if let Err(error) = result {
+            sink.reject(error, raw.as_bytes());
+        }
+    }
+
+    /// Reads an AlarmDecoder `time`: naive local text (resolved with the site's zone), text
+    /// with an offset, or epoch seconds. Without one, the arrival time stands in.
+    fn alarm_time(&self, time: Option<&Scalar>, site: &str, arrival: DateTime<Utc>) -> Result<(Option<String>, DateTime<Utc>), DecodeError> {
+        match time {
+            None | Some(Scalar::Null) => Ok((None, arrival)),
+            Some(Scalar::Str(text)) => {
+                let utc = match timestamp::parse_iso(text)? {
+                    ParsedTime::Naive(local) => self.config.time_zones.to_utc(site, local),
+                    ParsedTime::Absolute(t) => t,
+                };
+                Ok((Some(text.to_string()), utc))
+            }
+            Some(Scalar::Int(i)) => Ok((Some(i.to_string()), timestamp::from_epoch_seconds(*i as f64)?)),
+            Some(Scalar::Float(f)) => Ok((Some(f.to_string()), timestamp::from_epoch_seconds(*f)?)),
+            Some(other) => Err(DecodeError::new(
+                RejectReason::WrongType,
+                format!("\"time\" is {}, expected an ISO timestamp string", other.kind()),
+            )),
+        }
+    }
+
+    fn s3_notification(&self, probe: &Probe, raw: &str, sink: &mut Sink) -> Result<(), DecodeError> {
+        let Some(records) = probe.s3_records else {
+            return match probe.s3_event.as_deref() {
+                Some("s3:TestEvent") => {
+                    sink.chatter("s3_test_event");
+                    Ok(())
+                }
+                _ => Err(DecodeError::new(RejectReason::InvalidS3Notification, "S3 notification has no \"Records\"")),
+            };
+        };
+        let site = sink.site.to_string();
+        let to_utc = |local| self.config.time_zones.to_utc(&site, local);
+        for outcome in camera::decode_records(records.get(), &to_utc)? {
+            match outcome {
+                CameraOutcome::Media { media, upload_time } => sink.event(site.clone(), upload_time, EventBody::Camera(media)),
+                CameraOutcome::NotAnUpload => sink.chatter("s3_not_an_upload"),
+                CameraOutcome::Failed(error) => sink.reject(error, raw.as_bytes()),
+            }
+        }
+        Ok(())
+    }
+
+    fn line_unit(&self, line: &str, sink: &mut Sink) {
+        if let Some(position) = line.bytes().position(is_line_control) {
+            let detail = format!("control character 0x{:02x} at byte {position}", line.as_bytes()[position]);
+            sink.reject(DecodeError::new(RejectReason::ControlCharacter, detail), line.as_bytes());
+            return;
+        }
+        match alarmdecoder::parse_line(line) {
+            Ok(Ok(message)) => {
+                let event = AlarmEvent { message, time: None, raw: Some(line.to_string()) };
+                let (site, arrival) = (sink.site.to_string(), sink.arrival);
+                sink.event(site, arrival, EventBody::Alarm(event));
+            }
+            Ok(Err(chatter)) => sink.chatter(chatter.0),
+            Err(error) => sink.reject(error, line.as_bytes()),
+        }
+    }
+}
+
+/// True when every outcome is a rejection saying the input is not a known format at all (as
+/// opposed to a known format with a bad field).
+fn is_all_unrecognized(outcomes: &[Outcome]) -> bool {
+    !outcomes.is_empty()
+        && outcomes.iter().all(|o| {
+            matches!(o, Outcome::Rejected { rejected, .. } if matches!(
+                rejected.reason,
+                RejectReason::InvalidUtf8
+                    | RejectReason::UnrecognizedLine
+                    | RejectReason::UnknownJsonShape
+                    | RejectReason::InvalidJson
+                    | RejectReason::ControlCharacter
+                    | RejectReason::LineTooLong
+            ))
+        })
+}

@@ -1,0 +1,74 @@
+//! Decoded events and the outcome of decoding one record.
+
+use chrono::{DateTime, Utc};
+
+use crate::alarmdecoder::AlarmEvent;
+use crate::camera::CameraMedia;
+use crate::mode::{BulkRecord, ModeEvent};
+use crate::reject::Rejected;
+use crate::tables::Table;
+
+/// The typed content of an event; each kind goes to its own lake table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventBody {
+    Alarm(AlarmEvent),
+    Mode(ModeEvent),
+    Bulk(BulkRecord),
+    Camera(CameraMedia),
+}
+
+impl EventBody {
+    pub fn table(&self) -> Table {
+        match self {
+            EventBody::Alarm(_) => Table::AlarmEvents,
+            EventBody::Mode(_) => Table::ModeEvents,
+            EventBody::Bulk(_) => Table::BulkRecords,
+            EventBody::Camera(_) => Table::CameraMedia,
+        }
+    }
+}
+
+/// One event decoded from a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Index of the event inside its record: with the record's position, the event's identity.
+    pub index: u32,
+    /// The home or panel: MODE's homeId, or the record's partition key or configured site.
+    pub site: String,
+    /// When the event happened, in UTC; the arrival time when the format carries no time.
+    pub event_time: DateTime<Utc>,
+    pub body: EventBody,
+}
+
+/// What one unit of a record (a line, a JSON value, a notification entry) became. Every unit
+/// becomes exactly one outcome, which is what makes the counting invariant checkable:
+/// units read = events + rejected + chatter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Event(Event),
+    Rejected { index: u32, site: String, rejected: Rejected },
+    /// A status line or notification with no event in it, such as `!Ready` or `s3:TestEvent`.
+    Chatter { index: u32, kind: &'static str },
+}
+
+/// Running counts of outcomes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub events: u64,
+    pub rejected: u64,
+    pub chatter: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Event(_) => self.events += 1,
+            Outcome::Rejected { .. } => self.rejected += 1,
+            Outcome::Chatter { .. } => self.chatter += 1,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.events + self.rejected + self.chatter
+    }
+}

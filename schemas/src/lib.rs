@@ -1,0 +1,28 @@
+//! The event model of alarmlake: decoders for every wire format the pipeline receives, and the
+//! Arrow schemas and builders of the lake tables.
+//!
+//! Everything here is pure and synchronous: a [`RawRecord`] goes in, typed [`Outcome`]s come out,
+//! and no input can make a decoder panic. I/O lives in the other crates.
+
+pub mod alarmdecoder;
+pub mod camera;
+pub mod decode;
+pub mod event;
+pub mod json_probe;
+pub mod json_scalar;
+pub mod kpl;
+pub mod mode;
+pub mod msgpack;
+pub mod position;
+pub mod reject;
+pub mod sequence;
+pub mod tables;
+pub mod timestamp;
+pub mod timezone;
+
+pub use decode::{BulkPolicy, Decoder, DecoderConfig};
+pub use event::{Event, EventBody, Outcome, Tally};
+pub use position::{RawRecord, RecordPosition};
+pub use reject::{RejectReason, Rejected};
+pub use tables::{LakeBatches, Table};
+pub use timezone::TimeZones;

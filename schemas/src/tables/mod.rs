@@ -1,0 +1,157 @@
+//! The lake tables: their Arrow schemas and the builders that turn outcomes into record batches.
+//!
+//! Every table starts with the same position and time columns ([`common`]), so that any row can
+//! be traced to one place in one stream, then has its own typed columns. `date` and `hour` are
+//! not columns: they are the Hive partition folders, derived from `event_time` by the writer.
+
+mod alarm_events;
+mod bulk_records;
+mod camera_media;
+pub mod common;
+mod dead_letters;
+mod mode_events;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::error::ArrowError;
+use arrow::record_batch::RecordBatch;
+use chrono::{DateTime, Utc};
+
+use crate::event::{EventBody, Outcome};
+use crate::position::RecordPosition;
+
+pub use alarm_events::AlarmEventsBuilder;
+pub use bulk_records::BulkRecordsBuilder;
+pub use camera_media::CameraMediaBuilder;
+pub use dead_letters::DeadLettersBuilder;
+pub use mode_events::ModeEventsBuilder;
+
+/// Version of the table schemas, written into every Parquet file's metadata. Bump it when a
+/// column is added or changes meaning.
+pub const SCHEMA_VERSION: &str = "1";
+/// Metadata key of the schema version.
+pub const SCHEMA_VERSION_KEY: &str = "alarmlake.schema_version";
+/// Metadata key of the table name.
+pub const TABLE_KEY: &str = "alarmlake.table";
+
+/// The lake's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    AlarmEvents,
+    ModeEvents,
+    BulkRecords,
+    CameraMedia,
+    DeadLetters,
+}
+
+impl Table {
+    pub const ALL: [Table; 5] = [Table::AlarmEvents, Table::ModeEvents, Table::BulkRecords, Table::CameraMedia, Table::DeadLetters];
+
+    /// The table's folder name in the lake and its name in SQL.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::AlarmEvents => "alarm_events",
+            Table::ModeEvents => "mode_events",
+            Table::BulkRecords => "bulk_records",
+            Table::CameraMedia => "camera_media",
+            Table::DeadLetters => "dead_letters",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Table> {
+        Table::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The table's Arrow schema: the common columns, then the table's own.
+    pub fn schema(self) -> SchemaRef {
+        let own = match self {
+            Table::AlarmEvents => alarm_events::fields(),
+            Table::ModeEvents => mode_events::fields(),
+            Table::BulkRecords => bulk_records::fields(),
+            Table::CameraMedia => camera_media::fields(),
+            Table::DeadLetters => dead_letters::fields(),
+        };
+        let fields: Vec<Field> = common::fields().into_iter().chain(own).collect();
+        let metadata = HashMap::from([
+            (SCHEMA_VERSION_KEY.to_string(), SCHEMA_VERSION.to_string()),
+            (TABLE_KEY.to_string(), self.name().to_string()),
+        ]);
+        Arc::new(Schema::new_with_metadata(fields, metadata))
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Builds record batches for all tables at once from decoded outcomes.
+///
+/// Chatter is counted by the caller and produces no row.
+pub struct LakeBatches {
+    ingest_time: DateTime<Utc>,
+    alarm: AlarmEventsBuilder,
+    mode: ModeEventsBuilder,
+    bulk: BulkRecordsBuilder,
+    camera: CameraMediaBuilder,
+    dead: DeadLettersBuilder,
+}
+
+impl LakeBatches {
+    /// `ingest_time` is stamped on every row: when alarmlake wrote it.
+    pub fn new(ingest_time: DateTime<Utc>) -> Self {
+        LakeBatches {
+            ingest_time,
+            alarm: AlarmEventsBuilder::default(),
+            mode: ModeEventsBuilder::default(),
+            bulk: BulkRecordsBuilder::default(),
+            camera: CameraMediaBuilder::default(),
+            dead: DeadLettersBuilder::default(),
+        }
+    }
+
+    /// Appends one outcome of a record at `position`.
+    pub fn append(&mut self, position: &RecordPosition, outcome: &Outcome) {
+        match outcome {
+            Outcome::Event(event) => match &event.body {
+                EventBody::Alarm(body) => self.alarm.append(position, event, body),
+                EventBody::Mode(body) => self.mode.append(position, event, body),
+                EventBody::Bulk(body) => self.bulk.append(position, event, body),
+                EventBody::Camera(body) => self.camera.append(position, event, body),
+            },
+            Outcome::Rejected { index, site, rejected } => self.dead.append(position, *index, site, rejected),
+            Outcome::Chatter { .. } => {}
+        }
+    }
+
+    /// Rows appended so far and not yet finished, over all tables.
+    pub fn len(&self) -> usize {
+        self.alarm.len() + self.mode.len() + self.bulk.len() + self.camera.len() + self.dead.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Finishes one batch per table that has rows, and resets the builders.
+    pub fn finish(&mut self) -> Result<Vec<(Table, RecordBatch)>, ArrowError> {
+        let t = self.ingest_time;
+        let mut batches = Vec::new();
+        for (table, columns) in [
+            (Table::AlarmEvents, self.alarm.finish(t)),
+            (Table::ModeEvents, self.mode.finish(t)),
+            (Table::BulkRecords, self.bulk.finish(t)),
+            (Table::CameraMedia, self.camera.finish(t)),
+            (Table::DeadLetters, self.dead.finish(t)),
+        ] {
+            if columns.first().is_some_and(|c| !c.is_empty()) {
+                batches.push((table, RecordBatch::try_new(table.schema(), columns)?));
+            }
+        }
+        Ok(batches)
+    }
+}
