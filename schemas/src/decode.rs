@@ -157,7 +157,7 @@ impl Decoder {
                 rest = &rest[line_end..];
                 continue;
             }
-            if rest.starts_with('{') {
+            if rest.starts_with('{') || (rest.starts_with('[') && rest[1..].trim_start().starts_with('{')) {
                 rest = self.json_unit(rest, line_end, sink);
             } else {
                 let line = rest[..line_end].trim_end_matches('\r');
@@ -180,6 +180,17 @@ impl Decoder {
                 } else {
                     self.json_value(&probe, raw, sink);
                 }
+                &text[end..]
+            }
+            Some(Err(e)) if text.starts_with('[') && e.classify() == serde_json::error::Category::Data => {
+                // A well-formed array where an object belongs: find its end and reject it whole.
+                let mut arrays = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+                let end = match arrays.next() {
+                    Some(Ok(_)) => arrays.byte_offset(),
+                    _ => line_end,
+                };
+                let detail = "a JSON array is not an event: send one object per record or per line";
+                sink.reject(DecodeError::new(RejectReason::UnknownJsonShape, detail), &text.as_bytes()[..end]);
                 &text[end..]
             }
             Some(Err(e)) => {

@@ -90,14 +90,11 @@ pub fn parse_line(line: &str) -> Result<Result<AlarmMessage, Chatter>, DecodeErr
         AlarmMessage::Lrr(LrrMessage::parse_fields(fields)?)
     } else if let Some(value) = line.strip_prefix("!AUI:") {
         AlarmMessage::Aui(AuiMessage::parse_value(value)?)
-    } else if line.starts_with("!KPM:") || (line.starts_with('[') && line.contains(",\"")) {
+    } else if line.starts_with("!KPM:") || line.starts_with('[') || looks_like_bracketless_keypad(line) {
         AlarmMessage::Keypad(KeypadMessage::parse_line(line)?)
     } else if line.starts_with('!') {
         let name: String = line.chars().take_while(|c| *c != ':').take(16).collect();
         return Err(DecodeError::new(RejectReason::UnknownMessageType, format!("unknown AlarmDecoder message type {name:?}")));
-    } else if line.contains(",\"") && line.contains(',') {
-        // Shaped like a keypad message but without the bitfield's brackets, or otherwise off.
-        AlarmMessage::Keypad(KeypadMessage::parse_line(line)?)
     } else {
         let shown: String = line.chars().take(40).collect();
         return Err(DecodeError::new(
@@ -106,6 +103,13 @@ pub fn parse_line(line: &str) -> Result<Result<AlarmMessage, Chatter>, DecodeErr
         ));
     };
     Ok(Ok(message))
+}
+
+/// A keypad message whose bitfield lost its brackets: a first field of 17 or more hex digits
+/// and dashes, then more fields. Routing it to the keypad parser gives a precise rejection.
+fn looks_like_bracketless_keypad(line: &str) -> bool {
+    let first = line.split(',').next().unwrap_or("");
+    first.len() >= 17 && line.contains(',') && first.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
 #[cfg(test)]
