@@ -1,1 +1,42 @@
-fn main() {}
+//! `alarmlake`: the one binary. Each subcommand lives in its own module under `commands/`.
+
+mod commands;
+mod event_json;
+mod input;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "alarmlake", version, about = "Alarm panel and IoT events into a Parquet lake you can query")]
+struct Cli {
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true, env = "ALARMLAKE_LOG_JSON")]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode records (one per line) and print what the pipeline makes of them.
+    Decode(commands::decode::DecodeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.log_json);
+    let result = match cli.command {
+        Command::Decode(args) => commands::decode::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            // One readable line, with its causes; no backtrace.
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! `alarmlake decode`: what the pipeline will make of a panel's output, record by record.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use alarmlake_schemas::timezone::parse_tz;
+use alarmlake_schemas::{BulkPolicy, Decoder, DecoderConfig, LakeBatches, Outcome, Table, Tally, TimeZones};
+use anyhow::{Context, Result, bail};
+use arrow::array::{Array, RecordBatch};
+use arrow::datatypes::Schema;
+use chrono::Utc;
+use clap::{Args, ValueEnum};
+
+use crate::event_json;
+use crate::input::for_each_record;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    /// One JSON object per event or rejection.
+    Json,
+    /// A table per lake table, with the columns the events fill.
+    Table,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Bulk {
+    Never,
+    Unrecognized,
+    Always,
+}
+
+#[derive(Args, Debug)]
+pub struct DecodeArgs {
+    /// Files to read, one record per line; `-` (the default) reads stdin.
+    #[arg(default_value = "-")]
+    inputs: Vec<String>,
+    /// Site of the records (they have no partition key).
+    #[arg(long, default_value = "unknown", env = "ALARMLAKE_SITE")]
+    site: String,
+    /// Time zone of the relays' naive local `time` (IANA name).
+    #[arg(long, default_value = "UTC", env = "ALARMLAKE_TZ")]
+    tz: String,
+    /// Time zone of one site, as SITE=ZONE; repeat for more sites.
+    #[arg(long = "site-tz", value_name = "SITE=ZONE")]
+    site_tz: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+    /// Which records are MODE bulk data rather than events.
+    #[arg(long, value_enum, default_value_t = Bulk::Never)]
+    bulk: Bulk,
+    /// Read each file as one record instead of one record per line (pretty-printed JSON).
+    #[arg(long)]
+    whole_file: bool,
+    /// Exit with status 1 when any record is rejected.
+    #[arg(long)]
+    strict: bool,
+}
+
+fn decoder_config(args: &DecodeArgs) -> Result<DecoderConfig> {
+    let mut zones = TimeZones::new(parse_tz(&args.tz)?);
+    for entry in &args.site_tz {
+        let Some((site, zone)) = entry.split_once('=') else {
+            bail!("--site-tz takes SITE=ZONE, got {entry:?}");
+        };
+        zones.insert(site, parse_tz(zone)?);
+    }
+    let bulk = match args.bulk {
+        Bulk::Never => BulkPolicy::Never,
+        Bulk::Unrecognized => BulkPolicy::Unrecognized,
+        Bulk::Always => BulkPolicy::Always,
+    };
+    Ok(DecoderConfig { default_site: args.site.clone(), time_zones: zones, bulk, ..DecoderConfig::default() })
+}
+
+pub fn run(args: DecodeArgs) -> Result<ExitCode> {
+    let decoder = Decoder::new(decoder_config(&args)?);
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut tally = Tally::default();
+    let mut records = 0u64;
+    let mut per_table: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut batches = LakeBatches::new(Utc::now());
+    let mut outcomes = Vec::new();
+    for input in &args.inputs {
+        for_each_record(input, args.whole_file, |record| {
+            records += 1;
+            outcomes.clear();
+            decoder.decode_into(&record, &mut outcomes);
+            for outcome in &outcomes {
+                tally.add(outcome);
+                match outcome {
+                    Outcome::Event(e) => *per_table.entry(e.body.table().name()).or_default() += 1,
+                    Outcome::Rejected { .. } => *per_table.entry(Table::DeadLetters.name()).or_default() += 1,
+                    Outcome::Chatter { .. } => {}
+                }
+                match args.format {
+                    Format::Json => {
+                        if let Some(value) = event_json::render(&record.position, outcome) {
+                            serde_json::to_writer(&mut out, &value)?;
+                            out.write_all(b"\n")?;
+                        }
+                    }
+                    Format::Table => batches.append(&record.position, outcome),
+                }
+            }
+            Ok(())
+        })?;
+    }
+    if let Format::Table = args.format {
+        for (table, batch) in batches.finish()? {
+            writeln!(out, "{table} ({} rows)", batch.num_rows())?;
+            writeln!(out, "{}", arrow::util::pretty::pretty_format_batches(&[readable(&batch)?])?)?;
+        }
+    }
+    out.flush().context("cannot write to stdout")?;
+    let tables: Vec<String> = per_table.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    eprintln!(
+        "decoded {records} records: {} events, {} rejected, {} chatter ({})",
+        tally.events,
+        tally.rejected,
+        tally.chatter,
+        if tables.is_empty() { "nothing".to_string() } else { tables.join(", ") }
+    );
+    Ok(if args.strict && tally.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Keeps the columns a reader wants on a terminal: the site, time and line, then every column
+/// the events filled. The lake keeps them all.
+fn readable(batch: &RecordBatch) -> Result<RecordBatch> {
+    const HIDDEN: [&str; 7] = ["arrival_time", "ingest_time", "stream", "sub_sequence_number", "event_index", "partition_key", "panel_data"];
+    let schema = batch.schema();
+    let keep: Vec<usize> = (0..batch.num_columns())
+        .filter(|&i| {
+            let name = schema.field(i).name().as_str();
+            !HIDDEN.contains(&name) && batch.column(i).null_count() < batch.num_rows()
+        })
+        .collect();
+    let fields: Vec<_> = keep.iter().map(|&i| schema.field(i).clone()).collect();
+    let columns = keep.iter().map(|&i| batch.column(i).clone()).collect();
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+}

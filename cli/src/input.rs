@@ -1,0 +1,50 @@
+//! Reading records from files and stdin: one record per line, or one per file.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use alarmlake_schemas::{RawRecord, RecordPosition};
+use anyhow::{Context, Result};
+use chrono::{DateTime, SubsecRound, Utc};
+
+/// Calls `each` with every record of `path` (`-` is stdin). Lines are read as bytes, so input
+/// that is not UTF-8 reaches the decoder (and the dead letters) instead of stopping the read.
+pub fn for_each_record(path: &str, whole_file: bool, mut each: impl FnMut(RawRecord) -> Result<()>) -> Result<()> {
+    let (stream, reader): (&str, Box<dyn Read>) = if path == "-" {
+        ("stdin", Box::new(io::stdin().lock()))
+    } else {
+        let file = File::open(Path::new(path)).with_context(|| format!("cannot open {path}"))?;
+        ("file", Box::new(file))
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    if whole_file {
+        let mut data = Vec::new();
+        reader.read_to_end(&mut data).with_context(|| format!("cannot read {path}"))?;
+        return each(RawRecord { data, position: RecordPosition::line(stream, path, 1, now()) });
+    }
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line).with_context(|| format!("cannot read {path}"))?;
+        if read == 0 {
+            return Ok(());
+        }
+        number += 1;
+        while matches!(line.last(), Some(b'\n' | b'\r')) {
+            line.pop();
+        }
+        if line.is_empty() {
+            continue;
+        }
+        let position = RecordPosition::line(stream, path, number, now());
+        each(RawRecord { data: std::mem::take(&mut line), position })?;
+    }
+}
+
+/// The read time, at the lake's microsecond precision, so that what `decode` prints is what a
+/// Parquet file would hold.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
