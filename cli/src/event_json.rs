@@ -31,20 +31,36 @@ pub fn render(position: &RecordPosition, outcome: &Outcome) -> Option<Value> {
         Outcome::Event(event) => {
             object.insert("table".into(), json!(event.body.table().name()));
             object.insert("site".into(), json!(event.site));
-            object.insert("event_time".into(), json!(event.event_time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
+            object.insert(
+                "event_time".into(),
+                json!(
+                    event
+                        .event_time
+                        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                ),
+            );
             match &event.body {
                 EventBody::Alarm(alarm) => {
                     object.insert("message_type".into(), json!(alarm.message.message_type()));
                     if let Some(time) = &alarm.time {
                         object.insert("time".into(), json!(time));
                     }
-                    merge(&mut object, serde_json::to_value(&alarm.message).unwrap_or(Value::Null));
+                    merge(
+                        &mut object,
+                        serde_json::to_value(&alarm.message).unwrap_or(Value::Null),
+                    );
                     if let Some(raw) = &alarm.raw {
                         object.insert("raw".into(), json!(raw));
                     }
                 }
-                EventBody::Mode(mode) => merge(&mut object, serde_json::to_value(mode).unwrap_or(Value::Null)),
-                EventBody::Camera(media) => merge(&mut object, serde_json::to_value(media).unwrap_or(Value::Null)),
+                EventBody::Mode(mode) => merge(
+                    &mut object,
+                    serde_json::to_value(mode).unwrap_or(Value::Null),
+                ),
+                EventBody::Camera(media) => merge(
+                    &mut object,
+                    serde_json::to_value(media).unwrap_or(Value::Null),
+                ),
                 EventBody::Bulk(bulk) => {
                     object.insert("size".into(), json!(bulk.payload.len()));
                     object.insert("content_type".into(), json!(bulk.content_type.as_str()));
@@ -53,7 +69,11 @@ pub fn render(position: &RecordPosition, outcome: &Outcome) -> Option<Value> {
             }
             object.insert("event_index".into(), json!(event.index));
         }
-        Outcome::Rejected { index, site, rejected } => {
+        Outcome::Rejected {
+            index,
+            site,
+            rejected,
+        } => {
             object.insert("table".into(), json!("dead_letters"));
             object.insert("site".into(), json!(site));
             object.insert("reason".into(), json!(rejected.reason.as_str()));
@@ -65,6 +85,9 @@ pub fn render(position: &RecordPosition, outcome: &Outcome) -> Option<Value> {
         Outcome::Chatter { .. } => return None,
     }
     object.insert("source".into(), json!(position.shard_id));
-    object.insert("line".into(), json!(position.sequence_number.parse::<u64>().ok()));
+    object.insert(
+        "line".into(),
+        json!(position.sequence_number.parse::<u64>().ok()),
+    );
     Some(Value::Object(object))
 }

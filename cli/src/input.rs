@@ -10,7 +10,11 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 /// Calls `each` with every record of `path` (`-` is stdin). Lines are read as bytes, so input
 /// that is not UTF-8 reaches the decoder (and the dead letters) instead of stopping the read.
-pub fn for_each_record(path: &str, whole_file: bool, mut each: impl FnMut(RawRecord) -> Result<()>) -> Result<()> {
+pub fn for_each_record(
+    path: &str,
+    whole_file: bool,
+    mut each: impl FnMut(RawRecord) -> Result<()>,
+) -> Result<()> {
     let (stream, reader): (&str, Box<dyn Read>) = if path == "-" {
         ("stdin", Box::new(io::stdin().lock()))
     } else {
@@ -20,14 +24,21 @@ pub fn for_each_record(path: &str, whole_file: bool, mut each: impl FnMut(RawRec
     let mut reader = BufReader::with_capacity(1 << 16, reader);
     if whole_file {
         let mut data = Vec::new();
-        reader.read_to_end(&mut data).with_context(|| format!("cannot read {path}"))?;
-        return each(RawRecord { data, position: RecordPosition::line(stream, path, 1, now()) });
+        reader
+            .read_to_end(&mut data)
+            .with_context(|| format!("cannot read {path}"))?;
+        return each(RawRecord {
+            data,
+            position: RecordPosition::line(stream, path, 1, now()),
+        });
     }
     let mut line = Vec::new();
     let mut number = 0u64;
     loop {
         line.clear();
-        let read = reader.read_until(b'\n', &mut line).with_context(|| format!("cannot read {path}"))?;
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("cannot read {path}"))?;
         if read == 0 {
             return Ok(());
         }
@@ -39,7 +50,10 @@ pub fn for_each_record(path: &str, whole_file: bool, mut each: impl FnMut(RawRec
             continue;
         }
         let position = RecordPosition::line(stream, path, number, now());
-        each(RawRecord { data: std::mem::take(&mut line), position })?;
+        each(RawRecord {
+            data: std::mem::take(&mut line),
+            position,
+        })?;
     }
 }
 

@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "alarmlake", version, about = "Alarm panel and IoT events into a Parquet lake you can query")]
+#[command(
+    name = "alarmlake",
+    version,
+    about = "Alarm panel and IoT events into a Parquet lake you can query"
+)]
 struct Cli {
     /// Log as JSON lines instead of text.
     #[arg(long, global = true, env = "ALARMLAKE_LOG_JSON")]

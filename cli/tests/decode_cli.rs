@@ -6,7 +6,10 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 fn fixture(name: &str) -> String {
-    format!("{}/../schemas/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../schemas/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 fn alarmlake(args: &[&str], stdin: Option<&[u8]>) -> Output {
@@ -18,19 +21,28 @@ fn alarmlake(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .spawn()
         .expect("binary starts");
     let mut input = child.stdin.take().expect("stdin");
-    input.write_all(stdin.unwrap_or_default()).expect("write stdin");
+    input
+        .write_all(stdin.unwrap_or_default())
+        .expect("write stdin");
     drop(input);
     child.wait_with_output().expect("binary finishes")
 }
 
 fn json_lines(output: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&output.stdout).lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect()
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
 }
 
 #[test]
 fn formats_md_lines_print_typed_events() {
     let output = alarmlake(&["decode", &fixture("formats-md.txt")], None);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let events = json_lines(&output);
     assert_eq!(events.len(), 12, "13 lines, one of them !Ready chatter");
     let first = &events[0];
@@ -52,20 +64,33 @@ fn formats_md_lines_print_typed_events() {
     assert_eq!(events[11]["home_id"], 173);
     assert_eq!(events[11]["event_time"], "2016-01-04T23:26:09.521Z");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("decoded 13 records: 12 events, 0 rejected, 1 chatter"), "{stderr}");
+    assert!(
+        stderr.contains("decoded 13 records: 12 events, 0 rejected, 1 chatter"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn site_time_zone_applies_to_dict_time() {
     let output = alarmlake(
-        &["decode", "--site", "lake-house", "--site-tz", "lake-house=America/Denver", &fixture("dict-records.ndjson")],
+        &[
+            "decode",
+            "--site",
+            "lake-house",
+            "--site-tz",
+            "lake-house=America/Denver",
+            &fixture("dict-records.ndjson"),
+        ],
         None,
     );
     assert!(output.status.success());
     let events = json_lines(&output);
     assert_eq!(events[0]["site"], "lake-house");
     assert_eq!(events[0]["time"], "2017-01-17T23:41:02.123456");
-    assert_eq!(events[0]["event_time"], "2017-01-18T06:41:02.123456Z", "MST is UTC-7");
+    assert_eq!(
+        events[0]["event_time"], "2017-01-18T06:41:02.123456Z",
+        "MST is UTC-7"
+    );
     assert_eq!(events[1]["zone"], 5);
     assert_eq!(events[1]["zone_name"], "FRONT DOOR");
 }
@@ -74,21 +99,38 @@ fn site_time_zone_applies_to_dict_time() {
 fn rejections_are_printed_and_strict_fails() {
     let input = b"!RFX:0180036,80\n!RFX:nope\n\xff\xfe\n{\"ready\": \"yes\"}\n";
     let output = alarmlake(&["decode", "--strict", "-"], Some(input));
-    assert_eq!(output.status.code(), Some(1), "--strict exits 1 when something is rejected");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "--strict exits 1 when something is rejected"
+    );
     let lines = json_lines(&output);
-    let reasons: Vec<&str> = lines.iter().filter(|l| l["table"] == "dead_letters").map(|l| l["reason"].as_str().unwrap()).collect();
+    let reasons: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["table"] == "dead_letters")
+        .map(|l| l["reason"].as_str().unwrap())
+        .collect();
     assert_eq!(reasons, ["malformed_rf", "invalid_utf8", "wrong_type"]);
     assert_eq!(lines[1]["raw"], "!RFX:nope");
     assert_eq!(lines[1]["line"], 2);
-    assert!(String::from_utf8_lossy(&output.stderr).contains("decoded 4 records: 1 events, 3 rejected, 0 chatter"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("decoded 4 records: 1 events, 3 rejected, 0 chatter")
+    );
 
     let lenient = alarmlake(&["decode", "-"], Some(input));
-    assert!(lenient.status.success(), "without --strict, rejections are data, not failure");
+    assert!(
+        lenient.status.success(),
+        "without --strict, rejections are data, not failure"
+    );
 }
 
 #[test]
 fn whole_file_reads_pretty_json_and_table_format_prints() {
-    let output = alarmlake(&["decode", "--whole-file", &fixture("s3-notification.json")], None);
+    let output = alarmlake(
+        &["decode", "--whole-file", &fixture("s3-notification.json")],
+        None,
+    );
     assert!(output.status.success());
     let events = json_lines(&output);
     assert_eq!(events.len(), 2);
@@ -96,10 +138,20 @@ fn whole_file_reads_pretty_json_and_table_format_prints() {
     assert_eq!(events[0]["camera"], "front porch");
     assert_eq!(events[1]["media_kind"], "video");
 
-    let table = alarmlake(&["decode", "--format", "table", &fixture("formats-md.txt")], None);
-    assert!(table.status.success(), "{}", String::from_utf8_lossy(&table.stderr));
+    let table = alarmlake(
+        &["decode", "--format", "table", &fixture("formats-md.txt")],
+        None,
+    );
+    assert!(
+        table.status.success(),
+        "{}",
+        String::from_utf8_lossy(&table.stderr)
+    );
     let text = String::from_utf8_lossy(&table.stdout);
-    assert!(text.contains("alarm_events (11 rows)") && text.contains("mode_events (1 rows)"), "{text}");
+    assert!(
+        text.contains("alarm_events (11 rows)") && text.contains("mode_events (1 rows)"),
+        "{text}"
+    );
     assert!(text.contains("| relay "), "{text}");
 }
 

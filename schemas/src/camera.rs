@@ -46,7 +46,10 @@ pub struct CameraMedia {
 /// What one entry of a notification's `Records` array became.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CameraOutcome {
-    Media { media: CameraMedia, upload_time: DateTime<Utc> },
+    Media {
+        media: CameraMedia,
+        upload_time: DateTime<Utc>,
+    },
     /// An S3 event that is not a new object (a delete, a restore); counted, not stored.
     NotAnUpload,
     Failed(DecodeError),
@@ -86,9 +89,12 @@ fn invalid(detail: impl Into<String>) -> DecodeError {
 
 /// Decodes the `Records` array of a notification. `to_utc` turns the key's local date and hour
 /// into an instant, with the site's time zone.
-pub fn decode_records(records_json: &str, to_utc: &dyn Fn(NaiveDateTime) -> DateTime<Utc>) -> Result<Vec<CameraOutcome>, DecodeError> {
-    let entries: Vec<serde_json::Value> =
-        serde_json::from_str(records_json).map_err(|e| invalid(format!("\"Records\" is not an array: {e}")))?;
+pub fn decode_records(
+    records_json: &str,
+    to_utc: &dyn Fn(NaiveDateTime) -> DateTime<Utc>,
+) -> Result<Vec<CameraOutcome>, DecodeError> {
+    let entries: Vec<serde_json::Value> = serde_json::from_str(records_json)
+        .map_err(|e| invalid(format!("\"Records\" is not an array: {e}")))?;
     if entries.is_empty() {
         return Err(invalid("\"Records\" is empty"));
     }
@@ -134,8 +140,12 @@ pub fn url_decode(key: &str) -> Result<String, DecodeError> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-                let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(|| invalid(format!("bad escape in key {key:?}")))?;
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| invalid(format!("bad escape in key {key:?}")))?;
                 out.push(byte);
                 i += 2;
             }
@@ -156,7 +166,9 @@ struct ParsedKey<'a> {
 fn unknown_key(key: &str) -> DecodeError {
     DecodeError::new(
         RejectReason::UnknownS3Key,
-        format!("key {key:?} is not patrolcams/<camera>/<YYYY-MM-DD>/Hour-<HH>/(snap|record)/<file>"),
+        format!(
+            "key {key:?} is not patrolcams/<camera>/<YYYY-MM-DD>/Hour-<HH>/(snap|record)/<file>"
+        ),
     )
 }
 
@@ -182,7 +194,12 @@ fn parse_key(key: &str) -> Result<ParsedKey<'_>, DecodeError> {
     };
     let (minute, second) = time_in_name(file_name, date, hour).unwrap_or((0, 0));
     let time = NaiveTime::from_hms_opt(hour, minute, second).ok_or_else(|| unknown_key(key))?;
-    Ok(ParsedKey { camera, kind, local_time: NaiveDateTime::new(date, time), file_name })
+    Ok(ParsedKey {
+        camera,
+        kind,
+        local_time: NaiveDateTime::new(date, time),
+        file_name,
+    })
 }
 
 /// Finds the minute and second in a file name such as `20240102_134502.jpg`, `134502.mp4` or
@@ -192,10 +209,18 @@ fn time_in_name(name: &str, date: NaiveDate, hour: u32) -> Option<(u32, u32)> {
     let digits: String = name.chars().filter(char::is_ascii_digit).collect();
     let num = |s: &str| s.parse::<u32>().ok();
     if digits.len() == 14 && digits[..8] == date.format("%Y%m%d").to_string() {
-        return check(num(&digits[8..10])?, num(&digits[10..12])?, num(&digits[12..14])?);
+        return check(
+            num(&digits[8..10])?,
+            num(&digits[10..12])?,
+            num(&digits[12..14])?,
+        );
     }
     if digits.len() == 6 {
-        return check(num(&digits[0..2])?, num(&digits[2..4])?, num(&digits[4..6])?);
+        return check(
+            num(&digits[0..2])?,
+            num(&digits[2..4])?,
+            num(&digits[4..6])?,
+        );
     }
     None
 }
@@ -216,24 +241,55 @@ mod tests {
 
     #[test]
     fn decodes_snapshot_and_video() {
-        let out = decode_records(&notification("patrolcams/front+porch/2024-01-02/Hour-13/snap/134502.jpg", "ObjectCreated:Put"), &utc).unwrap();
-        let CameraOutcome::Media { media, upload_time } = &out[0] else { panic!("{out:?}") };
+        let out = decode_records(
+            &notification(
+                "patrolcams/front+porch/2024-01-02/Hour-13/snap/134502.jpg",
+                "ObjectCreated:Put",
+            ),
+            &utc,
+        )
+        .unwrap();
+        let CameraOutcome::Media { media, upload_time } = &out[0] else {
+            panic!("{out:?}")
+        };
         assert_eq!(media.camera, "front porch");
         assert_eq!(media.media_kind, MediaKind::Snapshot);
         assert_eq!(media.capture_time.to_rfc3339(), "2024-01-02T13:45:02+00:00");
         assert_eq!(media.size, Some(48213));
-        assert_eq!(media.key, "patrolcams/front porch/2024-01-02/Hour-13/snap/134502.jpg");
+        assert_eq!(
+            media.key,
+            "patrolcams/front porch/2024-01-02/Hour-13/snap/134502.jpg"
+        );
         assert_eq!(media.bucket.as_deref(), Some("cams"));
         assert_eq!(upload_time.to_rfc3339(), "2024-01-02T13:45:07.120+00:00");
-        let out = decode_records(&notification("patrolcams/cam%2D2/2024-01-02/Hour-07/record/clip.mp4", "ObjectCreated:CompleteMultipartUpload"), &utc).unwrap();
-        let CameraOutcome::Media { media, .. } = &out[0] else { panic!("{out:?}") };
-        assert_eq!((media.camera.as_str(), media.media_kind), ("cam-2", MediaKind::Video));
+        let out = decode_records(
+            &notification(
+                "patrolcams/cam%2D2/2024-01-02/Hour-07/record/clip.mp4",
+                "ObjectCreated:CompleteMultipartUpload",
+            ),
+            &utc,
+        )
+        .unwrap();
+        let CameraOutcome::Media { media, .. } = &out[0] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(
+            (media.camera.as_str(), media.media_kind),
+            ("cam-2", MediaKind::Video)
+        );
         assert_eq!(media.capture_time.to_rfc3339(), "2024-01-02T07:00:00+00:00");
     }
 
     #[test]
     fn other_events_and_bad_keys() {
-        let out = decode_records(&notification("patrolcams/c/2024-01-02/Hour-13/snap/a.jpg", "ObjectRemoved:Delete"), &utc).unwrap();
+        let out = decode_records(
+            &notification(
+                "patrolcams/c/2024-01-02/Hour-13/snap/a.jpg",
+                "ObjectRemoved:Delete",
+            ),
+            &utc,
+        )
+        .unwrap();
         assert_eq!(out, vec![CameraOutcome::NotAnUpload]);
         for key in [
             "photos/c/2024-01-02/Hour-13/snap/a.jpg",
@@ -244,12 +300,30 @@ mod tests {
             "patrolcams/c/2024-01-02/Hour-13/snap/",
         ] {
             let out = decode_records(&notification(key, "ObjectCreated:Put"), &utc).unwrap();
-            assert!(matches!(&out[0], CameraOutcome::Failed(e) if e.reason == RejectReason::UnknownS3Key), "{key}: {out:?}");
+            assert!(
+                matches!(&out[0], CameraOutcome::Failed(e) if e.reason == RejectReason::UnknownS3Key),
+                "{key}: {out:?}"
+            );
         }
-        let out = decode_records(&notification("patrolcams/c%ZZ/2024-01-02/Hour-13/snap/a.jpg", "ObjectCreated:Put"), &utc).unwrap();
-        assert!(matches!(&out[0], CameraOutcome::Failed(e) if e.reason == RejectReason::InvalidS3Notification));
-        assert_eq!(decode_records("[]", &utc).unwrap_err().reason, RejectReason::InvalidS3Notification);
-        assert_eq!(decode_records("{}", &utc).unwrap_err().reason, RejectReason::InvalidS3Notification);
+        let out = decode_records(
+            &notification(
+                "patrolcams/c%ZZ/2024-01-02/Hour-13/snap/a.jpg",
+                "ObjectCreated:Put",
+            ),
+            &utc,
+        )
+        .unwrap();
+        assert!(
+            matches!(&out[0], CameraOutcome::Failed(e) if e.reason == RejectReason::InvalidS3Notification)
+        );
+        assert_eq!(
+            decode_records("[]", &utc).unwrap_err().reason,
+            RejectReason::InvalidS3Notification
+        );
+        assert_eq!(
+            decode_records("{}", &utc).unwrap_err().reason,
+            RejectReason::InvalidS3Notification
+        );
     }
 
     #[test]

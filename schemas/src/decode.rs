@@ -75,12 +75,21 @@ impl Sink<'_> {
 
     fn event(&mut self, site: String, event_time: DateTime<Utc>, body: EventBody) {
         let index = self.index();
-        self.out.push(Outcome::Event(Event { index, site, event_time, body }));
+        self.out.push(Outcome::Event(Event {
+            index,
+            site,
+            event_time,
+            body,
+        }));
     }
 
     fn reject(&mut self, error: DecodeError, raw: &[u8]) {
         let index = self.index();
-        self.out.push(Outcome::Rejected { index, site: self.site.to_string(), rejected: error.with_raw(raw) });
+        self.out.push(Outcome::Rejected {
+            index,
+            site: self.site.to_string(),
+            rejected: error.with_raw(raw),
+        });
     }
 
     fn chatter(&mut self, kind: &'static str) {
@@ -117,29 +126,48 @@ impl Decoder {
         };
         let arrival = record.position.arrival_time;
         let start = out.len();
-        let mut sink = Sink { out, next_index: 0, site, arrival };
+        let mut sink = Sink {
+            out,
+            next_index: 0,
+            site,
+            arrival,
+        };
         let data = record.data.as_slice();
         if self.config.bulk == BulkPolicy::Always {
-            sink.event(site.to_string(), arrival, EventBody::Bulk(BulkRecord::new(data.to_vec())));
+            sink.event(
+                site.to_string(),
+                arrival,
+                EventBody::Bulk(BulkRecord::new(data.to_vec())),
+            );
             return;
         }
         self.decode_units(data, &mut sink);
         if self.config.bulk == BulkPolicy::Unrecognized && is_all_unrecognized(&sink.out[start..]) {
             sink.out.truncate(start);
             sink.next_index = 0;
-            sink.event(site.to_string(), arrival, EventBody::Bulk(BulkRecord::new(data.to_vec())));
+            sink.event(
+                site.to_string(),
+                arrival,
+                EventBody::Bulk(BulkRecord::new(data.to_vec())),
+            );
         }
     }
 
     fn decode_units(&self, data: &[u8], sink: &mut Sink) {
         if data.iter().all(u8::is_ascii_whitespace) {
-            sink.reject(DecodeError::new(RejectReason::EmptyRecord, "record is empty"), data);
+            sink.reject(
+                DecodeError::new(RejectReason::EmptyRecord, "record is empty"),
+                data,
+            );
             return;
         }
         let text = match std::str::from_utf8(data) {
             Ok(text) => text,
             Err(e) => {
-                let detail = format!("record is not UTF-8 (bad byte at offset {})", e.valid_up_to());
+                let detail = format!(
+                    "record is not UTF-8 (bad byte at offset {})",
+                    e.valid_up_to()
+                );
                 sink.reject(DecodeError::new(RejectReason::InvalidUtf8, detail), data);
                 return;
             }
@@ -152,12 +180,20 @@ impl Decoder {
             }
             let line_end = rest.find('\n').unwrap_or(rest.len());
             if line_end > self.config.max_line_bytes {
-                let detail = format!("line of {line_end} bytes exceeds the limit of {} bytes", self.config.max_line_bytes);
-                sink.reject(DecodeError::new(RejectReason::LineTooLong, detail), &rest.as_bytes()[..line_end]);
+                let detail = format!(
+                    "line of {line_end} bytes exceeds the limit of {} bytes",
+                    self.config.max_line_bytes
+                );
+                sink.reject(
+                    DecodeError::new(RejectReason::LineTooLong, detail),
+                    &rest.as_bytes()[..line_end],
+                );
                 rest = &rest[line_end..];
                 continue;
             }
-            if rest.starts_with('{') || (rest.starts_with('[') && rest[1..].trim_start().starts_with('{')) {
+            if rest.starts_with('{')
+                || (rest.starts_with('[') && rest[1..].trim_start().starts_with('{'))
+            {
                 rest = self.json_unit(rest, line_end, sink);
             } else {
                 let line = rest[..line_end].trim_end_matches('\r');
@@ -175,22 +211,34 @@ impl Decoder {
                 let end = stream.byte_offset();
                 let raw = &text[..end];
                 if end > self.config.max_line_bytes {
-                    let detail = format!("JSON value of {end} bytes exceeds the limit of {} bytes", self.config.max_line_bytes);
-                    sink.reject(DecodeError::new(RejectReason::LineTooLong, detail), raw.as_bytes());
+                    let detail = format!(
+                        "JSON value of {end} bytes exceeds the limit of {} bytes",
+                        self.config.max_line_bytes
+                    );
+                    sink.reject(
+                        DecodeError::new(RejectReason::LineTooLong, detail),
+                        raw.as_bytes(),
+                    );
                 } else {
                     self.json_value(&probe, raw, sink);
                 }
                 &text[end..]
             }
-            Some(Err(e)) if text.starts_with('[') && e.classify() == serde_json::error::Category::Data => {
+            Some(Err(e))
+                if text.starts_with('[') && e.classify() == serde_json::error::Category::Data =>
+            {
                 // A well-formed array where an object belongs: find its end and reject it whole.
-                let mut arrays = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+                let mut arrays =
+                    serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
                 let end = match arrays.next() {
                     Some(Ok(_)) => arrays.byte_offset(),
                     _ => line_end,
                 };
                 let detail = "a JSON array is not an event: send one object per record or per line";
-                sink.reject(DecodeError::new(RejectReason::UnknownJsonShape, detail), &text.as_bytes()[..end]);
+                sink.reject(
+                    DecodeError::new(RejectReason::UnknownJsonShape, detail),
+                    &text.as_bytes()[..end],
+                );
                 &text[end..]
             }
             Some(Err(e)) => {
@@ -216,8 +264,13 @@ impl Decoder {
                 "JSON object is not an AlarmDecoder message, MODE event or S3 notification",
             )),
             _ => dict::decode(probe, shape).and_then(|message| {
-                let (time_text, event_time) = self.alarm_time(probe.time.as_ref(), sink.site, sink.arrival)?;
-                let event = AlarmEvent { message, time: time_text, raw: None };
+                let (time_text, event_time) =
+                    self.alarm_time(probe.time.as_ref(), sink.site, sink.arrival)?;
+                let event = AlarmEvent {
+                    message,
+                    time: time_text,
+                    raw: None,
+                };
                 sink.event(sink.site.to_string(), event_time, EventBody::Alarm(event));
                 Ok(())
             }),
@@ -229,7 +282,12 @@ impl Decoder {
 
     /// Reads an AlarmDecoder `time`: naive local text (resolved with the site's zone), text
     /// with an offset, or epoch seconds. Without one, the arrival time stands in.
-    fn alarm_time(&self, time: Option<&Scalar>, site: &str, arrival: DateTime<Utc>) -> Result<(Option<String>, DateTime<Utc>), DecodeError> {
+    fn alarm_time(
+        &self,
+        time: Option<&Scalar>,
+        site: &str,
+        arrival: DateTime<Utc>,
+    ) -> Result<(Option<String>, DateTime<Utc>), DecodeError> {
         match time {
             None | Some(Scalar::Null) => Ok((None, arrival)),
             Some(Scalar::Str(text)) => {
@@ -239,30 +297,46 @@ impl Decoder {
                 };
                 Ok((Some(text.to_string()), utc))
             }
-            Some(Scalar::Int(i)) => Ok((Some(i.to_string()), timestamp::from_epoch_seconds(*i as f64)?)),
+            Some(Scalar::Int(i)) => Ok((
+                Some(i.to_string()),
+                timestamp::from_epoch_seconds(*i as f64)?,
+            )),
             Some(Scalar::Float(f)) => Ok((Some(f.to_string()), timestamp::from_epoch_seconds(*f)?)),
             Some(other) => Err(DecodeError::new(
                 RejectReason::WrongType,
-                format!("\"time\" is {}, expected an ISO timestamp string", other.kind()),
+                format!(
+                    "\"time\" is {}, expected an ISO timestamp string",
+                    other.kind()
+                ),
             )),
         }
     }
 
-    fn s3_notification(&self, probe: &Probe, raw: &str, sink: &mut Sink) -> Result<(), DecodeError> {
+    fn s3_notification(
+        &self,
+        probe: &Probe,
+        raw: &str,
+        sink: &mut Sink,
+    ) -> Result<(), DecodeError> {
         let Some(records) = probe.s3_records else {
             return match probe.s3_event.as_deref() {
                 Some("s3:TestEvent") => {
                     sink.chatter("s3_test_event");
                     Ok(())
                 }
-                _ => Err(DecodeError::new(RejectReason::InvalidS3Notification, "S3 notification has no \"Records\"")),
+                _ => Err(DecodeError::new(
+                    RejectReason::InvalidS3Notification,
+                    "S3 notification has no \"Records\"",
+                )),
             };
         };
         let site = sink.site.to_string();
         let to_utc = |local| self.config.time_zones.to_utc(&site, local);
         for outcome in camera::decode_records(records.get(), &to_utc)? {
             match outcome {
-                CameraOutcome::Media { media, upload_time } => sink.event(site.clone(), upload_time, EventBody::Camera(media)),
+                CameraOutcome::Media { media, upload_time } => {
+                    sink.event(site.clone(), upload_time, EventBody::Camera(media))
+                }
                 CameraOutcome::NotAnUpload => sink.chatter("s3_not_an_upload"),
                 CameraOutcome::Failed(error) => sink.reject(error, raw.as_bytes()),
             }
@@ -272,13 +346,23 @@ impl Decoder {
 
     fn line_unit(&self, line: &str, sink: &mut Sink) {
         if let Some(position) = line.bytes().position(is_line_control) {
-            let detail = format!("control character 0x{:02x} at byte {position}", line.as_bytes()[position]);
-            sink.reject(DecodeError::new(RejectReason::ControlCharacter, detail), line.as_bytes());
+            let detail = format!(
+                "control character 0x{:02x} at byte {position}",
+                line.as_bytes()[position]
+            );
+            sink.reject(
+                DecodeError::new(RejectReason::ControlCharacter, detail),
+                line.as_bytes(),
+            );
             return;
         }
         match alarmdecoder::parse_line(line) {
             Ok(Ok(message)) => {
-                let event = AlarmEvent { message, time: None, raw: Some(line.to_string()) };
+                let event = AlarmEvent {
+                    message,
+                    time: None,
+                    raw: Some(line.to_string()),
+                };
                 let (site, arrival) = (sink.site.to_string(), sink.arrival);
                 sink.event(site, arrival, EventBody::Alarm(event));
             }

@@ -46,9 +46,16 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Event(Event),
-    Rejected { index: u32, site: String, rejected: Rejected },
+    Rejected {
+        index: u32,
+        site: String,
+        rejected: Rejected,
+    },
     /// A status line or notification with no event in it, such as `!Ready` or `s3:TestEvent`.
-    Chatter { index: u32, kind: &'static str },
+    Chatter {
+        index: u32,
+        kind: &'static str,
+    },
 }
 
 /// Running counts of outcomes.

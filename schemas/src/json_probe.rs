@@ -128,9 +128,16 @@ impl Probe<'_> {
     pub fn shape(&self) -> Shape {
         if self.s3_records.is_some() || self.s3_event.is_some() {
             Shape::S3Notification
-        } else if self.home_id.is_some() || self.mode_event_type.is_some() || self.event_data_json.is_some() {
+        } else if self.home_id.is_some()
+            || self.mode_event_type.is_some()
+            || self.event_data_json.is_some()
+        {
             Shape::Mode
-        } else if self.bitfield.is_some() || self.panel_data.is_some() || self.text.is_some() || self.ready.is_some() {
+        } else if self.bitfield.is_some()
+            || self.panel_data.is_some()
+            || self.text.is_some()
+            || self.ready.is_some()
+        {
             Shape::Keypad
         } else if self.serial_number.is_some() {
             Shape::Rf
@@ -169,11 +176,23 @@ mod tests {
     fn shapes() {
         let cases = [
             (r#"{"bitfield":"[1]","text":"x"}"#, Shape::Keypad),
-            (r#"{"address":7,"channel":1,"value":1,"time":"2017-01-17T23:41:02"}"#, Shape::Expander),
-            (r#"{"serial_number":"0180036","value":128,"battery":false,"supervision":false}"#, Shape::Rf),
-            (r#"{"event_data":"012","event_type":"ARM_STAY","partition":"1"}"#, Shape::Lrr),
+            (
+                r#"{"address":7,"channel":1,"value":1,"time":"2017-01-17T23:41:02"}"#,
+                Shape::Expander,
+            ),
+            (
+                r#"{"serial_number":"0180036","value":128,"battery":false,"supervision":false}"#,
+                Shape::Rf,
+            ),
+            (
+                r#"{"event_data":"012","event_type":"ARM_STAY","partition":"1"}"#,
+                Shape::Lrr,
+            ),
             (r#"{"value":"0201ff"}"#, Shape::Aui),
-            (r#"{"homeId":173,"eventType":"abc","eventData":{},"timestamp":"2016-01-04T23:26:09.521Z"}"#, Shape::Mode),
+            (
+                r#"{"homeId":173,"eventType":"abc","eventData":{},"timestamp":"2016-01-04T23:26:09.521Z"}"#,
+                Shape::Mode,
+            ),
             (r#"{"Records":[]}"#, Shape::S3Notification),
             (r#"{"something":"else"}"#, Shape::Unknown),
         ];
@@ -184,8 +203,17 @@ mod tests {
 
     #[test]
     fn errors_are_classified() {
-        assert_eq!(probe(r#"{"ready":"yes"}"#).unwrap_err().reason, RejectReason::WrongType);
-        assert_eq!(probe(r#"{"ready":true"#).unwrap_err().reason, RejectReason::InvalidJson);
-        assert_eq!(probe(r#"[1,2]"#).unwrap_err().reason, RejectReason::WrongType);
+        assert_eq!(
+            probe(r#"{"ready":"yes"}"#).unwrap_err().reason,
+            RejectReason::WrongType
+        );
+        assert_eq!(
+            probe(r#"{"ready":true"#).unwrap_err().reason,
+            RejectReason::InvalidJson
+        );
+        assert_eq!(
+            probe(r#"[1,2]"#).unwrap_err().reason,
+            RejectReason::WrongType
+        );
     }
 }

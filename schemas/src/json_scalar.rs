@@ -83,7 +83,9 @@ impl<'de: 'a, 'a> Visitor<'de> for ScalarVisitor<'a> {
         Ok(Scalar::Int(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(i64::try_from(v).map(Scalar::Int).unwrap_or(Scalar::BigInt(v)))
+        Ok(i64::try_from(v)
+            .map(Scalar::Int)
+            .unwrap_or(Scalar::BigInt(v)))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
         Ok(Scalar::Float(v))

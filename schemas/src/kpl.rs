@@ -122,7 +122,11 @@ fn parse_record(buf: &[u8]) -> Option<ParsedRecord<'_>> {
             (_, wire) => r.skip(wire)?,
         }
     }
-    Some(ParsedRecord { partition_key_index: pk?, explicit_hash_key_index: ehk, data: data? })
+    Some(ParsedRecord {
+        partition_key_index: pk?,
+        explicit_hash_key_index: ehk,
+        data: data?,
+    })
 }
 
 fn parse_aggregate(buf: &[u8]) -> Option<Vec<UserRecord>> {
@@ -143,12 +147,18 @@ fn parse_aggregate(buf: &[u8]) -> Option<Vec<UserRecord>> {
     records
         .into_iter()
         .map(|rec| {
-            let partition_key = keys.get(usize::try_from(rec.partition_key_index).ok()?)?.clone();
+            let partition_key = keys
+                .get(usize::try_from(rec.partition_key_index).ok()?)?
+                .clone();
             let explicit_hash_key = match rec.explicit_hash_key_index {
                 Some(i) => Some(hash_keys.get(usize::try_from(i).ok()?)?.clone()),
                 None => None,
             };
-            Some(UserRecord { partition_key, explicit_hash_key, data: rec.data.to_vec() })
+            Some(UserRecord {
+                partition_key,
+                explicit_hash_key,
+                data: rec.data.to_vec(),
+            })
         })
         .collect()
 }
@@ -178,7 +188,10 @@ pub fn deaggregate_record(record: RawRecord) -> Vec<RawRecord> {
                 let mut position = record.position.clone();
                 position.sub_sequence_number = index as u64;
                 position.partition_key = Some(user.partition_key);
-                RawRecord { data: user.data, position }
+                RawRecord {
+                    data: user.data,
+                    position,
+                }
             })
             .collect(),
     }
@@ -246,7 +259,10 @@ mod tests {
     use super::*;
 
     fn hex(text: &str) -> Vec<u8> {
-        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     const VECTOR: &str = "f3899ac20a03706b311a0908001a0568656c6c6f1a0908001a05776f726c64f5fb92b07d5dc986bb5915e9657557aa";
@@ -256,7 +272,11 @@ mod tests {
         let users = deaggregate(&hex(VECTOR)).expect("vector is an aggregate");
         let data: Vec<&[u8]> = users.iter().map(|u| u.data.as_slice()).collect();
         assert_eq!(data, vec![b"hello".as_slice(), b"world".as_slice()]);
-        assert!(users.iter().all(|u| u.partition_key == "pk1" && u.explicit_hash_key.is_none()));
+        assert!(
+            users
+                .iter()
+                .all(|u| u.partition_key == "pk1" && u.explicit_hash_key.is_none())
+        );
     }
 
     #[test]
@@ -322,7 +342,10 @@ mod tests {
         assert_eq!(out[1].position.sequence_number, "4959");
         assert_eq!(out[1].position.partition_key.as_deref(), Some("pk1"));
         assert_eq!(out[1].position.arrival_time, record.position.arrival_time);
-        let plain = RawRecord { data: b"x".to_vec(), ..record };
+        let plain = RawRecord {
+            data: b"x".to_vec(),
+            ..record
+        };
         assert_eq!(deaggregate_record(plain.clone()), vec![plain]);
     }
 }

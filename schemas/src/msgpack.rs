@@ -25,7 +25,11 @@ pub enum EnvelopeError {
 /// Reads a big-endian length of `n` bytes at `pos`.
 fn read_len(buf: &[u8], pos: usize, n: usize) -> Option<usize> {
     let bytes = buf.get(pos..pos.checked_add(n)?)?;
-    Some(bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b)))
+    Some(
+        bytes
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b)),
+    )
 }
 
 /// Returns the position just after the value starting at `pos`, or `None` if it is malformed
@@ -39,7 +43,10 @@ fn skip(buf: &[u8], pos: usize, depth: usize) -> Option<usize> {
     let fixed = |n: usize| at.checked_add(n).filter(|end| *end <= buf.len());
     let sized = |len_bytes: usize, extra: usize| {
         let len = read_len(buf, at, len_bytes)?;
-        at.checked_add(len_bytes)?.checked_add(extra)?.checked_add(len).filter(|end| *end <= buf.len())
+        at.checked_add(len_bytes)?
+            .checked_add(extra)?
+            .checked_add(len)
+            .filter(|end| *end <= buf.len())
     };
     let items = |mut cursor: usize, count: usize| {
         for _ in 0..count {
@@ -81,12 +88,21 @@ fn skip(buf: &[u8], pos: usize, depth: usize) -> Option<usize> {
 /// extension value. Bare numbers are excluded: every ASCII byte is a valid positive fixint, so
 /// they would make any one-character text look like MessagePack.
 pub fn is_single_value(buf: &[u8]) -> bool {
-    let Some(first) = buf.first() else { return false };
+    let Some(first) = buf.first() else {
+        return false;
+    };
     let structured = matches!(first, 0x80..=0xbf | 0xc4..=0xc9 | 0xd4..=0xdf);
     structured && skip(buf, 0, 0) == Some(buf.len())
 }
 
-fn write_header(out: &mut Vec<u8>, len: usize, small: (u8, usize), m8: Option<u8>, m16: u8, m32: u8) {
+fn write_header(
+    out: &mut Vec<u8>,
+    len: usize,
+    small: (u8, usize),
+    m8: Option<u8>,
+    m16: u8,
+    m32: u8,
+) {
     let (fix_marker, fix_max) = small;
     if len <= fix_max && fix_marker != 0 {
         out.push(fix_marker | len as u8);
@@ -103,9 +119,17 @@ fn write_header(out: &mut Vec<u8>, len: usize, small: (u8, usize), m8: Option<u8
 
 /// Encodes MODE's bulk-data envelope: `["1.0", bin, bin, ...]`.
 pub fn encode_envelope<B: AsRef<[u8]>>(records: &[B]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + records.iter().map(|r| r.as_ref().len() + 5).sum::<usize>());
+    let mut out =
+        Vec::with_capacity(8 + records.iter().map(|r| r.as_ref().len() + 5).sum::<usize>());
     write_header(&mut out, records.len() + 1, (0x90, 15), None, 0xdc, 0xdd);
-    write_header(&mut out, ENVELOPE_VERSION.len(), (0xa0, 31), Some(0xd9), 0xda, 0xdb);
+    write_header(
+        &mut out,
+        ENVELOPE_VERSION.len(),
+        (0xa0, 31),
+        Some(0xd9),
+        0xda,
+        0xdb,
+    );
     out.extend_from_slice(ENVELOPE_VERSION.as_bytes());
     for record in records {
         let bytes = record.as_ref();
@@ -134,28 +158,40 @@ fn read_bytes(buf: &[u8], pos: usize) -> Option<(std::ops::Range<usize>, usize)>
 pub fn decode_envelope(buf: &[u8]) -> Result<Vec<Vec<u8>>, EnvelopeError> {
     let (mut pos, count) = match buf.first() {
         Some(m @ 0x90..=0x9f) => (1, Some(usize::from(m & 0x0f))),
-        Some(0xdc) => (3, Some(read_len(buf, 1, 2).ok_or(EnvelopeError::Malformed("truncated array header"))?)),
-        Some(0xdd) => (5, Some(read_len(buf, 1, 4).ok_or(EnvelopeError::Malformed("truncated array header"))?)),
+        Some(0xdc) => (
+            3,
+            Some(read_len(buf, 1, 2).ok_or(EnvelopeError::Malformed("truncated array header"))?),
+        ),
+        Some(0xdd) => (
+            5,
+            Some(read_len(buf, 1, 4).ok_or(EnvelopeError::Malformed("truncated array header"))?),
+        ),
         Some(_) => (0, None),
         None => return Err(EnvelopeError::Malformed("empty payload")),
     };
     if count == Some(0) {
         return Err(EnvelopeError::Malformed("empty array"));
     }
-    let (version, next) = read_bytes(buf, pos).ok_or(EnvelopeError::Malformed("no version string first"))?;
+    let (version, next) =
+        read_bytes(buf, pos).ok_or(EnvelopeError::Malformed("no version string first"))?;
     let version = &buf[version];
     if version != ENVELOPE_VERSION.as_bytes() {
-        return Err(EnvelopeError::Version(String::from_utf8_lossy(version).into_owned()));
+        return Err(EnvelopeError::Version(
+            String::from_utf8_lossy(version).into_owned(),
+        ));
     }
     pos = next;
     let mut records = Vec::new();
     while pos < buf.len() && count.is_none_or(|c| records.len() + 1 < c) {
-        let (range, next) = read_bytes(buf, pos).ok_or(EnvelopeError::Malformed("element is not a byte array"))?;
+        let (range, next) =
+            read_bytes(buf, pos).ok_or(EnvelopeError::Malformed("element is not a byte array"))?;
         records.push(buf[range].to_vec());
         pos = next;
     }
     if pos != buf.len() || count.is_some_and(|c| records.len() + 1 != c) {
-        return Err(EnvelopeError::Malformed("length does not match its contents"));
+        return Err(EnvelopeError::Malformed(
+            "length does not match its contents",
+        ));
     }
     Ok(records)
 }
@@ -184,10 +220,22 @@ mod tests {
 
     #[test]
     fn envelope_errors() {
-        assert!(matches!(decode_envelope(&[]), Err(EnvelopeError::Malformed(_))));
-        assert!(matches!(decode_envelope(&[0x92, 0xa3, b'2', b'.', b'0', 0xc4, 0]), Err(EnvelopeError::Version(_))));
-        assert!(matches!(decode_envelope(&[0x93, 0xa3, b'1', b'.', b'0', 0xc4, 0]), Err(EnvelopeError::Malformed(_))));
-        assert!(matches!(decode_envelope(&[0x92, 0xa3, b'1', b'.', b'0', 0xc4, 9, 1]), Err(EnvelopeError::Malformed(_))));
+        assert!(matches!(
+            decode_envelope(&[]),
+            Err(EnvelopeError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_envelope(&[0x92, 0xa3, b'2', b'.', b'0', 0xc4, 0]),
+            Err(EnvelopeError::Version(_))
+        ));
+        assert!(matches!(
+            decode_envelope(&[0x93, 0xa3, b'1', b'.', b'0', 0xc4, 0]),
+            Err(EnvelopeError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_envelope(&[0x92, 0xa3, b'1', b'.', b'0', 0xc4, 9, 1]),
+            Err(EnvelopeError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -196,8 +244,14 @@ mod tests {
         assert!(!is_single_value(b"a"), "ASCII is not MessagePack");
         assert!(!is_single_value(&[0x82, 0xa1, b'a', 0x01]), "truncated map");
         assert!(!is_single_value(&[0x91, 0xc1]), "0xc1 is never valid");
-        assert!(!is_single_value(&[0xdd, 0xff, 0xff, 0xff, 0xff]), "huge count, no items");
+        assert!(
+            !is_single_value(&[0xdd, 0xff, 0xff, 0xff, 0xff]),
+            "huge count, no items"
+        );
         let deep: Vec<u8> = std::iter::repeat_n(0x91u8, 100_000).chain([0xc0]).collect();
-        assert!(!is_single_value(&deep), "deep nesting is refused, not a stack overflow");
+        assert!(
+            !is_single_value(&deep),
+            "deep nesting is refused, not a stack overflow"
+        );
     }
 }

@@ -122,12 +122,19 @@ pub struct DecodeError {
 
 impl DecodeError {
     pub fn new(reason: RejectReason, detail: impl Into<String>) -> Self {
-        DecodeError { reason, detail: detail.into() }
+        DecodeError {
+            reason,
+            detail: detail.into(),
+        }
     }
 
     /// Attaches the raw input that failed.
     pub fn with_raw(self, raw: &[u8]) -> Rejected {
-        Rejected { reason: self.reason, detail: self.detail, raw: raw.to_vec() }
+        Rejected {
+            reason: self.reason,
+            detail: self.detail,
+            raw: raw.to_vec(),
+        }
     }
 }
 
@@ -138,7 +145,10 @@ mod tests {
     #[test]
     fn reason_names_are_unique_and_snake_case() {
         let mut names: Vec<&str> = RejectReason::ALL.iter().map(|r| r.as_str()).collect();
-        assert!(names.iter().all(|n| n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')));
+        assert!(names.iter().all(|n| {
+            n.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        }));
         names.sort();
         names.dedup();
         assert_eq!(names.len(), RejectReason::ALL.len());

@@ -17,7 +17,8 @@ pub struct InvalidSequenceNumber(pub String);
 
 impl SequenceNumber {
     pub fn parse(text: &str) -> Result<Self, InvalidSequenceNumber> {
-        let valid = !text.is_empty() && text.len() <= 129 && text.bytes().all(|b| b.is_ascii_digit());
+        let valid =
+            !text.is_empty() && text.len() <= 129 && text.bytes().all(|b| b.is_ascii_digit());
         if !valid {
             return Err(InvalidSequenceNumber(text.to_string()));
         }
@@ -35,7 +36,10 @@ impl SequenceNumber {
 
 impl Ord for SequenceNumber {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.0.len().cmp(&other.0.len()).then_with(|| self.0.cmp(&other.0))
+        self.0
+            .len()
+            .cmp(&other.0.len())
+            .then_with(|| self.0.cmp(&other.0))
     }
 }
 
@@ -63,7 +67,10 @@ mod tests {
         let long = "49590338271490256608559692538361571095921575989136588898";
         let longer = format!("{long}0");
         assert!(SequenceNumber::parse(long).unwrap() < SequenceNumber::parse(&longer).unwrap());
-        assert_eq!(SequenceNumber::parse("007").unwrap(), SequenceNumber::parse("7").unwrap());
+        assert_eq!(
+            SequenceNumber::parse("007").unwrap(),
+            SequenceNumber::parse("7").unwrap()
+        );
     }
 
     #[test]

@@ -20,7 +20,10 @@ pub enum ParsedTime {
 
 fn invalid(text: &str) -> DecodeError {
     let shown: String = text.chars().take(64).collect();
-    DecodeError::new(RejectReason::InvalidTimestamp, format!("invalid timestamp {shown:?}"))
+    DecodeError::new(
+        RejectReason::InvalidTimestamp,
+        format!("invalid timestamp {shown:?}"),
+    )
 }
 
 fn digits(bytes: &[u8]) -> Option<u32> {
@@ -67,23 +70,32 @@ pub fn parse_iso(text: &str) -> Result<ParsedTime, DecodeError> {
         rest = &tail[len..];
     }
     let date = NaiveDate::from_ymd_opt(year as i32, month, day).ok_or_else(|| invalid(text))?;
-    let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos).ok_or_else(|| invalid(text))?;
+    let time =
+        NaiveTime::from_hms_nano_opt(hour, minute, second, nanos).ok_or_else(|| invalid(text))?;
     let naive = NaiveDateTime::new(date, time);
     match rest {
         [] => Ok(ParsedTime::Naive(naive)),
         [b'Z' | b'z'] => Ok(ParsedTime::Absolute(naive.and_utc())),
         [sign @ (b'+' | b'-'), offset @ ..] => {
             let (oh, om) = match offset {
-                [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => {
-                    (digits(&[*h1, *h2]).ok_or_else(|| invalid(text))?, digits(&[*m1, *m2]).ok_or_else(|| invalid(text))?)
-                }
+                [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => (
+                    digits(&[*h1, *h2]).ok_or_else(|| invalid(text))?,
+                    digits(&[*m1, *m2]).ok_or_else(|| invalid(text))?,
+                ),
                 [h1, h2] => (digits(&[*h1, *h2]).ok_or_else(|| invalid(text))?, 0),
                 _ => return Err(invalid(text)),
             };
             let seconds = (oh * 3600 + om * 60) as i32;
-            let offset = if *sign == b'+' { FixedOffset::east_opt(seconds) } else { FixedOffset::west_opt(seconds) };
+            let offset = if *sign == b'+' {
+                FixedOffset::east_opt(seconds)
+            } else {
+                FixedOffset::west_opt(seconds)
+            };
             let offset = offset.ok_or_else(|| invalid(text))?;
-            let local = naive.and_local_timezone(offset).single().ok_or_else(|| invalid(text))?;
+            let local = naive
+                .and_local_timezone(offset)
+                .single()
+                .ok_or_else(|| invalid(text))?;
             Ok(ParsedTime::Absolute(local.with_timezone(&Utc)))
         }
         _ => Err(invalid(text)),
@@ -105,11 +117,18 @@ pub fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, DecodeError> {
 pub fn from_epoch_seconds(seconds: f64) -> Result<DateTime<Utc>, DecodeError> {
     // Between 1970 and 2200: anything else is a unit mistake (milliseconds) or garbage.
     if !seconds.is_finite() || !(0.0..7_258_118_400.0).contains(&seconds) {
-        return Err(DecodeError::new(RejectReason::InvalidTimestamp, format!("epoch time {seconds} is out of range")));
+        return Err(DecodeError::new(
+            RejectReason::InvalidTimestamp,
+            format!("epoch time {seconds} is out of range"),
+        ));
     }
     let micros = (seconds * 1e6).round() as i64;
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| DecodeError::new(RejectReason::InvalidTimestamp, format!("epoch time {seconds} is out of range")))
+    DateTime::from_timestamp_micros(micros).ok_or_else(|| {
+        DecodeError::new(
+            RejectReason::InvalidTimestamp,
+            format!("epoch time {seconds} is out of range"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -128,7 +147,12 @@ mod tests {
         let a = naive("2017-01-17T23:41:02.123456");
         assert_eq!(a.to_string(), "2017-01-17 23:41:02.123456");
         assert_eq!(naive("2017-01-17 23:41:02"), a.with_nanosecond_zero());
-        assert_eq!(naive("2017-01-17T23:41:02.5").and_utc().timestamp_subsec_millis(), 500);
+        assert_eq!(
+            naive("2017-01-17T23:41:02.5")
+                .and_utc()
+                .timestamp_subsec_millis(),
+            500
+        );
     }
 
     trait ZeroNanos {
@@ -170,7 +194,13 @@ mod tests {
         }
         assert!(parse_rfc3339("2017-01-17T23:41:02").is_err());
         assert!(from_epoch_seconds(f64::NAN).is_err());
-        assert!(from_epoch_seconds(1.5e12).is_err(), "milliseconds are not seconds");
-        assert_eq!(from_epoch_seconds(1484696462.5).unwrap().timestamp_millis(), 1484696462500);
+        assert!(
+            from_epoch_seconds(1.5e12).is_err(),
+            "milliseconds are not seconds"
+        );
+        assert_eq!(
+            from_epoch_seconds(1484696462.5).unwrap().timestamp_millis(),
+            1484696462500
+        );
     }
 }

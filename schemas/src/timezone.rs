@@ -24,7 +24,10 @@ pub struct TimeZones {
 
 impl Default for TimeZones {
     fn default() -> Self {
-        TimeZones { default: Tz::UTC, by_site: HashMap::new() }
+        TimeZones {
+            default: Tz::UTC,
+            by_site: HashMap::new(),
+        }
     }
 }
 
@@ -35,7 +38,10 @@ pub fn parse_tz(name: &str) -> Result<Tz, UnknownTimeZone> {
 
 impl TimeZones {
     pub fn new(default: Tz) -> Self {
-        TimeZones { default, by_site: HashMap::new() }
+        TimeZones {
+            default,
+            by_site: HashMap::new(),
+        }
     }
 
     /// Sets the zone of one site.
@@ -63,7 +69,9 @@ impl TimeZones {
             LocalResult::Single(t) => t.with_timezone(&Utc),
             LocalResult::Ambiguous(earliest, _) => earliest.with_timezone(&Utc),
             LocalResult::None => {
-                let before = tz.offset_from_utc_datetime(&(local - Duration::days(1))).fix();
+                let before = tz
+                    .offset_from_utc_datetime(&(local - Duration::days(1)))
+                    .fix();
                 (local - Duration::seconds(i64::from(before.local_minus_utc()))).and_utc()
             }
         }
@@ -76,7 +84,10 @@ mod tests {
     use chrono::NaiveDate;
 
     fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(h, min, 0).unwrap()
+        NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_hms_opt(h, min, 0)
+            .unwrap()
     }
 
     #[test]
@@ -85,16 +96,25 @@ mod tests {
         zones.insert("home-ny", parse_tz("America/New_York").unwrap());
         let t = at(2017, 1, 17, 23, 41);
         assert_eq!(zones.to_utc("other", t), t.and_utc());
-        assert_eq!(zones.to_utc("home-ny", t).to_rfc3339(), "2017-01-18T04:41:00+00:00");
+        assert_eq!(
+            zones.to_utc("home-ny", t).to_rfc3339(),
+            "2017-01-18T04:41:00+00:00"
+        );
     }
 
     #[test]
     fn dst_edges_are_resolved_deterministically() {
         let zones = TimeZones::new(parse_tz("America/New_York").unwrap());
         // 2024-11-03 01:30 happens twice; the first (EDT, -4) is taken.
-        assert_eq!(zones.to_utc("s", at(2024, 11, 3, 1, 30)).to_rfc3339(), "2024-11-03T05:30:00+00:00");
+        assert_eq!(
+            zones.to_utc("s", at(2024, 11, 3, 1, 30)).to_rfc3339(),
+            "2024-11-03T05:30:00+00:00"
+        );
         // 2024-03-10 02:30 does not exist; read with EST (-5).
-        assert_eq!(zones.to_utc("s", at(2024, 3, 10, 2, 30)).to_rfc3339(), "2024-03-10T07:30:00+00:00");
+        assert_eq!(
+            zones.to_utc("s", at(2024, 3, 10, 2, 30)).to_rfc3339(),
+            "2024-03-10T07:30:00+00:00"
+        );
     }
 
     #[test]

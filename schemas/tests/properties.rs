@@ -20,8 +20,20 @@ struct Bits {
 }
 
 fn bits() -> impl Strategy<Value = Bits> {
-    (any::<[bool; 15]>(), any::<[bool; 15]>(), 0u8..16, proptest::option::of(0u8..16), any::<bool>())
-        .prop_map(|(flags, set_char, beeps, system_fault, dsc)| Bits { flags, set_char, beeps, system_fault, dsc })
+    (
+        any::<[bool; 15]>(),
+        any::<[bool; 15]>(),
+        0u8..16,
+        proptest::option::of(0u8..16),
+        any::<bool>(),
+    )
+        .prop_map(|(flags, set_char, beeps, system_fault, dsc)| Bits {
+            flags,
+            set_char,
+            beeps,
+            system_fault,
+            dsc,
+        })
 }
 
 /// Builds the 20-character bitfield: a set flag is written as '1' or '-' (both count as set).
@@ -29,10 +41,20 @@ fn bitfield(b: &Bits) -> String {
     let flag_positions = [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
     let mut chars = ['0'; 20];
     for (i, pos) in flag_positions.iter().enumerate() {
-        chars[pos - 1] = if !b.flags[i] { '0' } else if b.set_char[i] { '1' } else { '-' };
+        chars[pos - 1] = if !b.flags[i] {
+            '0'
+        } else if b.set_char[i] {
+            '1'
+        } else {
+            '-'
+        };
     }
     chars[5] = char::from_digit(u32::from(b.beeps), 16).unwrap();
-    chars[16] = b.system_fault.map_or('-', |f| char::from_digit(u32::from(f), 16).unwrap().to_ascii_uppercase());
+    chars[16] = b.system_fault.map_or('-', |f| {
+        char::from_digit(u32::from(f), 16)
+            .unwrap()
+            .to_ascii_uppercase()
+    });
     chars[17] = if b.dsc { 'D' } else { 'A' };
     chars[18] = '-';
     chars[19] = '-';
@@ -112,11 +134,19 @@ fn check_accounting(data: &[u8]) {
         tally.add(outcome);
         batches.append(position, outcome);
         if let Outcome::Event(e) = outcome {
-            assert!(!matches!(e.body, EventBody::Bulk(_)), "the default decoder never makes bulk records");
+            assert!(
+                !matches!(e.body, EventBody::Bulk(_)),
+                "the default decoder never makes bulk records"
+            );
         }
     }
     assert_eq!(tally.total() as usize, outcomes.len());
     assert_eq!(batches.len() as u64, tally.events + tally.rejected);
-    let rows: usize = batches.finish().expect("batches build").iter().map(|(_, b)| b.num_rows()).sum();
+    let rows: usize = batches
+        .finish()
+        .expect("batches build")
+        .iter()
+        .map(|(_, b)| b.num_rows())
+        .sum();
     assert_eq!(rows as u64, tally.events + tally.rejected);
 }

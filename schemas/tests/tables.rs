@@ -19,7 +19,11 @@ fn build(decoder: &Decoder, records: &[alarmlake_schemas::RawRecord]) -> Vec<(Ta
 }
 
 fn batch(batches: &[(Table, RecordBatch)], table: Table) -> &RecordBatch {
-    &batches.iter().find(|(t, _)| *t == table).unwrap_or_else(|| panic!("no {table} batch")).1
+    &batches
+        .iter()
+        .find(|(t, _)| *t == table)
+        .unwrap_or_else(|| panic!("no {table} batch"))
+        .1
 }
 
 #[test]
@@ -27,14 +31,31 @@ fn every_table_has_common_columns_and_version() {
     for table in Table::ALL {
         let schema = table.schema();
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        for common in ["site", "event_time", "arrival_time", "ingest_time", "stream", "shard_id", "sequence_number", "sub_sequence_number", "event_index", "partition_key"] {
+        for common in [
+            "site",
+            "event_time",
+            "arrival_time",
+            "ingest_time",
+            "stream",
+            "shard_id",
+            "sequence_number",
+            "sub_sequence_number",
+            "event_index",
+            "partition_key",
+        ] {
             assert!(names.contains(&common), "{table} lacks {common}");
         }
         let mut unique = names.clone();
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), names.len(), "{table} has duplicate columns");
-        assert_eq!(schema.metadata().get(SCHEMA_VERSION_KEY).map(String::as_str), Some(SCHEMA_VERSION));
+        assert_eq!(
+            schema
+                .metadata()
+                .get(SCHEMA_VERSION_KEY)
+                .map(String::as_str),
+            Some(SCHEMA_VERSION)
+        );
         assert_eq!(Table::from_name(table.name()), Some(table));
     }
 }
@@ -43,35 +64,86 @@ fn every_table_has_common_columns_and_version() {
 fn alarm_events_use_dict_names() {
     let schema = Table::AlarmEvents.schema();
     let dict_keys = [
-        "ac_power", "alarm_event_occurred", "alarm_sounding", "armed_away", "armed_home", "backlight_on", "battery_low",
-        "beeps", "bitfield", "check_zone", "chime_on", "cursor_location", "entry_delay_off", "fire_alarm", "mask",
-        "numeric_code", "panel_data", "perimeter_only", "programming_mode", "ready", "text", "time", "zone_bypassed",
-        "address", "channel", "value", "battery", "serial_number", "supervision", "event_code", "event_data",
-        "event_data_type", "event_description", "event_prefix", "event_source", "event_status", "event_type",
-        "partition", "report_code",
+        "ac_power",
+        "alarm_event_occurred",
+        "alarm_sounding",
+        "armed_away",
+        "armed_home",
+        "backlight_on",
+        "battery_low",
+        "beeps",
+        "bitfield",
+        "check_zone",
+        "chime_on",
+        "cursor_location",
+        "entry_delay_off",
+        "fire_alarm",
+        "mask",
+        "numeric_code",
+        "panel_data",
+        "perimeter_only",
+        "programming_mode",
+        "ready",
+        "text",
+        "time",
+        "zone_bypassed",
+        "address",
+        "channel",
+        "value",
+        "battery",
+        "serial_number",
+        "supervision",
+        "event_code",
+        "event_data",
+        "event_data_type",
+        "event_description",
+        "event_prefix",
+        "event_source",
+        "event_status",
+        "event_type",
+        "partition",
+        "report_code",
     ];
     for key in dict_keys {
-        assert!(schema.field_with_name(key).is_ok(), "alarm_events lacks the dict() key {key}");
+        assert!(
+            schema.field_with_name(key).is_ok(),
+            "alarm_events lacks the dict() key {key}"
+        );
     }
 }
 
 #[test]
 fn formats_md_lines_become_rows() {
     let text = fixture("formats-md.txt");
-    let records: Vec<_> = text.lines().enumerate().map(|(n, l)| line_record(l, n as u64 + 1)).collect();
+    let records: Vec<_> = text
+        .lines()
+        .enumerate()
+        .map(|(n, l)| line_record(l, n as u64 + 1))
+        .collect();
     let batches = build(&Decoder::default(), &records);
     let alarms = batch(&batches, Table::AlarmEvents);
-    assert_eq!(alarms.num_rows(), 11, "11 AlarmDecoder lines; !Ready is chatter");
+    assert_eq!(
+        alarms.num_rows(),
+        11,
+        "11 AlarmDecoder lines; !Ready is chatter"
+    );
     let mode = batch(&batches, Table::ModeEvents);
     assert_eq!(mode.num_rows(), 1);
     assert!(!batches.iter().any(|(t, _)| *t == Table::DeadLetters));
 
-    let col = |name: &str| alarms.column_by_name(name).unwrap_or_else(|| panic!("{name}"));
+    let col = |name: &str| {
+        alarms
+            .column_by_name(name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
     let message_type = col("message_type").as_string::<i32>();
     assert_eq!(message_type.value(0), "keypad");
     assert_eq!(message_type.value(6), "relay");
     assert!(col("ready").as_boolean().value(0));
-    assert!(col("ready").is_null(5), "expander rows have no keypad flags");
+    assert!(
+        col("ready").is_null(5),
+        "expander rows have no keypad flags"
+    );
     assert_eq!(col("beeps").as_primitive::<Int32Type>().value(1), 3);
     assert_eq!(col("arm_state").as_string::<i32>().value(1), "stay");
     assert_eq!(col("zone").as_primitive::<Int32Type>().value(2), 1);
@@ -85,44 +157,101 @@ fn formats_md_lines_become_rows() {
     assert_eq!(col("event_data_type").as_string::<i32>().value(9), "U");
     assert_eq!(col("aui_value").as_string::<i32>().value(10), "0201ff");
     assert_eq!(col("raw").as_string::<i32>().value(5), "!EXP:07,01,01");
-    assert_eq!(col("sequence_number").as_string::<i32>().value(5), "6", "line number");
+    assert_eq!(
+        col("sequence_number").as_string::<i32>().value(5),
+        "6",
+        "line number"
+    );
     assert_eq!(col("shard_id").as_string::<i32>().value(5), "fixture.txt");
     assert_eq!(col("event_index").as_primitive::<UInt32Type>().value(5), 0);
 
-    let mode_col = |name: &str| mode.column_by_name(name).unwrap_or_else(|| panic!("{name}"));
-    assert_eq!(mode_col("home_id").as_primitive::<Int64Type>().value(0), 173);
+    let mode_col = |name: &str| {
+        mode.column_by_name(name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    assert_eq!(
+        mode_col("home_id").as_primitive::<Int64Type>().value(0),
+        173
+    );
     assert_eq!(mode_col("site").as_string::<i32>().value(0), "173");
     assert_eq!(mode_col("event_data").as_string::<i32>().value(0), "{}");
-    let event_time = mode_col("event_time").as_primitive::<TimestampMicrosecondType>().value(0);
+    let event_time = mode_col("event_time")
+        .as_primitive::<TimestampMicrosecondType>()
+        .value(0);
     assert_eq!(event_time, 1_451_949_969_521_000);
 }
 
 #[test]
 fn rejections_become_dead_letter_rows_and_bulk_rows_keep_bytes() {
-    let records = vec![kinesis_record(b"!RFX:bad", Some("home-1")), kinesis_record(&[0xff, 0xfe], Some("home-2"))];
+    let records = vec![
+        kinesis_record(b"!RFX:bad", Some("home-1")),
+        kinesis_record(&[0xff, 0xfe], Some("home-2")),
+    ];
     let batches = build(&Decoder::default(), &records);
     let dead = batch(&batches, Table::DeadLetters);
     assert_eq!(dead.num_rows(), 2);
     let reasons = dead.column_by_name("reason").unwrap().as_string::<i32>();
-    assert_eq!((reasons.value(0), reasons.value(1)), ("malformed_rf", "invalid_utf8"));
-    assert_eq!(dead.column_by_name("raw").unwrap().as_binary::<i32>().value(1), &[0xff, 0xfe]);
-    assert_eq!(dead.column_by_name("site").unwrap().as_string::<i32>().value(1), "home-2");
+    assert_eq!(
+        (reasons.value(0), reasons.value(1)),
+        ("malformed_rf", "invalid_utf8")
+    );
+    assert_eq!(
+        dead.column_by_name("raw")
+            .unwrap()
+            .as_binary::<i32>()
+            .value(1),
+        &[0xff, 0xfe]
+    );
+    assert_eq!(
+        dead.column_by_name("site")
+            .unwrap()
+            .as_string::<i32>()
+            .value(1),
+        "home-2"
+    );
 
-    let bulk = Decoder::new(DecoderConfig { bulk: BulkPolicy::Always, ..DecoderConfig::default() });
+    let bulk = Decoder::new(DecoderConfig {
+        bulk: BulkPolicy::Always,
+        ..DecoderConfig::default()
+    });
     let batches = build(&bulk, &records);
     let rows = batch(&batches, Table::BulkRecords);
     assert_eq!(rows.num_rows(), 2);
-    assert_eq!(rows.column_by_name("content_type").unwrap().as_string::<i32>().value(0), "text");
-    assert_eq!(rows.column_by_name("size").unwrap().as_primitive::<Int64Type>().value(1), 2);
+    assert_eq!(
+        rows.column_by_name("content_type")
+            .unwrap()
+            .as_string::<i32>()
+            .value(0),
+        "text"
+    );
+    assert_eq!(
+        rows.column_by_name("size")
+            .unwrap()
+            .as_primitive::<Int64Type>()
+            .value(1),
+        2
+    );
 }
 
 #[test]
 fn camera_rows() {
-    let records = vec![kinesis_record(fixture("s3-notification.json").as_bytes(), Some("site-9"))];
+    let records = vec![kinesis_record(
+        fixture("s3-notification.json").as_bytes(),
+        Some("site-9"),
+    )];
     let batches = build(&Decoder::default(), &records);
     let cams = batch(&batches, Table::CameraMedia);
     assert_eq!(cams.num_rows(), 2);
-    let kinds = cams.column_by_name("media_kind").unwrap().as_string::<i32>();
+    let kinds = cams
+        .column_by_name("media_kind")
+        .unwrap()
+        .as_string::<i32>();
     assert_eq!((kinds.value(0), kinds.value(1)), ("snapshot", "video"));
-    assert_eq!(cams.column_by_name("camera").unwrap().as_string::<i32>().value(0), "front porch");
+    assert_eq!(
+        cams.column_by_name("camera")
+            .unwrap()
+            .as_string::<i32>()
+            .value(0),
+        "front porch"
+    );
 }

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use alarmlake_schemas::timezone::parse_tz;
-use alarmlake_schemas::{BulkPolicy, Decoder, DecoderConfig, LakeBatches, Outcome, Table, Tally, TimeZones};
+use alarmlake_schemas::{
+    BulkPolicy, Decoder, DecoderConfig, LakeBatches, Outcome, Table, Tally, TimeZones,
+};
 use anyhow::{Context, Result, bail};
 use arrow::array::{Array, RecordBatch};
 use arrow::datatypes::Schema;
@@ -71,7 +73,12 @@ fn decoder_config(args: &DecodeArgs) -> Result<DecoderConfig> {
         Bulk::Unrecognized => BulkPolicy::Unrecognized,
         Bulk::Always => BulkPolicy::Always,
     };
-    Ok(DecoderConfig { default_site: args.site.clone(), time_zones: zones, bulk, ..DecoderConfig::default() })
+    Ok(DecoderConfig {
+        default_site: args.site.clone(),
+        time_zones: zones,
+        bulk,
+        ..DecoderConfig::default()
+    })
 }
 
 pub fn run(args: DecodeArgs) -> Result<ExitCode> {
@@ -92,7 +99,9 @@ pub fn run(args: DecodeArgs) -> Result<ExitCode> {
                 tally.add(outcome);
                 match outcome {
                     Outcome::Event(e) => *per_table.entry(e.body.table().name()).or_default() += 1,
-                    Outcome::Rejected { .. } => *per_table.entry(Table::DeadLetters.name()).or_default() += 1,
+                    Outcome::Rejected { .. } => {
+                        *per_table.entry(Table::DeadLetters.name()).or_default() += 1
+                    }
                     Outcome::Chatter { .. } => {}
                 }
                 match args.format {
@@ -111,7 +120,11 @@ pub fn run(args: DecodeArgs) -> Result<ExitCode> {
     if let Format::Table = args.format {
         for (table, batch) in batches.finish()? {
             writeln!(out, "{table} ({} rows)", batch.num_rows())?;
-            writeln!(out, "{}", arrow::util::pretty::pretty_format_batches(&[readable(&batch)?])?)?;
+            writeln!(
+                out,
+                "{}",
+                arrow::util::pretty::pretty_format_batches(&[readable(&batch)?])?
+            )?;
         }
     }
     out.flush().context("cannot write to stdout")?;
@@ -121,15 +134,31 @@ pub fn run(args: DecodeArgs) -> Result<ExitCode> {
         tally.events,
         tally.rejected,
         tally.chatter,
-        if tables.is_empty() { "nothing".to_string() } else { tables.join(", ") }
+        if tables.is_empty() {
+            "nothing".to_string()
+        } else {
+            tables.join(", ")
+        }
     );
-    Ok(if args.strict && tally.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if args.strict && tally.rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Keeps the columns a reader wants on a terminal: the site, time and line, then every column
 /// the events filled. The lake keeps them all.
 fn readable(batch: &RecordBatch) -> Result<RecordBatch> {
-    const HIDDEN: [&str; 7] = ["arrival_time", "ingest_time", "stream", "sub_sequence_number", "event_index", "partition_key", "panel_data"];
+    const HIDDEN: [&str; 7] = [
+        "arrival_time",
+        "ingest_time",
+        "stream",
+        "sub_sequence_number",
+        "event_index",
+        "partition_key",
+        "panel_data",
+    ];
     let schema = batch.schema();
     let keep: Vec<usize> = (0..batch.num_columns())
         .filter(|&i| {
@@ -139,5 +168,8 @@ fn readable(batch: &RecordBatch) -> Result<RecordBatch> {
         .collect();
     let fields: Vec<_> = keep.iter().map(|&i| schema.field(i).clone()).collect();
     let columns = keep.iter().map(|&i| batch.column(i).clone()).collect();
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }

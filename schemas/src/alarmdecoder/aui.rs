@@ -15,9 +15,14 @@ pub struct AuiMessage {
 impl AuiMessage {
     pub fn parse_value(value: &str) -> Result<AuiMessage, DecodeError> {
         if !value.is_empty() && value.bytes().all(|b| b.is_ascii_hexdigit()) {
-            Ok(AuiMessage { aui_value: value.to_string() })
+            Ok(AuiMessage {
+                aui_value: value.to_string(),
+            })
         } else {
-            Err(DecodeError::new(RejectReason::MalformedAui, format!("AUI value {value:?} is not hex")))
+            Err(DecodeError::new(
+                RejectReason::MalformedAui,
+                format!("AUI value {value:?} is not hex"),
+            ))
         }
     }
 }
@@ -28,7 +33,10 @@ mod tests {
 
     #[test]
     fn hex_only() {
-        assert_eq!(AuiMessage::parse_value("0201ff").unwrap().aui_value, "0201ff");
+        assert_eq!(
+            AuiMessage::parse_value("0201ff").unwrap().aui_value,
+            "0201ff"
+        );
         assert!(AuiMessage::parse_value("").is_err());
         assert!(AuiMessage::parse_value("02 01").is_err());
     }

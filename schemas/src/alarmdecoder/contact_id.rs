@@ -36,7 +36,11 @@ impl DataType {
 /// Open/close (0x400–0x499: arming, disarming, access, remote sessions) names a user;
 /// alarms, troubles, bypasses and tests name a zone.
 pub fn data_type(code: u16) -> DataType {
-    if (0x400..=0x499).contains(&code) { DataType::User } else { DataType::Zone }
+    if (0x400..=0x499).contains(&code) {
+        DataType::User
+    } else {
+        DataType::Zone
+    }
 }
 
 /// The source of an LRR report, from its prefix; the numbers match the alarmdecoder library's
@@ -335,11 +339,15 @@ mod tests {
             (0x441, "Armed stay"),
             (0x570, "Zone bypass"),
         ] {
-            let d = describe(Source::ContactId, code).unwrap_or_else(|| panic!("{code:#x} missing"));
+            let d =
+                describe(Source::ContactId, code).unwrap_or_else(|| panic!("{code:#x} missing"));
             assert!(d.contains(word), "{code:#x}: {d}");
         }
         assert_eq!(describe(Source::ContactId, 0xfff), None);
-        assert_eq!(describe(Source::Dsc, 0x04c), Some("DSC: zone expander supervisory alarm"));
+        assert_eq!(
+            describe(Source::Dsc, 0x04c),
+            Some("DSC: zone expander supervisory alarm")
+        );
         assert_eq!(describe(Source::Dsc, 0x301), Some("AC loss"));
     }
 

@@ -7,36 +7,53 @@
 //! adds derived fields. The derived fields are recomputed here from `event_type` and
 //! `report_code`, so both versions decode to the same event.
 
+use super::AlarmMessage;
 use super::aui::AuiMessage;
 use super::expander::{ExpanderMessage, ModuleKind};
 use super::keypad::{self, KeypadFlags, KeypadMessage};
 use super::keypad_text::KeypadMeaning;
 use super::lrr::LrrMessage;
 use super::rf::{self, RfMessage};
-use super::AlarmMessage;
 use crate::json_probe::{Probe, Shape};
 use crate::json_scalar::Scalar;
 use crate::reject::{DecodeError, RejectReason};
 
 fn missing(shape: &str, field: &str) -> DecodeError {
-    DecodeError::new(RejectReason::MissingField, format!("{shape} object has no {field:?}"))
+    DecodeError::new(
+        RejectReason::MissingField,
+        format!("{shape} object has no {field:?}"),
+    )
 }
 
 fn wrong_type(field: &str, expected: &str, got: &Scalar) -> DecodeError {
-    DecodeError::new(RejectReason::WrongType, format!("{field:?} is {}, expected {expected}", got.kind()))
+    DecodeError::new(
+        RejectReason::WrongType,
+        format!("{field:?} is {}, expected {expected}", got.kind()),
+    )
 }
 
 /// Reads a required integer field within `range`.
-fn int_field<T: TryFrom<i64>>(value: Option<&Scalar>, shape: &str, field: &str, reason: RejectReason) -> Result<T, DecodeError> {
+fn int_field<T: TryFrom<i64>>(
+    value: Option<&Scalar>,
+    shape: &str,
+    field: &str,
+    reason: RejectReason,
+) -> Result<T, DecodeError> {
     let value = value.ok_or_else(|| missing(shape, field))?;
-    let int = value.as_int().ok_or_else(|| wrong_type(field, "an integer", value))?;
-    T::try_from(int).map_err(|_| DecodeError::new(reason, format!("{field:?} = {int} is out of range")))
+    let int = value
+        .as_int()
+        .ok_or_else(|| wrong_type(field, "an integer", value))?;
+    T::try_from(int)
+        .map_err(|_| DecodeError::new(reason, format!("{field:?} = {int} is out of range")))
 }
 
 /// Reads a required text field that may also be written as an integer.
 fn text_field(value: Option<&Scalar>, shape: &str, field: &str) -> Result<String, DecodeError> {
     let value = value.ok_or_else(|| missing(shape, field))?;
-    value.to_text().map(|t| t.into_owned()).ok_or_else(|| wrong_type(field, "a string", value))
+    value
+        .to_text()
+        .map(|t| t.into_owned())
+        .ok_or_else(|| wrong_type(field, "a string", value))
 }
 
 /// Decodes an AlarmDecoder object of the given shape.
@@ -55,7 +72,12 @@ pub fn decode(probe: &Probe, shape: Shape) -> Result<AlarmMessage, DecodeError> 
         Shape::Rf => {
             let serial = text_field(probe.serial_number.as_ref(), "rf", "serial_number")?;
             rf::validate_serial(&serial)?;
-            let value: u8 = int_field(probe.value.as_ref(), "rf", "value", RejectReason::MalformedRf)?;
+            let value: u8 = int_field(
+                probe.value.as_ref(),
+                "rf",
+                "value",
+                RejectReason::MalformedRf,
+            )?;
             let mut message = RfMessage::from_status(serial, value);
             message.battery = probe.battery.unwrap_or(message.battery);
             message.supervision = probe.supervision.unwrap_or(message.supervision);
@@ -63,67 +85,118 @@ pub fn decode(probe: &Probe, shape: Shape) -> Result<AlarmMessage, DecodeError> 
         }
         Shape::Lrr => lrr(probe).map(AlarmMessage::Lrr),
         Shape::Aui => {
-            let value = probe.value.as_ref().ok_or_else(|| missing("aui", "value"))?;
+            let value = probe
+                .value
+                .as_ref()
+                .ok_or_else(|| missing("aui", "value"))?;
             match value {
                 Scalar::Str(s) => Ok(AlarmMessage::Aui(AuiMessage::parse_value(s)?)),
                 other => Err(wrong_type("value", "a hex string", other)),
             }
         }
-        Shape::Mode | Shape::S3Notification | Shape::Unknown => {
-            Err(DecodeError::new(RejectReason::UnknownJsonShape, "not an AlarmDecoder message"))
-        }
+        Shape::Mode | Shape::S3Notification | Shape::Unknown => Err(DecodeError::new(
+            RejectReason::UnknownJsonShape,
+            "not an AlarmDecoder message",
+        )),
     }
 }
 
 fn keypad(probe: &Probe) -> Result<KeypadMessage, DecodeError> {
-    let text = probe.text.as_deref().ok_or_else(|| missing("keypad", "text"))?;
+    let text = probe
+        .text
+        .as_deref()
+        .ok_or_else(|| missing("keypad", "text"))?;
     let numeric_code = text_field(probe.numeric_code.as_ref(), "keypad", "numeric_code")?;
-    let panel_data = probe.panel_data.as_deref().ok_or_else(|| missing("keypad", "panel_data"))?;
-    let bits = probe.bitfield.as_deref().map(keypad::parse_bitfield).transpose()?;
+    let panel_data = probe
+        .panel_data
+        .as_deref()
+        .ok_or_else(|| missing("keypad", "panel_data"))?;
+    let bits = probe
+        .bitfield
+        .as_deref()
+        .map(keypad::parse_bitfield)
+        .transpose()?;
     let from_bits = bits.map(|b| b.flags);
     // A flag comes from the JSON when present, else from the bitfield; with neither, the object
     // is missing a field.
-    let flag = |json: Option<bool>, bit: fn(&KeypadFlags) -> bool, name: &str| -> Result<bool, DecodeError> {
-        json.or(from_bits.as_ref().map(bit)).ok_or_else(|| missing("keypad", name))
+    let flag = |json: Option<bool>,
+                bit: fn(&KeypadFlags) -> bool,
+                name: &str|
+     -> Result<bool, DecodeError> {
+        json.or(from_bits.as_ref().map(bit))
+            .ok_or_else(|| missing("keypad", name))
     };
     let beeps = match &probe.beeps {
         Some(value) => {
-            let int = value.as_int().ok_or_else(|| wrong_type("beeps", "an integer", value))?;
+            let int = value
+                .as_int()
+                .ok_or_else(|| wrong_type("beeps", "an integer", value))?;
             u8::try_from(int).ok().filter(|b| *b <= 15).ok_or_else(|| {
-                DecodeError::new(RejectReason::MalformedKeypad, format!("\"beeps\" = {int} is not 0 to 15"))
+                DecodeError::new(
+                    RejectReason::MalformedKeypad,
+                    format!("\"beeps\" = {int} is not 0 to 15"),
+                )
             })?
         }
-        None => from_bits.map(|f| f.beeps).ok_or_else(|| missing("keypad", "beeps"))?,
+        None => from_bits
+            .map(|f| f.beeps)
+            .ok_or_else(|| missing("keypad", "beeps"))?,
     };
     let flags = KeypadFlags {
         ready: flag(probe.ready, |f| f.ready, "ready")?,
         armed_away: flag(probe.armed_away, |f| f.armed_away, "armed_away")?,
         armed_home: flag(probe.armed_home, |f| f.armed_home, "armed_home")?,
         backlight_on: flag(probe.backlight_on, |f| f.backlight_on, "backlight_on")?,
-        programming_mode: flag(probe.programming_mode, |f| f.programming_mode, "programming_mode")?,
+        programming_mode: flag(
+            probe.programming_mode,
+            |f| f.programming_mode,
+            "programming_mode",
+        )?,
         beeps,
         zone_bypassed: flag(probe.zone_bypassed, |f| f.zone_bypassed, "zone_bypassed")?,
         ac_power: flag(probe.ac_power, |f| f.ac_power, "ac_power")?,
         chime_on: flag(probe.chime_on, |f| f.chime_on, "chime_on")?,
-        alarm_event_occurred: flag(probe.alarm_event_occurred, |f| f.alarm_event_occurred, "alarm_event_occurred")?,
+        alarm_event_occurred: flag(
+            probe.alarm_event_occurred,
+            |f| f.alarm_event_occurred,
+            "alarm_event_occurred",
+        )?,
         alarm_sounding: flag(probe.alarm_sounding, |f| f.alarm_sounding, "alarm_sounding")?,
         battery_low: flag(probe.battery_low, |f| f.battery_low, "battery_low")?,
-        entry_delay_off: flag(probe.entry_delay_off, |f| f.entry_delay_off, "entry_delay_off")?,
+        entry_delay_off: flag(
+            probe.entry_delay_off,
+            |f| f.entry_delay_off,
+            "entry_delay_off",
+        )?,
         fire_alarm: flag(probe.fire_alarm, |f| f.fire_alarm, "fire_alarm")?,
         check_zone: flag(probe.check_zone, |f| f.check_zone, "check_zone")?,
         perimeter_only: flag(probe.perimeter_only, |f| f.perimeter_only, "perimeter_only")?,
     };
     let mask = match &probe.mask {
         Some(value) => {
-            let int = value.as_int().ok_or_else(|| wrong_type("mask", "an integer", value))?;
-            u32::try_from(int).map_err(|_| DecodeError::new(RejectReason::MalformedKeypad, format!("\"mask\" = {int} is out of range")))?
+            let int = value
+                .as_int()
+                .ok_or_else(|| wrong_type("mask", "an integer", value))?;
+            u32::try_from(int).map_err(|_| {
+                DecodeError::new(
+                    RejectReason::MalformedKeypad,
+                    format!("\"mask\" = {int} is out of range"),
+                )
+            })?
         }
         None => keypad::panel_mask(panel_data)?,
     };
     let cursor_location = match &probe.cursor_location {
         Some(value) => {
-            let int = value.as_int().ok_or_else(|| wrong_type("cursor_location", "an integer", value))?;
-            i32::try_from(int).map_err(|_| DecodeError::new(RejectReason::MalformedKeypad, format!("\"cursor_location\" = {int} is out of range")))?
+            let int = value
+                .as_int()
+                .ok_or_else(|| wrong_type("cursor_location", "an integer", value))?;
+            i32::try_from(int).map_err(|_| {
+                DecodeError::new(
+                    RejectReason::MalformedKeypad,
+                    format!("\"cursor_location\" = {int} is out of range"),
+                )
+            })?
         }
         None => keypad::cursor_location(panel_data),
     };
@@ -144,11 +217,21 @@ fn keypad(probe: &Probe) -> Result<KeypadMessage, DecodeError> {
 
 fn lrr(probe: &Probe) -> Result<LrrMessage, DecodeError> {
     let event_data = text_field(probe.event_data.as_ref(), "lrr", "event_data")?;
-    let event_type = probe.event_type.as_deref().ok_or_else(|| missing("lrr", "event_type"))?;
+    let event_type = probe
+        .event_type
+        .as_deref()
+        .ok_or_else(|| missing("lrr", "event_type"))?;
     let partition: i32 = match &probe.partition {
         Some(value) => {
-            let int = value.as_int().ok_or_else(|| wrong_type("partition", "an integer", value))?;
-            i32::try_from(int).map_err(|_| DecodeError::new(RejectReason::MalformedLrr, format!("\"partition\" = {int} is out of range")))?
+            let int = value
+                .as_int()
+                .ok_or_else(|| wrong_type("partition", "an integer", value))?;
+            i32::try_from(int).map_err(|_| {
+                DecodeError::new(
+                    RejectReason::MalformedLrr,
+                    format!("\"partition\" = {int} is out of range"),
+                )
+            })?
         }
         None => return Err(missing("lrr", "partition")),
     };
@@ -164,7 +247,11 @@ fn lrr(probe: &Probe) -> Result<LrrMessage, DecodeError> {
     let version = if is_v2 { 2 } else { 1 };
     let report = if is_v2 { report_code.as_deref() } else { None };
     let mut message = LrrMessage::build(&event_data, partition, event_type, report, version)?;
-    if let Some(kind) = probe.event_data_type.as_deref().and_then(super::contact_id::DataType::parse) {
+    if let Some(kind) = probe
+        .event_data_type
+        .as_deref()
+        .and_then(super::contact_id::DataType::parse)
+    {
         message.event_data_type = Some(kind);
     }
     Ok(message)
@@ -188,7 +275,9 @@ mod tests {
 
     #[test]
     fn keypad_dict_matches_raw_line() {
-        let AlarmMessage::Keypad(json) = decode_json(KEYPAD).unwrap() else { panic!("not keypad") };
+        let AlarmMessage::Keypad(json) = decode_json(KEYPAD).unwrap() else {
+            panic!("not keypad")
+        };
         let raw = KeypadMessage::parse_line(
             r#"[00100301000100003A0-],008,[f702000f100803cc08020000000000],"ARMED ***STAY***You may exit now""#,
         )
@@ -201,28 +290,64 @@ mod tests {
     #[test]
     fn keypad_dict_without_bitfield_needs_every_flag() {
         let without_bits = KEYPAD.replace(r#""bitfield": "[00100301000100003A0-]", "#, "");
-        let AlarmMessage::Keypad(m) = decode_json(&without_bits).unwrap() else { panic!() };
+        let AlarmMessage::Keypad(m) = decode_json(&without_bits).unwrap() else {
+            panic!()
+        };
         assert_eq!(m.panel_type, None);
         let without_flag = without_bits.replace(r#""ready": false, "#, "");
-        assert_eq!(decode_json(&without_flag).unwrap_err().reason, RejectReason::MissingField);
+        assert_eq!(
+            decode_json(&without_flag).unwrap_err().reason,
+            RejectReason::MissingField
+        );
         let bad_beeps = KEYPAD.replace(r#""beeps": 3"#, r#""beeps": 300"#);
-        assert_eq!(decode_json(&bad_beeps).unwrap_err().reason, RejectReason::MalformedKeypad);
+        assert_eq!(
+            decode_json(&bad_beeps).unwrap_err().reason,
+            RejectReason::MalformedKeypad
+        );
         let text_beeps = KEYPAD.replace(r#""beeps": 3"#, r#""beeps": [3]"#);
-        assert_eq!(decode_json(&text_beeps).unwrap_err().reason, RejectReason::WrongType);
+        assert_eq!(
+            decode_json(&text_beeps).unwrap_err().reason,
+            RejectReason::WrongType
+        );
     }
 
     #[test]
     fn expander_rf_aui() {
-        let AlarmMessage::Expander(e) = decode_json(r#"{"address": 7, "channel": 1, "time": "2017-01-17T23:41:02", "value": 1}"#).unwrap() else { panic!() };
+        let AlarmMessage::Expander(e) = decode_json(
+            r#"{"address": 7, "channel": 1, "time": "2017-01-17T23:41:02", "value": 1}"#,
+        )
+        .unwrap() else {
+            panic!()
+        };
         assert_eq!((e.address, e.channel, e.value), (7, 1, 1));
         let AlarmMessage::Rf(r) = decode_json(r#"{"battery": false, "serial_number": "0180036", "supervision": false, "time": "2017-01-17T23:41:02", "value": 128}"#).unwrap() else { panic!() };
         assert_eq!(r, RfMessage::parse_fields("0180036,80").unwrap());
-        let AlarmMessage::Aui(a) = decode_json(r#"{"value": "0201ff"}"#).unwrap() else { panic!() };
+        let AlarmMessage::Aui(a) = decode_json(r#"{"value": "0201ff"}"#).unwrap() else {
+            panic!()
+        };
         assert_eq!(a.aui_value, "0201ff");
-        assert_eq!(decode_json(r#"{"value": 5}"#).unwrap_err().reason, RejectReason::WrongType);
-        assert_eq!(decode_json(r#"{"address": 7, "channel": 1}"#).unwrap_err().reason, RejectReason::MissingField);
-        assert_eq!(decode_json(r#"{"address": -7, "channel": 1, "value": 0}"#).unwrap_err().reason, RejectReason::MalformedExpander);
-        assert_eq!(decode_json(r#"{"serial_number": "0180036", "value": 256}"#).unwrap_err().reason, RejectReason::MalformedRf);
+        assert_eq!(
+            decode_json(r#"{"value": 5}"#).unwrap_err().reason,
+            RejectReason::WrongType
+        );
+        assert_eq!(
+            decode_json(r#"{"address": 7, "channel": 1}"#)
+                .unwrap_err()
+                .reason,
+            RejectReason::MissingField
+        );
+        assert_eq!(
+            decode_json(r#"{"address": -7, "channel": 1, "value": 0}"#)
+                .unwrap_err()
+                .reason,
+            RejectReason::MalformedExpander
+        );
+        assert_eq!(
+            decode_json(r#"{"serial_number": "0180036", "value": 256}"#)
+                .unwrap_err()
+                .reason,
+            RejectReason::MalformedRf
+        );
     }
 
     #[test]
@@ -233,6 +358,11 @@ mod tests {
         let AlarmMessage::Lrr(v2) = decode_json(r#"{"event_code": "0x401", "event_data": "001", "event_data_type": "U", "event_description": "Open/Close By User", "event_prefix": "CID", "event_source": 1, "event_status": 3, "event_type": "CID_3401", "partition": "1", "report_code": "ff", "time": "2017-01-17T23:41:02"}"#).unwrap() else { panic!() };
         assert_eq!(v2, LrrMessage::parse_fields("001,1,CID_3401,ff").unwrap());
         assert_eq!(v2.event_data_type, Some(DataType::User));
-        assert_eq!(decode_json(r#"{"event_data": "012", "event_type": "ARM_STAY"}"#).unwrap_err().reason, RejectReason::MissingField);
+        assert_eq!(
+            decode_json(r#"{"event_data": "012", "event_type": "ARM_STAY"}"#)
+                .unwrap_err()
+                .reason,
+            RejectReason::MissingField
+        );
     }
 }

@@ -32,9 +32,12 @@ impl ExpanderMessage {
         };
         let mut parts = fields.split(',').map(|p| p.trim().parse::<u32>());
         match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(Ok(address)), Some(Ok(channel)), Some(Ok(value)), None) => {
-                Ok(ExpanderMessage { kind, address, channel, value: i64::from(value) })
-            }
+            (Some(Ok(address)), Some(Ok(channel)), Some(Ok(value)), None) => Ok(ExpanderMessage {
+                kind,
+                address,
+                channel,
+                value: i64::from(value),
+            }),
             _ => Err(malformed()),
         }
     }
@@ -52,7 +55,9 @@ mod tests {
         assert_eq!((m.kind, m.address, m.value), (ModuleKind::Relay, 12, 0));
         for bad in ["07,01", "07,01,01,09", "a,01,01", "", "07,,01", "-1,01,01"] {
             assert_eq!(
-                ExpanderMessage::parse_fields(ModuleKind::Expander, bad).unwrap_err().reason,
+                ExpanderMessage::parse_fields(ModuleKind::Expander, bad)
+                    .unwrap_err()
+                    .reason,
                 RejectReason::MalformedExpander,
                 "{bad}"
             );

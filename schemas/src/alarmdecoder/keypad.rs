@@ -92,16 +92,30 @@ pub fn parse_bitfield(bitfield: &str) -> Result<Bitfield, DecodeError> {
     let b = bitfield.as_bytes();
     let inner = match b {
         [b'[', inner @ .., b']'] => inner,
-        _ => return Err(malformed(format!("bitfield {bitfield:?} is not enclosed in brackets"))),
+        _ => {
+            return Err(malformed(format!(
+                "bitfield {bitfield:?} is not enclosed in brackets"
+            )));
+        }
     };
     if !(17..=32).contains(&inner.len()) {
-        return Err(malformed(format!("bitfield has {} characters, expected 17 to 32", inner.len())));
+        return Err(malformed(format!(
+            "bitfield has {} characters, expected 17 to 32",
+            inner.len()
+        )));
     }
-    if let Some(bad) = inner.iter().find(|c| !(c.is_ascii_hexdigit() || **c == b'-')) {
-        return Err(malformed(format!("bitfield character {:?} is not hex or '-'", *bad as char)));
+    if let Some(bad) = inner
+        .iter()
+        .find(|c| !(c.is_ascii_hexdigit() || **c == b'-'))
+    {
+        return Err(malformed(format!(
+            "bitfield character {:?} is not hex or '-'",
+            *bad as char
+        )));
     }
     let set = |i: usize| inner[i - 1] != b'0';
-    let beeps = hex_value(inner[5]).ok_or_else(|| malformed("beeps digit is '-', expected a hex digit"))?;
+    let beeps =
+        hex_value(inner[5]).ok_or_else(|| malformed("beeps digit is '-', expected a hex digit"))?;
     let flags = KeypadFlags {
         ready: set(1),
         armed_away: set(2),
@@ -125,7 +139,11 @@ pub fn parse_bitfield(bitfield: &str) -> Result<Bitfield, DecodeError> {
         Some(b'D' | b'd') => PanelType::Dsc,
         _ => PanelType::Ademco,
     };
-    Ok(Bitfield { flags, system_fault, panel_type })
+    Ok(Bitfield {
+        flags,
+        system_fault,
+        panel_type,
+    })
 }
 
 /// The keypad address mask: hex of panel data characters [3, 11), counting the bracket.
@@ -133,12 +151,20 @@ pub fn panel_mask(panel_data: &str) -> Result<u32, DecodeError> {
     panel_data
         .get(3..11)
         .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-        .ok_or_else(|| malformed(format!("panel data {panel_data:?} is too short for the address mask")))
+        .ok_or_else(|| {
+            malformed(format!(
+                "panel data {panel_data:?} is too short for the address mask"
+            ))
+        })
 }
 
 /// The cursor position, when the panel data says the cursor is shown; -1 otherwise.
 pub fn cursor_location(panel_data: &str) -> i32 {
-    let hex = |r: std::ops::Range<usize>| panel_data.get(r).and_then(|h| u8::from_str_radix(h, 16).ok());
+    let hex = |r: std::ops::Range<usize>| {
+        panel_data
+            .get(r)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+    };
     match (hex(19..21), hex(21..23)) {
         (Some(flags), Some(position)) if flags & 1 == 1 => i32::from(position),
         _ => -1,
@@ -147,8 +173,14 @@ pub fn cursor_location(panel_data: &str) -> i32 {
 
 fn check_panel_data(panel_data: &str) -> Result<(), DecodeError> {
     match panel_data.as_bytes() {
-        [b'[', inner @ .., b']'] if !inner.is_empty() && inner.iter().all(u8::is_ascii_hexdigit) => Ok(()),
-        _ => Err(malformed(format!("panel data {panel_data:?} is not bracketed hex"))),
+        [b'[', inner @ .., b']']
+            if !inner.is_empty() && inner.iter().all(u8::is_ascii_hexdigit) =>
+        {
+            Ok(())
+        }
+        _ => Err(malformed(format!(
+            "panel data {panel_data:?} is not bracketed hex"
+        ))),
     }
 }
 
@@ -169,7 +201,9 @@ impl KeypadMessage {
         let (Some(bitfield), Some(code), Some(panel_data), Some(quoted)) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(malformed("expected 4 comma-separated fields: bitfield,code,panel data,\"text\""));
+            return Err(malformed(
+                "expected 4 comma-separated fields: bitfield,code,panel data,\"text\"",
+            ));
         };
         let text = match quoted.as_bytes() {
             [b'"', .., b'"'] if quoted.len() >= 3 => &quoted[1..quoted.len() - 1],

@@ -95,13 +95,16 @@ const ZONE_WORDS: &[(&str, ZoneEvent)] = &[
 impl KeypadMeaning {
     /// Decodes the arm state from the flags and text, and a zone report from the text.
     pub fn interpret(flags: &KeypadFlags, text: &str) -> KeypadMeaning {
-        let upper = text.to_ascii_uppercase();
         let arm_state = if flags.armed_away {
-            if upper.contains("MAX") { ArmState::Max } else { ArmState::Away }
+            if contains_word(text, "MAX") {
+                ArmState::Max
+            } else {
+                ArmState::Away
+            }
         } else if flags.armed_home {
-            if upper.contains("NIGHT") {
+            if contains_word(text, "NIGHT") {
                 ArmState::Night
-            } else if upper.contains("INSTANT") {
+            } else if contains_word(text, "INSTANT") {
                 ArmState::Instant
             } else {
                 ArmState::Stay
@@ -109,8 +112,11 @@ impl KeypadMeaning {
         } else {
             ArmState::Disarmed
         };
-        let mut meaning = KeypadMeaning { arm_state: Some(arm_state), ..Default::default() };
-        if let Some((event, zone, name)) = zone_report(&upper, text) {
+        let mut meaning = KeypadMeaning {
+            arm_state: Some(arm_state),
+            ..Default::default()
+        };
+        if let Some((event, zone, name)) = zone_report(text) {
             meaning.zone_event = Some(event);
             meaning.zone = Some(zone);
             meaning.zone_name = name;
@@ -119,15 +125,27 @@ impl KeypadMeaning {
     }
 }
 
+/// Case-insensitive substring test, without allocating: it runs for every keypad message.
+fn contains_word(text: &str, word: &str) -> bool {
+    text.as_bytes()
+        .windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+}
+
 /// Finds `<WORD> <zone number> [zone name]` at the start of the display.
 ///
 /// The display is two 16-character lines, so a name can be split across them; runs of spaces
 /// are collapsed to one. Zone 0 and numbers over 999 are not zones.
-fn zone_report(upper: &str, original: &str) -> Option<(ZoneEvent, u16, Option<String>)> {
-    let trimmed_start = upper.len() - upper.trim_start().len();
-    let upper = &upper[trimmed_start..];
-    let (word_len, event) = ZONE_WORDS.iter().find_map(|(word, event)| upper.starts_with(word).then_some((word.len(), *event)))?;
-    let after_word = &upper[word_len..];
+fn zone_report(text: &str) -> Option<(ZoneEvent, u16, Option<String>)> {
+    let text = text.trim_start();
+    let starts_with = |word: &str| {
+        text.get(..word.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(word))
+    };
+    let (word_len, event) = ZONE_WORDS
+        .iter()
+        .find_map(|(word, event)| starts_with(word).then_some((word.len(), *event)))?;
+    let after_word = &text[word_len..];
     let rest = after_word.trim_start();
     if rest.len() == after_word.len() {
         return None; // the word must be followed by a space: "FAULTY" is not "FAULT"
@@ -144,9 +162,10 @@ fn zone_report(upper: &str, original: &str) -> Option<(ZoneEvent, u16, Option<St
     if !after_number.is_empty() && !after_number.starts_with(' ') {
         return None;
     }
-    // Take the name from the original text (same byte offsets: ASCII upper-casing keeps lengths).
-    let name_start = original.len() - after_number.len();
-    let name = original.get(name_start..).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = after_number
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     Some((event, zone, (!name.is_empty()).then_some(name)))
 }
 
@@ -155,32 +174,73 @@ mod tests {
     use super::*;
 
     fn flags(away: bool, home: bool) -> KeypadFlags {
-        KeypadFlags { armed_away: away, armed_home: home, ..Default::default() }
+        KeypadFlags {
+            armed_away: away,
+            armed_home: home,
+            ..Default::default()
+        }
     }
 
     #[test]
     fn arm_state_from_flags_and_text() {
         let cases = [
-            (flags(false, false), "****DISARMED****  Ready to Arm  ", ArmState::Disarmed),
-            (flags(true, false), "ARMED ***AWAY***You may exit now", ArmState::Away),
-            (flags(true, false), "ARMED ***MAXIMUM***             ", ArmState::Max),
-            (flags(false, true), "ARMED ***STAY***You may exit now", ArmState::Stay),
-            (flags(false, true), "ARMED *NIGHT-STAY*              ", ArmState::Night),
-            (flags(false, true), "ARMED ***INSTANT***             ", ArmState::Instant),
+            (
+                flags(false, false),
+                "****DISARMED****  Ready to Arm  ",
+                ArmState::Disarmed,
+            ),
+            (
+                flags(true, false),
+                "ARMED ***AWAY***You may exit now",
+                ArmState::Away,
+            ),
+            (
+                flags(true, false),
+                "ARMED ***MAXIMUM***             ",
+                ArmState::Max,
+            ),
+            (
+                flags(false, true),
+                "ARMED ***STAY***You may exit now",
+                ArmState::Stay,
+            ),
+            (
+                flags(false, true),
+                "ARMED *NIGHT-STAY*              ",
+                ArmState::Night,
+            ),
+            (
+                flags(false, true),
+                "ARMED ***INSTANT***             ",
+                ArmState::Instant,
+            ),
         ];
         for (f, text, expected) in cases {
-            assert_eq!(KeypadMeaning::interpret(&f, text).arm_state, Some(expected), "{text}");
+            assert_eq!(
+                KeypadMeaning::interpret(&f, text).arm_state,
+                Some(expected),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn zone_reports() {
         let m = KeypadMeaning::interpret(&flags(false, false), "FAULT 05 FRONT  DOOR            ");
-        assert_eq!((m.zone_event, m.zone, m.zone_name.as_deref()), (Some(ZoneEvent::Fault), Some(5), Some("FRONT DOOR")));
+        assert_eq!(
+            (m.zone_event, m.zone, m.zone_name.as_deref()),
+            (Some(ZoneEvent::Fault), Some(5), Some("FRONT DOOR"))
+        );
         let m = KeypadMeaning::interpret(&flags(false, false), "FAULT 1                         ");
-        assert_eq!((m.zone_event, m.zone, m.zone_name), (Some(ZoneEvent::Fault), Some(1), None));
+        assert_eq!(
+            (m.zone_event, m.zone, m.zone_name),
+            (Some(ZoneEvent::Fault), Some(1), None)
+        );
         let m = KeypadMeaning::interpret(&flags(false, true), "BYPAS 12 Garage Side Door       ");
-        assert_eq!((m.zone_event, m.zone, m.zone_name.as_deref()), (Some(ZoneEvent::Bypass), Some(12), Some("Garage Side Door")));
+        assert_eq!(
+            (m.zone_event, m.zone, m.zone_name.as_deref()),
+            (Some(ZoneEvent::Bypass), Some(12), Some("Garage Side Door"))
+        );
         let m = KeypadMeaning::interpret(&flags(true, false), "ALARM 003 LIVING ROOM MOTION    ");
         assert_eq!((m.zone_event, m.zone), (Some(ZoneEvent::Alarm), Some(3)));
         let m = KeypadMeaning::interpret(&flags(false, false), "FIRE 09 SMOKE DETECTOR          ");

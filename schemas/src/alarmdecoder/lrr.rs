@@ -29,7 +29,10 @@ pub struct LrrMessage {
     pub event_source: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_status: Option<u8>,
-    #[serde(serialize_with = "serialize_code", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        serialize_with = "serialize_code",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub event_code: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_description: Option<String>,
@@ -82,13 +85,23 @@ impl LrrMessage {
         let (data, partition, event_type, report_code) = match parts.as_slice() {
             [d, p, t] => (*d, *p, *t, None),
             [d, p, t, r] => (*d, *p, *t, Some(*r)),
-            _ => return Err(malformed(format!("expected 3 or 4 comma-separated fields, got {fields:?}"))),
+            _ => {
+                return Err(malformed(format!(
+                    "expected 3 or 4 comma-separated fields, got {fields:?}"
+                )));
+            }
         };
         let partition = partition
             .trim()
             .parse::<i32>()
             .map_err(|_| malformed(format!("partition {partition:?} is not an integer")))?;
-        LrrMessage::build(data, partition, event_type, report_code, if report_code.is_some() { 2 } else { 1 })
+        LrrMessage::build(
+            data,
+            partition,
+            event_type,
+            report_code,
+            if report_code.is_some() { 2 } else { 1 },
+        )
     }
 
     /// Validates the fields and decodes the event type.
@@ -99,16 +112,30 @@ impl LrrMessage {
         report_code: Option<&str>,
         version: u8,
     ) -> Result<LrrMessage, DecodeError> {
-        if event_data.is_empty() || event_data.len() > 16 || !event_data.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(malformed(format!("event data {event_data:?} is not a user or zone number")));
+        if event_data.is_empty()
+            || event_data.len() > 16
+            || !event_data.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(malformed(format!(
+                "event data {event_data:?} is not a user or zone number"
+            )));
         }
-        if event_type.is_empty() || event_type.len() > 64 || !event_type.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(malformed(format!("event type {event_type:?} is not a name or PREFIX_SCCC code")));
+        if event_type.is_empty()
+            || event_type.len() > 64
+            || !event_type
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Err(malformed(format!(
+                "event type {event_type:?} is not a name or PREFIX_SCCC code"
+            )));
         }
         if let Some(r) = report_code
             && (r.len() != 2 || !r.bytes().all(|b| b.is_ascii_hexdigit()))
         {
-            return Err(malformed(format!("report code {r:?} is not two hex digits")));
+            return Err(malformed(format!(
+                "report code {r:?} is not two hex digits"
+            )));
         }
         let mut message = LrrMessage {
             event_data: event_data.to_string(),
@@ -138,11 +165,19 @@ impl LrrMessage {
             message.event_source = Some(source as u8);
             message.event_status = Some(status);
             message.set_code(source, code);
-        } else if let Some((_, code, status)) = V1_NAMES.iter().find(|(name, _, _)| *name == event_type) {
+        } else if let Some((_, code, status)) =
+            V1_NAMES.iter().find(|(name, _, _)| *name == event_type)
+        {
             message.event_status = Some(*status);
             message.set_code(Source::ContactId, *code);
-        } else if event_type.contains('_') && event_type.split_once('_').is_some_and(|(p, _)| matches!(p, "CID" | "DSC" | "AD2" | "ADEMCO")) {
-            return Err(malformed(format!("event type {event_type:?} has a bad qualifier or code")));
+        } else if event_type.contains('_')
+            && event_type
+                .split_once('_')
+                .is_some_and(|(p, _)| matches!(p, "CID" | "DSC" | "AD2" | "ADEMCO"))
+        {
+            return Err(malformed(format!(
+                "event type {event_type:?} has a bad qualifier or code"
+            )));
         }
         Ok(message)
     }
@@ -150,14 +185,20 @@ impl LrrMessage {
     /// Sets the code with its description and user-or-zone meaning.
     pub fn set_code(&mut self, source: Source, code: u16) {
         self.event_code = Some(code);
-        self.event_description = Some(contact_id::describe(source, code).unwrap_or("Unknown").to_string());
+        self.event_description = Some(
+            contact_id::describe(source, code)
+                .unwrap_or("Unknown")
+                .to_string(),
+        );
         self.event_data_type = Some(contact_id::data_type(code));
     }
 }
 
 /// True when `event_type` is a `PREFIX_SCCC` Contact ID type such as `CID_3401`.
 pub fn is_qualified_type(event_type: &str) -> bool {
-    event_type.split_once('_').is_some_and(|(_, code)| parse_qualified_code(code).is_some())
+    event_type
+        .split_once('_')
+        .is_some_and(|(_, code)| parse_qualified_code(code).is_some())
 }
 
 /// Splits `3401` into the qualifier digit and the three-hex-digit code.
@@ -176,7 +217,15 @@ mod tests {
     #[test]
     fn v1_line() {
         let m = LrrMessage::parse_fields("012,1,ARM_STAY").unwrap();
-        assert_eq!((m.event_data.as_str(), m.partition, m.event_type.as_str(), m.version), ("012", 1, "ARM_STAY", 1));
+        assert_eq!(
+            (
+                m.event_data.as_str(),
+                m.partition,
+                m.event_type.as_str(),
+                m.version
+            ),
+            ("012", 1, "ARM_STAY", 1)
+        );
         assert_eq!(m.event_code, Some(0x441));
         assert_eq!(m.event_status, Some(3));
         assert_eq!(m.event_data_type, Some(DataType::User));
@@ -197,7 +246,10 @@ mod tests {
         assert_eq!(m.event_description.as_deref(), Some("Open/close by user"));
         assert_eq!(m.event_data_type, Some(DataType::User));
         let burglary = LrrMessage::parse_fields("005,1,CID_1130,00").unwrap();
-        assert_eq!((burglary.event_code, burglary.event_data_type), (Some(0x130), Some(DataType::Zone)));
+        assert_eq!(
+            (burglary.event_code, burglary.event_data_type),
+            (Some(0x130), Some(DataType::Zone))
+        );
     }
 
     #[test]
@@ -222,7 +274,11 @@ mod tests {
             "001,1,CID_x401,ff",
             "001,1,ARM STAY",
         ] {
-            assert_eq!(LrrMessage::parse_fields(bad).unwrap_err().reason, RejectReason::MalformedLrr, "{bad}");
+            assert_eq!(
+                LrrMessage::parse_fields(bad).unwrap_err().reason,
+                RejectReason::MalformedLrr,
+                "{bad}"
+            );
         }
     }
 }

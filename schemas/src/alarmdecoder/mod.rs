@@ -90,11 +90,17 @@ pub fn parse_line(line: &str) -> Result<Result<AlarmMessage, Chatter>, DecodeErr
         AlarmMessage::Lrr(LrrMessage::parse_fields(fields)?)
     } else if let Some(value) = line.strip_prefix("!AUI:") {
         AlarmMessage::Aui(AuiMessage::parse_value(value)?)
-    } else if line.starts_with("!KPM:") || line.starts_with('[') || looks_like_bracketless_keypad(line) {
+    } else if line.starts_with("!KPM:")
+        || line.starts_with('[')
+        || looks_like_bracketless_keypad(line)
+    {
         AlarmMessage::Keypad(KeypadMessage::parse_line(line)?)
     } else if line.starts_with('!') {
         let name: String = line.chars().take_while(|c| *c != ':').take(16).collect();
-        return Err(DecodeError::new(RejectReason::UnknownMessageType, format!("unknown AlarmDecoder message type {name:?}")));
+        return Err(DecodeError::new(
+            RejectReason::UnknownMessageType,
+            format!("unknown AlarmDecoder message type {name:?}"),
+        ));
     } else {
         let shown: String = line.chars().take(40).collect();
         return Err(DecodeError::new(
@@ -109,7 +115,9 @@ pub fn parse_line(line: &str) -> Result<Result<AlarmMessage, Chatter>, DecodeErr
 /// and dashes, then more fields. Routing it to the keypad parser gives a precise rejection.
 fn looks_like_bracketless_keypad(line: &str) -> bool {
     let first = line.split(',').next().unwrap_or("");
-    first.len() >= 17 && line.contains(',') && first.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+    first.len() >= 17
+        && line.contains(',')
+        && first.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
 #[cfg(test)]
@@ -134,17 +142,30 @@ mod tests {
 
     #[test]
     fn chatter_is_not_an_error() {
-        for line in ["!Ready", "!CONFIG>ADDRESS=18", "!VER:ffffffff,V2.2a.8.8,TX;RX;SM;VZ;RF;ZX;RE;AU;3X;CG;DD;MF;LR;KE;MK;CB;DS;ER", "!Sending......done"] {
+        for line in [
+            "!Ready",
+            "!CONFIG>ADDRESS=18",
+            "!VER:ffffffff,V2.2a.8.8,TX;RX;SM;VZ;RF;ZX;RE;AU;3X;CG;DD;MF;LR;KE;MK;CB;DS;ER",
+            "!Sending......done",
+        ] {
             assert!(parse_line(line).unwrap().is_err(), "{line}");
         }
     }
 
     #[test]
     fn unknown_and_unrecognized() {
-        assert_eq!(parse_line("!XYZ:1,2").unwrap_err().reason, RejectReason::UnknownMessageType);
-        assert_eq!(parse_line("hello world").unwrap_err().reason, RejectReason::UnrecognizedLine);
         assert_eq!(
-            parse_line(r#"10000001000100003A0-,008,[f702000f1008005c08020000000000],"x""#).unwrap_err().reason,
+            parse_line("!XYZ:1,2").unwrap_err().reason,
+            RejectReason::UnknownMessageType
+        );
+        assert_eq!(
+            parse_line("hello world").unwrap_err().reason,
+            RejectReason::UnrecognizedLine
+        );
+        assert_eq!(
+            parse_line(r#"10000001000100003A0-,008,[f702000f1008005c08020000000000],"x""#)
+                .unwrap_err()
+                .reason,
             RejectReason::MalformedKeypad
         );
     }

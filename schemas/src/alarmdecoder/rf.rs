@@ -37,13 +37,21 @@ impl RfMessage {
 
     /// Parses the part after `!RFX:`: `0180036,80`.
     pub fn parse_fields(fields: &str) -> Result<RfMessage, DecodeError> {
-        let malformed = |why: &str| DecodeError::new(RejectReason::MalformedRf, format!("{why} in RF message {fields:?}"));
-        let (serial, status) = fields.split_once(',').ok_or_else(|| malformed("missing status byte"))?;
+        let malformed = |why: &str| {
+            DecodeError::new(
+                RejectReason::MalformedRf,
+                format!("{why} in RF message {fields:?}"),
+            )
+        };
+        let (serial, status) = fields
+            .split_once(',')
+            .ok_or_else(|| malformed("missing status byte"))?;
         validate_serial(serial).map_err(|_| malformed("bad serial number"))?;
         if status.is_empty() || status.len() > 2 {
             return Err(malformed("status is not one hex byte"));
         }
-        let value = u8::from_str_radix(status, 16).map_err(|_| malformed("status is not one hex byte"))?;
+        let value =
+            u8::from_str_radix(status, 16).map_err(|_| malformed("status is not one hex byte"))?;
         Ok(RfMessage::from_status(serial.to_string(), value))
     }
 }
@@ -53,7 +61,10 @@ pub fn validate_serial(serial: &str) -> Result<(), DecodeError> {
     if !serial.is_empty() && serial.len() <= 10 && serial.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(DecodeError::new(RejectReason::MalformedRf, format!("serial number {serial:?} is not 1 to 10 digits")))
+        Err(DecodeError::new(
+            RejectReason::MalformedRf,
+            format!("serial number {serial:?} is not 1 to 10 digits"),
+        ))
     }
 }
 
@@ -75,8 +86,20 @@ mod tests {
 
     #[test]
     fn malformed() {
-        for bad in ["0180036", "0180036,", "0180036,zz", "0180036,100", "018A036,80", ",80", "12345678901,80"] {
-            assert_eq!(RfMessage::parse_fields(bad).unwrap_err().reason, RejectReason::MalformedRf, "{bad}");
+        for bad in [
+            "0180036",
+            "0180036,",
+            "0180036,zz",
+            "0180036,100",
+            "018A036,80",
+            ",80",
+            "12345678901,80",
+        ] {
+            assert_eq!(
+                RfMessage::parse_fields(bad).unwrap_err().reason,
+                RejectReason::MalformedRf,
+                "{bad}"
+            );
         }
     }
 }

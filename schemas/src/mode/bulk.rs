@@ -30,14 +30,21 @@ impl ContentType {
     /// without control characters other than whitespace, or else binary.
     pub fn sniff(payload: &[u8]) -> ContentType {
         let first = payload.iter().find(|b| !b.is_ascii_whitespace());
-        if matches!(first, Some(b'{' | b'[')) && serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_ok() {
+        if matches!(first, Some(b'{' | b'['))
+            && serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_ok()
+        {
             return ContentType::Json;
         }
         if msgpack::is_single_value(payload) {
             return ContentType::Msgpack;
         }
         match std::str::from_utf8(payload) {
-            Ok(text) if !text.is_empty() && !text.chars().any(|c| c.is_control() && !c.is_whitespace()) => ContentType::Text,
+            Ok(text)
+                if !text.is_empty()
+                    && !text.chars().any(|c| c.is_control() && !c.is_whitespace()) =>
+            {
+                ContentType::Text
+            }
             _ => ContentType::Binary,
         }
     }
@@ -53,7 +60,10 @@ pub struct BulkRecord {
 impl BulkRecord {
     pub fn new(payload: Vec<u8>) -> BulkRecord {
         let content_type = ContentType::sniff(&payload);
-        BulkRecord { payload, content_type }
+        BulkRecord {
+            payload,
+            content_type,
+        }
     }
 }
 
@@ -65,8 +75,15 @@ mod tests {
     fn sniffs_each_kind() {
         assert_eq!(ContentType::sniff(br#" {"t": 21.5} "#), ContentType::Json);
         assert_eq!(ContentType::sniff(b"[1,2]"), ContentType::Json);
-        assert_eq!(ContentType::sniff(br#"{"t": 21.5"#), ContentType::Text, "truncated JSON is still text");
-        assert_eq!(ContentType::sniff(&msgpack::encode_envelope(&[b"x"])), ContentType::Msgpack);
+        assert_eq!(
+            ContentType::sniff(br#"{"t": 21.5"#),
+            ContentType::Text,
+            "truncated JSON is still text"
+        );
+        assert_eq!(
+            ContentType::sniff(&msgpack::encode_envelope(&[b"x"])),
+            ContentType::Msgpack
+        );
         assert_eq!(ContentType::sniff(b"temp=21.5\n"), ContentType::Text);
         assert_eq!(ContentType::sniff(b"a\0b"), ContentType::Binary);
         assert_eq!(ContentType::sniff(&[0xff, 0x00, 0x13]), ContentType::Binary);

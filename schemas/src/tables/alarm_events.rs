@@ -15,8 +15,11 @@ use crate::alarmdecoder::{AlarmEvent, AlarmMessage};
 use crate::event::Event;
 use crate::position::RecordPosition;
 
+/// Reads one flag.
+type FlagReader = fn(&KeypadFlags) -> bool;
+
 /// The keypad flags, in column order, with how to read each from the flags.
-const FLAGS: [(&str, fn(&KeypadFlags) -> bool); 15] = [
+const FLAGS: [(&str, FlagReader); 15] = [
     ("ready", |f| f.ready),
     ("armed_away", |f| f.armed_away),
     ("armed_home", |f| f.armed_home),
@@ -40,7 +43,11 @@ pub fn fields() -> Vec<Field> {
     let text = |name: &str| Field::new(name, DataType::Utf8, true);
     let int = |name: &str| Field::new(name, DataType::Int32, true);
     let boolean = |name: &str| Field::new(name, DataType::Boolean, true);
-    let mut fields = vec![Field::new("message_type", DataType::Utf8, false), text("time"), text("raw")];
+    let mut fields = vec![
+        Field::new("message_type", DataType::Utf8, false),
+        text("time"),
+        text("raw"),
+    ];
     fields.extend(FLAGS.iter().map(|(name, _)| boolean(name)));
     fields.extend([
         int("beeps"),
@@ -120,7 +127,8 @@ pub struct AlarmEventsBuilder {
 
 impl AlarmEventsBuilder {
     pub fn append(&mut self, position: &RecordPosition, event: &Event, body: &AlarmEvent) {
-        self.common.append(position, &event.site, event.event_time, event.index);
+        self.common
+            .append(position, &event.site, event.event_time, event.index);
         self.message_type.append_value(body.message.message_type());
         self.time.append_option(body.time.as_deref());
         self.raw.append_option(body.raw.as_deref());
@@ -131,19 +139,36 @@ impl AlarmEventsBuilder {
         for (builder, (_, read)) in self.flags.iter_mut().zip(FLAGS) {
             builder.append_option(keypad.map(|k| read(&k.flags)));
         }
-        self.beeps.append_option(keypad.map(|k| i32::from(k.flags.beeps)));
-        self.system_fault.append_option(keypad.and_then(|k| k.system_fault).map(i32::from));
-        self.panel_type.append_option(keypad.and_then(|k| k.panel_type).map(|p| p.as_str()));
-        self.bitfield.append_option(keypad.map(|k| k.bitfield.as_str()).filter(|b| !b.is_empty()));
-        self.numeric_code.append_option(keypad.map(|k| k.numeric_code.as_str()));
-        self.panel_data.append_option(keypad.map(|k| k.panel_data.as_str()));
+        self.beeps
+            .append_option(keypad.map(|k| i32::from(k.flags.beeps)));
+        self.system_fault
+            .append_option(keypad.and_then(|k| k.system_fault).map(i32::from));
+        self.panel_type
+            .append_option(keypad.and_then(|k| k.panel_type).map(|p| p.as_str()));
+        self.bitfield.append_option(
+            keypad
+                .map(|k| k.bitfield.as_str())
+                .filter(|b| !b.is_empty()),
+        );
+        self.numeric_code
+            .append_option(keypad.map(|k| k.numeric_code.as_str()));
+        self.panel_data
+            .append_option(keypad.map(|k| k.panel_data.as_str()));
         self.mask.append_option(keypad.map(|k| i64::from(k.mask)));
-        self.cursor_location.append_option(keypad.map(|k| k.cursor_location));
+        self.cursor_location
+            .append_option(keypad.map(|k| k.cursor_location));
         self.text.append_option(keypad.map(|k| k.text.as_str()));
-        self.arm_state.append_option(keypad.and_then(|k| k.meaning.arm_state).map(|a| a.as_str()));
-        self.zone_event.append_option(keypad.and_then(|k| k.meaning.zone_event).map(|z| z.as_str()));
-        self.zone.append_option(keypad.and_then(|k| k.meaning.zone).map(i32::from));
-        self.zone_name.append_option(keypad.and_then(|k| k.meaning.zone_name.as_deref()));
+        self.arm_state
+            .append_option(keypad.and_then(|k| k.meaning.arm_state).map(|a| a.as_str()));
+        self.zone_event.append_option(
+            keypad
+                .and_then(|k| k.meaning.zone_event)
+                .map(|z| z.as_str()),
+        );
+        self.zone
+            .append_option(keypad.and_then(|k| k.meaning.zone).map(i32::from));
+        self.zone_name
+            .append_option(keypad.and_then(|k| k.meaning.zone_name.as_deref()));
 
         let expander = match &body.message {
             AlarmMessage::Expander(e) => Some(e),
@@ -153,10 +178,14 @@ impl AlarmEventsBuilder {
             AlarmMessage::Rf(r) => Some(r),
             _ => None,
         };
-        self.address.append_option(expander.map(|e| i64::from(e.address)));
-        self.channel.append_option(expander.map(|e| i64::from(e.channel)));
-        self.value.append_option(expander.map(|e| e.value).or(rf.map(|r| i64::from(r.value))));
-        self.serial_number.append_option(rf.map(|r| r.serial_number.as_str()));
+        self.address
+            .append_option(expander.map(|e| i64::from(e.address)));
+        self.channel
+            .append_option(expander.map(|e| i64::from(e.channel)));
+        self.value
+            .append_option(expander.map(|e| e.value).or(rf.map(|r| i64::from(r.value))));
+        self.serial_number
+            .append_option(rf.map(|r| r.serial_number.as_str()));
         let rf_bits = rf.map(|r| [r.battery, r.supervision, r.loop1, r.loop2, r.loop3, r.loop4]);
         for (i, builder) in self.rf_flags.iter_mut().enumerate() {
             builder.append_option(rf_bits.map(|bits| bits[i]));
@@ -166,17 +195,27 @@ impl AlarmEventsBuilder {
             AlarmMessage::Lrr(l) => Some(l),
             _ => None,
         };
-        self.event_data.append_option(lrr.map(|l| l.event_data.as_str()));
+        self.event_data
+            .append_option(lrr.map(|l| l.event_data.as_str()));
         self.partition.append_option(lrr.map(|l| l.partition));
-        self.event_type.append_option(lrr.map(|l| l.event_type.as_str()));
-        self.report_code.append_option(lrr.and_then(|l| l.report_code.as_deref()));
-        self.event_prefix.append_option(lrr.and_then(|l| l.event_prefix.as_deref()));
-        self.event_source.append_option(lrr.and_then(|l| l.event_source).map(i32::from));
-        self.event_status.append_option(lrr.and_then(|l| l.event_status).map(i32::from));
-        self.event_code.append_option(lrr.and_then(|l| l.event_code).map(code_text));
-        self.event_description.append_option(lrr.and_then(|l| l.event_description.as_deref()));
-        self.event_data_type.append_option(lrr.and_then(|l| l.event_data_type).map(|d| d.as_str()));
-        self.lrr_version.append_option(lrr.map(|l| i32::from(l.version)));
+        self.event_type
+            .append_option(lrr.map(|l| l.event_type.as_str()));
+        self.report_code
+            .append_option(lrr.and_then(|l| l.report_code.as_deref()));
+        self.event_prefix
+            .append_option(lrr.and_then(|l| l.event_prefix.as_deref()));
+        self.event_source
+            .append_option(lrr.and_then(|l| l.event_source).map(i32::from));
+        self.event_status
+            .append_option(lrr.and_then(|l| l.event_status).map(i32::from));
+        self.event_code
+            .append_option(lrr.and_then(|l| l.event_code).map(code_text));
+        self.event_description
+            .append_option(lrr.and_then(|l| l.event_description.as_deref()));
+        self.event_data_type
+            .append_option(lrr.and_then(|l| l.event_data_type).map(|d| d.as_str()));
+        self.lrr_version
+            .append_option(lrr.map(|l| i32::from(l.version)));
 
         self.aui_value.append_option(match &body.message {
             AlarmMessage::Aui(a) => Some(a.aui_value.as_str()),
@@ -197,7 +236,11 @@ impl AlarmEventsBuilder {
         columns.push(Arc::new(self.message_type.finish()));
         columns.push(Arc::new(self.time.finish()));
         columns.push(Arc::new(self.raw.finish()));
-        columns.extend(self.flags.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.extend(
+            self.flags
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
         let keypad: [ArrayRef; 17] = [
             Arc::new(self.beeps.finish()),
             Arc::new(self.system_fault.finish()),
@@ -218,7 +261,11 @@ impl AlarmEventsBuilder {
             Arc::new(self.serial_number.finish()),
         ];
         columns.extend(keypad);
-        columns.extend(self.rf_flags.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.extend(
+            self.rf_flags
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
         let lrr: [ArrayRef; 12] = [
             Arc::new(self.event_data.finish()),
             Arc::new(self.partition.finish()),

@@ -29,7 +29,8 @@ pub struct BulkRecordsBuilder {
 
 impl BulkRecordsBuilder {
     pub fn append(&mut self, position: &RecordPosition, event: &Event, body: &BulkRecord) {
-        self.common.append(position, &event.site, event.event_time, event.index);
+        self.common
+            .append(position, &event.site, event.event_time, event.index);
         self.payload.append_value(&body.payload);
         self.size.append_value(body.payload.len() as i64);
         self.content_type.append_value(body.content_type.as_str());

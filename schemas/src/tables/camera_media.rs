@@ -57,10 +57,12 @@ impl Default for CameraMediaBuilder {
 
 impl CameraMediaBuilder {
     pub fn append(&mut self, position: &RecordPosition, event: &Event, body: &CameraMedia) {
-        self.common.append(position, &event.site, event.event_time, event.index);
+        self.common
+            .append(position, &event.site, event.event_time, event.index);
         self.camera.append_value(&body.camera);
         self.media_kind.append_value(body.media_kind.as_str());
-        self.capture_time.append_value(body.capture_time.timestamp_micros());
+        self.capture_time
+            .append_value(body.capture_time.timestamp_micros());
         self.size.append_option(body.size);
         self.key.append_value(&body.key);
         self.file_name.append_value(&body.file_name);

@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayBuilder, ArrayRef, StringBuilder, TimestampMicrosecondArray, TimestampMicrosecondBuilder, UInt32Builder, UInt64Builder};
+use arrow::array::{
+    ArrayBuilder, ArrayRef, StringBuilder, TimestampMicrosecondArray, TimestampMicrosecondBuilder,
+    UInt32Builder, UInt64Builder,
+};
 use arrow::datatypes::{DataType, Field, TimeUnit};
 use chrono::{DateTime, Utc};
 
@@ -58,16 +61,25 @@ impl Default for CommonBuilder {
 }
 
 impl CommonBuilder {
-    pub fn append(&mut self, position: &RecordPosition, site: &str, event_time: DateTime<Utc>, event_index: u32) {
+    pub fn append(
+        &mut self,
+        position: &RecordPosition,
+        site: &str,
+        event_time: DateTime<Utc>,
+        event_index: u32,
+    ) {
         self.site.append_value(site);
         self.event_time.append_value(event_time.timestamp_micros());
-        self.arrival_time.append_value(position.arrival_time.timestamp_micros());
+        self.arrival_time
+            .append_value(position.arrival_time.timestamp_micros());
         self.stream.append_value(&position.stream);
         self.shard_id.append_value(&position.shard_id);
         self.sequence_number.append_value(&position.sequence_number);
-        self.sub_sequence_number.append_value(position.sub_sequence_number);
+        self.sub_sequence_number
+            .append_value(position.sub_sequence_number);
         self.event_index.append_value(event_index);
-        self.partition_key.append_option(position.partition_key.as_deref());
+        self.partition_key
+            .append_option(position.partition_key.as_deref());
     }
 
     pub fn len(&self) -> usize {
@@ -81,7 +93,8 @@ impl CommonBuilder {
     /// Finishes the common columns; every row gets the same `ingest_time`.
     pub fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
         let rows = self.len();
-        let ingest = TimestampMicrosecondArray::from(vec![ingest_time.timestamp_micros(); rows]).with_timezone("UTC");
+        let ingest = TimestampMicrosecondArray::from(vec![ingest_time.timestamp_micros(); rows])
+            .with_timezone("UTC");
         vec![
             Arc::new(self.site.finish()),
             Arc::new(self.event_time.finish()),

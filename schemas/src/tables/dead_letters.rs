@@ -29,8 +29,15 @@ pub struct DeadLettersBuilder {
 
 impl DeadLettersBuilder {
     /// A dead letter has no event time of its own; it is filed under its arrival time.
-    pub fn append(&mut self, position: &RecordPosition, index: u32, site: &str, rejected: &Rejected) {
-        self.common.append(position, site, position.arrival_time, index);
+    pub fn append(
+        &mut self,
+        position: &RecordPosition,
+        index: u32,
+        site: &str,
+        rejected: &Rejected,
+    ) {
+        self.common
+            .append(position, site, position.arrival_time, index);
         self.reason.append_value(rejected.reason.as_str());
         self.detail.append_value(&rejected.detail);
         self.raw.append_value(&rejected.raw);

@@ -48,7 +48,13 @@ pub enum Table {
 }
 
 impl Table {
-    pub const ALL: [Table; 5] = [Table::AlarmEvents, Table::ModeEvents, Table::BulkRecords, Table::CameraMedia, Table::DeadLetters];
+    pub const ALL: [Table; 5] = [
+        Table::AlarmEvents,
+        Table::ModeEvents,
+        Table::BulkRecords,
+        Table::CameraMedia,
+        Table::DeadLetters,
+    ];
 
     /// The table's folder name in the lake and its name in SQL.
     pub fn name(self) -> &'static str {
@@ -123,7 +129,11 @@ impl LakeBatches {
                 EventBody::Bulk(body) => self.bulk.append(position, event, body),
                 EventBody::Camera(body) => self.camera.append(position, event, body),
             },
-            Outcome::Rejected { index, site, rejected } => self.dead.append(position, *index, site, rejected),
+            Outcome::Rejected {
+                index,
+                site,
+                rejected,
+            } => self.dead.append(position, *index, site, rejected),
             Outcome::Chatter { .. } => {}
         }
     }

@@ -41,16 +41,21 @@ pub struct ModeEventsBuilder {
 
 impl ModeEventsBuilder {
     pub fn append(&mut self, position: &RecordPosition, event: &Event, body: &ModeEvent) {
-        self.common.append(position, &event.site, event.event_time, event.index);
+        self.common
+            .append(position, &event.site, event.event_time, event.index);
         self.home_id.append_value(body.home_id);
         self.event_type.append_value(&body.event_type);
         self.timestamp.append_value(&body.timestamp);
         self.event_data.append_value(&body.event_data);
         self.origin_device_id.append_option(body.origin_device_id);
-        self.origin_device_class.append_option(body.origin_device_class.as_deref());
-        self.origin_device_ip.append_option(body.origin_device_ip.as_deref());
-        self.origin_project_key_id.append_option(body.origin_project_key_id.as_deref());
-        self.origin_project_key_name.append_option(body.origin_project_key_name.as_deref());
+        self.origin_device_class
+            .append_option(body.origin_device_class.as_deref());
+        self.origin_device_ip
+            .append_option(body.origin_device_ip.as_deref());
+        self.origin_project_key_id
+            .append_option(body.origin_project_key_id.as_deref());
+        self.origin_project_key_name
+            .append_option(body.origin_project_key_name.as_deref());
     }
 
     pub fn len(&self) -> usize {

@@ -5,7 +5,9 @@ use alarmlake_schemas::{Decoder, Event, EventBody, Outcome, RawRecord, RecordPos
 use chrono::{DateTime, Utc};
 
 pub fn arrival() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2024-06-01T12:00:00Z").unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2024-06-01T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 pub fn kinesis_record(data: &[u8], partition_key: Option<&str>) -> RawRecord {
@@ -23,11 +25,23 @@ pub fn kinesis_record(data: &[u8], partition_key: Option<&str>) -> RawRecord {
 }
 
 pub fn line_record(data: &str, line: u64) -> RawRecord {
-    RawRecord { data: data.as_bytes().to_vec(), position: RecordPosition::line("file", "fixture.txt", line, arrival()) }
+    RawRecord {
+        data: data.as_bytes().to_vec(),
+        position: RecordPosition::line("file", "fixture.txt", line, arrival()),
+    }
 }
 
 pub fn events(outcomes: &[Outcome]) -> Vec<&Event> {
-    outcomes.iter().filter_map(|o| if let Outcome::Event(e) = o { Some(e) } else { None }).collect()
+    outcomes
+        .iter()
+        .filter_map(|o| {
+            if let Outcome::Event(e) = o {
+                Some(e)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 pub fn only_event(decoder: &Decoder, record: &RawRecord) -> Event {
