@@ -87,9 +87,9 @@ fn raw_records() -> Vec<RawRecord> {
         .collect()
 }
 
-fn decode_into_arrow(decoder: &Decoder, records: &[RawRecord]) -> usize {
-    let mut batches =
-        LakeBatches::new(DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap_or_default());
+/// Decodes every record into `batches` and finishes them, as the writer does for each flush.
+/// The same `LakeBatches` is reused between iterations, as the writer reuses it between batches.
+fn decode_into_arrow(decoder: &Decoder, batches: &mut LakeBatches, records: &[RawRecord]) -> usize {
     let mut outcomes = Vec::with_capacity(4);
     for record in records {
         outcomes.clear();
@@ -102,6 +102,10 @@ fn decode_into_arrow(decoder: &Decoder, records: &[RawRecord]) -> usize {
         .finish()
         .map(|b| b.iter().map(|(_, batch)| batch.num_rows()).sum())
         .unwrap_or(0)
+}
+
+fn new_batches() -> LakeBatches {
+    LakeBatches::new(DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap_or_default())
 }
 
 fn decode_only(decoder: &Decoder, records: &[RawRecord]) -> usize {
@@ -119,20 +123,33 @@ fn bench(c: &mut Criterion) {
     let decoder = Decoder::default();
     let inputs = [("json_dict", dict_records()), ("raw_line", raw_records())];
     for (_, records) in &inputs {
-        assert_eq!(
-            decode_into_arrow(&decoder, records),
-            RECORDS,
-            "every benchmark record decodes to one row"
-        );
+        let rows = decode_into_arrow(&decoder, &mut new_batches(), records);
+        assert_eq!(rows, RECORDS, "every benchmark record decodes to one row");
     }
     let mut group = c.benchmark_group("decode");
     group.throughput(Throughput::Elements(RECORDS as u64));
     for (name, records) in &inputs {
+        let mut batches = new_batches();
         group.bench_with_input(BenchmarkId::new("to_arrow", name), records, |b, r| {
-            b.iter(|| decode_into_arrow(&decoder, black_box(r)))
+            b.iter(|| decode_into_arrow(&decoder, &mut batches, black_box(r)))
         });
         group.bench_with_input(BenchmarkId::new("decode_only", name), records, |b, r| {
             b.iter(|| decode_only(&decoder, black_box(r)))
+        });
+        let decoded: Vec<_> = records
+            .iter()
+            .map(|r| (r.position.clone(), decoder.decode(r)))
+            .collect();
+        let mut batches = new_batches();
+        group.bench_with_input(BenchmarkId::new("arrow_only", name), &decoded, |b, d| {
+            b.iter(|| {
+                for (position, outcomes) in d {
+                    for outcome in outcomes {
+                        batches.append(position, outcome);
+                    }
+                }
+                batches.finish().map(|b| b.len()).unwrap_or(0)
+            })
         });
     }
     group.finish();

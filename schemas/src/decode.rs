@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::alarmdecoder::{self, AlarmEvent, dict};
 use crate::camera::{self, CameraOutcome};
 use crate::event::{Event, EventBody, Outcome};
+use crate::json_flat;
 use crate::json_probe::{Probe, Shape, json_error};
 use crate::json_scalar::Scalar;
 use crate::mode::{BulkRecord, ModeEvent};
@@ -205,6 +206,13 @@ impl Decoder {
 
     /// Decodes the JSON value at the start of `text`; returns the text after it.
     fn json_unit<'t>(&self, text: &'t str, line_end: usize, sink: &mut Sink) -> &'t str {
+        let mut probe = Probe::default();
+        if let Some(end) =
+            json_flat::probe_into(text, &mut probe).filter(|end| *end <= self.config.max_line_bytes)
+        {
+            self.json_value(&probe, &text[..end], sink);
+            return &text[end..];
+        }
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Probe>();
         match stream.next() {
             Some(Ok(probe)) => {

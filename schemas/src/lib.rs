@@ -8,6 +8,7 @@ pub mod alarmdecoder;
 pub mod camera;
 pub mod decode;
 pub mod event;
+pub mod json_flat;
 pub mod json_probe;
 pub mod json_scalar;
 pub mod kpl;

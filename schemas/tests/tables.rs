@@ -255,3 +255,55 @@ fn camera_rows() {
         "front porch"
     );
 }
+
+#[test]
+fn builders_are_reused_across_batches_with_sparse_columns_padded() {
+    let decoder = Decoder::default();
+    let mut batches = LakeBatches::new(arrival());
+    let first = [
+        line_record(
+            r#"[10000001000100003A0-],008,[f702000f1008005c08020000000000],"****DISARMED****  Ready to Arm  ""#,
+            1,
+        ),
+        line_record("!RFX:0180036,80", 2),
+        line_record("!RFX:0180037,02", 3),
+    ];
+    let second = [
+        line_record("!LRR:012,1,ARM_STAY", 4),
+        line_record("!EXP:07,01,01", 5),
+        line_record("!AUI:0201ff", 6),
+    ];
+    for round in [&first[..], &second[..], &first[..]] {
+        for record in round {
+            for outcome in decoder.decode(record) {
+                batches.append(&record.position, &outcome);
+            }
+        }
+        let built = batches.finish().unwrap();
+        let alarms = batch(&built, Table::AlarmEvents);
+        assert_eq!(alarms.num_rows(), 3);
+        for column in alarms.columns() {
+            assert_eq!(column.len(), 3, "every column has every row");
+        }
+        let ready = alarms.column_by_name("ready").unwrap();
+        let value = alarms
+            .column_by_name("value")
+            .unwrap()
+            .as_primitive::<Int64Type>();
+        let lrr = alarms.column_by_name("event_type").unwrap();
+        if round.len() == first.len() && round[0].position.sequence_number == "1" {
+            assert_eq!((ready.null_count(), lrr.null_count()), (2, 3));
+            assert_eq!(
+                (value.is_null(0), value.value(1), value.value(2)),
+                (true, 0x80, 0x02)
+            );
+        } else {
+            assert_eq!((ready.null_count(), lrr.null_count()), (3, 2));
+            assert_eq!(
+                (value.is_null(0), value.value(1), value.is_null(2)),
+                (true, 1, true)
+            );
+        }
+    }
+    assert!(batches.is_empty());
+}

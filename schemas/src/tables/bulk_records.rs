@@ -19,7 +19,6 @@ pub fn fields() -> Vec<Field> {
     ]
 }
 
-#[derive(Default)]
 pub struct BulkRecordsBuilder {
     common: CommonBuilder,
     payload: BinaryBuilder,
@@ -27,7 +26,23 @@ pub struct BulkRecordsBuilder {
     content_type: StringBuilder,
 }
 
+impl Default for BulkRecordsBuilder {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
+}
+
 impl BulkRecordsBuilder {
+    /// Builders sized for `rows` rows (see [`CommonBuilder::with_capacity`]).
+    pub fn with_capacity(rows: usize) -> Self {
+        BulkRecordsBuilder {
+            common: CommonBuilder::with_capacity(rows),
+            payload: BinaryBuilder::with_capacity(rows, rows * 64),
+            size: Int64Builder::with_capacity(rows),
+            content_type: StringBuilder::with_capacity(rows, rows * 6),
+        }
+    }
+
     pub fn append(&mut self, position: &RecordPosition, event: &Event, body: &BulkRecord) {
         self.common
             .append(position, &event.site, event.event_time, event.index);

@@ -40,22 +40,28 @@ pub struct CameraMediaBuilder {
 
 impl Default for CameraMediaBuilder {
     fn default() -> Self {
-        CameraMediaBuilder {
-            common: CommonBuilder::default(),
-            camera: StringBuilder::new(),
-            media_kind: StringBuilder::new(),
-            capture_time: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
-            size: Int64Builder::new(),
-            key: StringBuilder::new(),
-            file_name: StringBuilder::new(),
-            bucket: StringBuilder::new(),
-            etag: StringBuilder::new(),
-            event_name: StringBuilder::new(),
-        }
+        Self::with_capacity(0)
     }
 }
 
 impl CameraMediaBuilder {
+    /// Builders sized for `rows` rows (see [`CommonBuilder::with_capacity`]).
+    pub fn with_capacity(rows: usize) -> Self {
+        let strings = |bytes: usize| StringBuilder::with_capacity(rows, rows * bytes);
+        CameraMediaBuilder {
+            common: CommonBuilder::with_capacity(rows),
+            camera: strings(12),
+            media_kind: strings(8),
+            capture_time: TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
+            size: Int64Builder::with_capacity(rows),
+            key: strings(64),
+            file_name: strings(24),
+            bucket: strings(16),
+            etag: strings(32),
+            event_name: strings(20),
+        }
+    }
+
     pub fn append(&mut self, position: &RecordPosition, event: &Event, body: &CameraMedia) {
         self.common
             .append(position, &event.site, event.event_time, event.index);

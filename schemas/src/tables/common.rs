@@ -46,21 +46,27 @@ pub struct CommonBuilder {
 
 impl Default for CommonBuilder {
     fn default() -> Self {
-        CommonBuilder {
-            site: StringBuilder::new(),
-            event_time: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
-            arrival_time: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
-            stream: StringBuilder::new(),
-            shard_id: StringBuilder::new(),
-            sequence_number: StringBuilder::new(),
-            sub_sequence_number: UInt64Builder::new(),
-            event_index: UInt32Builder::new(),
-            partition_key: StringBuilder::new(),
-        }
+        Self::with_capacity(0)
     }
 }
 
 impl CommonBuilder {
+    /// Builders sized for `rows` rows, so that a batch does not grow its buffers row by row.
+    pub fn with_capacity(rows: usize) -> Self {
+        let timestamps = || TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC");
+        CommonBuilder {
+            site: StringBuilder::with_capacity(rows, rows * 12),
+            event_time: timestamps(),
+            arrival_time: timestamps(),
+            stream: StringBuilder::with_capacity(rows, rows * 12),
+            shard_id: StringBuilder::with_capacity(rows, rows * 20),
+            sequence_number: StringBuilder::with_capacity(rows, rows * 56),
+            sub_sequence_number: UInt64Builder::with_capacity(rows),
+            event_index: UInt32Builder::with_capacity(rows),
+            partition_key: StringBuilder::with_capacity(rows, rows * 12),
+        }
+    }
+
     pub fn append(
         &mut self,
         position: &RecordPosition,

@@ -19,7 +19,6 @@ pub fn fields() -> Vec<Field> {
     ]
 }
 
-#[derive(Default)]
 pub struct DeadLettersBuilder {
     common: CommonBuilder,
     reason: StringBuilder,
@@ -27,7 +26,23 @@ pub struct DeadLettersBuilder {
     raw: BinaryBuilder,
 }
 
+impl Default for DeadLettersBuilder {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
+}
+
 impl DeadLettersBuilder {
+    /// Builders sized for `rows` rows (see [`CommonBuilder::with_capacity`]).
+    pub fn with_capacity(rows: usize) -> Self {
+        DeadLettersBuilder {
+            common: CommonBuilder::with_capacity(rows),
+            reason: StringBuilder::with_capacity(rows, rows * 16),
+            detail: StringBuilder::with_capacity(rows, rows * 48),
+            raw: BinaryBuilder::with_capacity(rows, rows * 64),
+        }
+    }
+
     /// A dead letter has no event time of its own; it is filed under its arrival time.
     pub fn append(
         &mut self,

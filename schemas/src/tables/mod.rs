@@ -10,11 +10,13 @@ mod camera_media;
 pub mod common;
 mod dead_letters;
 mod mode_events;
+mod sparse;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use arrow::array::{Array, ArrayRef};
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
@@ -147,21 +149,63 @@ impl LakeBatches {
         self.len() == 0
     }
 
-    /// Finishes one batch per table that has rows, and resets the builders.
+    /// Finishes one batch per table that has rows. Each builder is then renewed with room for
+    /// as many rows as its last batch had: batches of a stream are alike, so the next one is
+    /// built without growing (and copying) its buffers row by row.
     pub fn finish(&mut self) -> Result<Vec<(Table, RecordBatch)>, ArrowError> {
         let t = self.ingest_time;
+        let parts = [
+            (Table::AlarmEvents, renew(&mut self.alarm, t)),
+            (Table::ModeEvents, renew(&mut self.mode, t)),
+            (Table::BulkRecords, renew(&mut self.bulk, t)),
+            (Table::CameraMedia, renew(&mut self.camera, t)),
+            (Table::DeadLetters, renew(&mut self.dead, t)),
+        ];
         let mut batches = Vec::new();
-        for (table, columns) in [
-            (Table::AlarmEvents, self.alarm.finish(t)),
-            (Table::ModeEvents, self.mode.finish(t)),
-            (Table::BulkRecords, self.bulk.finish(t)),
-            (Table::CameraMedia, self.camera.finish(t)),
-            (Table::DeadLetters, self.dead.finish(t)),
-        ] {
+        for (table, columns) in parts {
             if columns.first().is_some_and(|c| !c.is_empty()) {
                 batches.push((table, RecordBatch::try_new(table.schema(), columns)?));
             }
         }
         Ok(batches)
     }
+}
+
+/// What [`LakeBatches`] needs of each table's builder.
+trait TableBuilder {
+    fn with_capacity(rows: usize) -> Self;
+    fn len(&self) -> usize;
+    fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef>;
+}
+
+macro_rules! table_builder {
+    ($($builder:ty),*) => {$(
+        impl TableBuilder for $builder {
+            fn with_capacity(rows: usize) -> Self {
+                <$builder>::with_capacity(rows)
+            }
+            fn len(&self) -> usize {
+                <$builder>::len(self)
+            }
+            fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
+                <$builder>::finish(self, ingest_time)
+            }
+        }
+    )*};
+}
+
+table_builder!(
+    AlarmEventsBuilder,
+    ModeEventsBuilder,
+    BulkRecordsBuilder,
+    CameraMediaBuilder,
+    DeadLettersBuilder
+);
+
+/// Finishes a builder's columns and renews it with room for as many rows as it had.
+fn renew<B: TableBuilder>(builder: &mut B, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
+    let rows = builder.len();
+    let columns = builder.finish(ingest_time);
+    *builder = B::with_capacity(rows);
+    columns
 }

@@ -25,7 +25,6 @@ pub fn fields() -> Vec<Field> {
     ]
 }
 
-#[derive(Default)]
 pub struct ModeEventsBuilder {
     common: CommonBuilder,
     home_id: Int64Builder,
@@ -39,7 +38,30 @@ pub struct ModeEventsBuilder {
     origin_project_key_name: StringBuilder,
 }
 
+impl Default for ModeEventsBuilder {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
+}
+
 impl ModeEventsBuilder {
+    /// Builders sized for `rows` rows (see [`CommonBuilder::with_capacity`]).
+    pub fn with_capacity(rows: usize) -> Self {
+        let strings = |bytes: usize| StringBuilder::with_capacity(rows, rows * bytes);
+        ModeEventsBuilder {
+            common: CommonBuilder::with_capacity(rows),
+            home_id: Int64Builder::with_capacity(rows),
+            event_type: strings(12),
+            timestamp: strings(24),
+            event_data: strings(64),
+            origin_device_id: Int64Builder::with_capacity(rows),
+            origin_device_class: strings(8),
+            origin_device_ip: strings(8),
+            origin_project_key_id: strings(8),
+            origin_project_key_name: strings(8),
+        }
+    }
+
     pub fn append(&mut self, position: &RecordPosition, event: &Event, body: &ModeEvent) {
         self.common
             .append(position, &event.site, event.event_time, event.index);
