@@ -162,7 +162,7 @@ impl Decoder {
             );
             return;
         }
-        let text = match std::str::from_utf8(data) {
+        let text = match as_text(data) {
             Ok(text) => text,
             Err(e) => {
                 let detail = format!(
@@ -178,6 +178,17 @@ impl Decoder {
             rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
             if rest.is_empty() {
                 break;
+            }
+            // The common case first: a flat JSON object, read without looking for the line end.
+            if rest.starts_with('{') {
+                let mut probe = Probe::default();
+                if let Some(end) = json_flat::probe_into(rest, &mut probe)
+                    .filter(|end| *end <= self.config.max_line_bytes)
+                {
+                    self.json_value(&probe, &rest[..end], sink);
+                    rest = &rest[end..];
+                    continue;
+                }
             }
             let line_end = rest.find('\n').unwrap_or(rest.len());
             if line_end > self.config.max_line_bytes {
@@ -204,15 +215,9 @@ impl Decoder {
         }
     }
 
-    /// Decodes the JSON value at the start of `text`; returns the text after it.
+    /// Decodes the JSON value at the start of `text` with serde (the flat fast path declined
+    /// it); returns the text after it.
     fn json_unit<'t>(&self, text: &'t str, line_end: usize, sink: &mut Sink) -> &'t str {
-        let mut probe = Probe::default();
-        if let Some(end) =
-            json_flat::probe_into(text, &mut probe).filter(|end| *end <= self.config.max_line_bytes)
-        {
-            self.json_value(&probe, &text[..end], sink);
-            return &text[end..];
-        }
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Probe>();
         match stream.next() {
             Some(Ok(probe)) => {
@@ -377,6 +382,17 @@ impl Decoder {
             Ok(Err(chatter)) => sink.chatter(chatter.0),
             Err(error) => sink.reject(error, line.as_bytes()),
         }
+    }
+}
+
+/// The record as text. Relay output is almost always ASCII, and std's ASCII check is several
+/// times faster than full UTF-8 validation, which was a tenth of the JSON decoding time.
+fn as_text(data: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    if data.is_ascii() {
+        // SAFETY: every ASCII byte sequence is valid UTF-8.
+        Ok(unsafe { std::str::from_utf8_unchecked(data) })
+    } else {
+        std::str::from_utf8(data)
     }
 }
 

@@ -153,58 +153,110 @@ fn assign<'a>(p: &mut Probe<'a>, seen: &mut u64, key: &str, v: Value<'a>) -> Opt
             };
         }};
     }
-    match key {
-        "ac_power" => boolean!(0, ac_power),
-        "alarm_event_occurred" => boolean!(1, alarm_event_occurred),
-        "alarm_sounding" => boolean!(2, alarm_sounding),
-        "armed_away" => boolean!(3, armed_away),
-        "armed_home" => boolean!(4, armed_home),
-        "backlight_on" => boolean!(5, backlight_on),
-        "battery_low" => boolean!(6, battery_low),
-        "beeps" => scalar!(7, beeps),
-        "bitfield" => text!(8, bitfield),
-        "check_zone" => boolean!(9, check_zone),
-        "chime_on" => boolean!(10, chime_on),
-        "cursor_location" => scalar!(11, cursor_location),
-        "entry_delay_off" => boolean!(12, entry_delay_off),
-        "fire_alarm" => boolean!(13, fire_alarm),
-        "mask" => scalar!(14, mask),
-        "numeric_code" => scalar!(15, numeric_code),
-        "panel_data" => text!(16, panel_data),
-        "perimeter_only" => boolean!(17, perimeter_only),
-        "programming_mode" => boolean!(18, programming_mode),
-        "ready" => boolean!(19, ready),
-        "text" => text!(20, text),
-        "time" => scalar!(21, time),
-        "zone_bypassed" => boolean!(22, zone_bypassed),
-        "address" => scalar!(23, address),
-        "channel" => scalar!(24, channel),
-        "value" => scalar!(25, value),
-        "serial_number" => scalar!(26, serial_number),
-        "battery" => boolean!(27, battery),
-        "supervision" => boolean!(28, supervision),
-        "event_data" => scalar!(29, event_data),
-        "event_type" => text!(30, event_type),
-        "partition" => scalar!(31, partition),
-        "report_code" => scalar!(32, report_code),
-        "event_prefix" => text!(33, event_prefix),
-        "event_source" => scalar!(34, event_source),
-        "event_status" => scalar!(35, event_status),
-        "event_code" => scalar!(36, event_code),
-        "event_description" => text!(37, event_description),
-        "event_data_type" => text!(38, event_data_type),
-        "homeId" => scalar!(39, home_id),
-        "timestamp" => scalar!(40, timestamp),
-        "eventType" => scalar!(41, mode_event_type),
-        "originDeviceId" => scalar!(42, origin_device_id),
-        "originDeviceClass" => scalar!(43, origin_device_class),
-        "originDeviceIp" => scalar!(44, origin_device_ip),
-        "originProjectKeyId" => scalar!(45, origin_project_key_id),
-        "originProjectKeyName" => scalar!(46, origin_project_key_name),
-        "Event" => text!(47, s3_event),
-        // Raw JSON fields keep their text; serde handles them.
-        "eventData" | "Records" => return None,
-        _ => {} // unknown fields are skipped, as serde skips them
+    // Raw JSON fields keep their text; serde handles them.
+    if key == "eventData" || key == "Records" {
+        return None;
+    }
+    // Dispatch on the length first: a flat match over fifty keys compares them one by one.
+    // Unknown fields are skipped, as serde skips them.
+    match key.len() {
+        4 => match key {
+            "mask" => scalar!(14, mask),
+            "text" => text!(20, text),
+            "time" => scalar!(21, time),
+            _ => {}
+        },
+        5 => match key {
+            "beeps" => scalar!(7, beeps),
+            "ready" => boolean!(19, ready),
+            "value" => scalar!(25, value),
+            "Event" => text!(47, s3_event),
+            _ => {}
+        },
+        6 => match key {
+            "homeId" => scalar!(39, home_id),
+            _ => {}
+        },
+        7 => match key {
+            "address" => scalar!(23, address),
+            "channel" => scalar!(24, channel),
+            "battery" => boolean!(27, battery),
+            _ => {}
+        },
+        8 => match key {
+            "ac_power" => boolean!(0, ac_power),
+            "bitfield" => text!(8, bitfield),
+            "chime_on" => boolean!(10, chime_on),
+            _ => {}
+        },
+        9 => match key {
+            "partition" => scalar!(31, partition),
+            "timestamp" => scalar!(40, timestamp),
+            "eventType" => scalar!(41, mode_event_type),
+            _ => {}
+        },
+        10 => match key {
+            "armed_away" => boolean!(3, armed_away),
+            "armed_home" => boolean!(4, armed_home),
+            "check_zone" => boolean!(9, check_zone),
+            "fire_alarm" => boolean!(13, fire_alarm),
+            "panel_data" => text!(16, panel_data),
+            "event_data" => scalar!(29, event_data),
+            "event_type" => text!(30, event_type),
+            "event_code" => scalar!(36, event_code),
+            _ => {}
+        },
+        11 => match key {
+            "battery_low" => boolean!(6, battery_low),
+            "supervision" => boolean!(28, supervision),
+            "report_code" => scalar!(32, report_code),
+            _ => {}
+        },
+        12 => match key {
+            "backlight_on" => boolean!(5, backlight_on),
+            "numeric_code" => scalar!(15, numeric_code),
+            "event_prefix" => text!(33, event_prefix),
+            "event_source" => scalar!(34, event_source),
+            "event_status" => scalar!(35, event_status),
+            _ => {}
+        },
+        13 => match key {
+            "zone_bypassed" => boolean!(22, zone_bypassed),
+            "serial_number" => scalar!(26, serial_number),
+            _ => {}
+        },
+        14 => match key {
+            "alarm_sounding" => boolean!(2, alarm_sounding),
+            "perimeter_only" => boolean!(17, perimeter_only),
+            "originDeviceId" => scalar!(42, origin_device_id),
+            "originDeviceIp" => scalar!(44, origin_device_ip),
+            _ => {}
+        },
+        15 => match key {
+            "cursor_location" => scalar!(11, cursor_location),
+            "entry_delay_off" => boolean!(12, entry_delay_off),
+            "event_data_type" => text!(38, event_data_type),
+            _ => {}
+        },
+        16 => match key {
+            "programming_mode" => boolean!(18, programming_mode),
+            _ => {}
+        },
+        17 => match key {
+            "event_description" => text!(37, event_description),
+            "originDeviceClass" => scalar!(43, origin_device_class),
+            _ => {}
+        },
+        18 => match key {
+            "originProjectKeyId" => scalar!(45, origin_project_key_id),
+            _ => {}
+        },
+        20 => match key {
+            "alarm_event_occurred" => boolean!(1, alarm_event_occurred),
+            "originProjectKeyName" => scalar!(46, origin_project_key_name),
+            _ => {}
+        },
+        _ => {}
     }
     Some(())
 }
