@@ -173,10 +173,7 @@ fn assign<'a>(p: &mut Probe<'a>, seen: &mut u64, key: &str, v: Value<'a>) -> Opt
             "Event" => text!(47, s3_event),
             _ => {}
         },
-        6 => match key {
-            "homeId" => scalar!(39, home_id),
-            _ => {}
-        },
+        6 if key == "homeId" => scalar!(39, home_id),
         7 => match key {
             "address" => scalar!(23, address),
             "channel" => scalar!(24, channel),
@@ -238,19 +235,13 @@ fn assign<'a>(p: &mut Probe<'a>, seen: &mut u64, key: &str, v: Value<'a>) -> Opt
             "event_data_type" => text!(38, event_data_type),
             _ => {}
         },
-        16 => match key {
-            "programming_mode" => boolean!(18, programming_mode),
-            _ => {}
-        },
+        16 if key == "programming_mode" => boolean!(18, programming_mode),
         17 => match key {
             "event_description" => text!(37, event_description),
             "originDeviceClass" => scalar!(43, origin_device_class),
             _ => {}
         },
-        18 => match key {
-            "originProjectKeyId" => scalar!(45, origin_project_key_id),
-            _ => {}
-        },
+        18 if key == "originProjectKeyId" => scalar!(45, origin_project_key_id),
         20 => match key {
             "alarm_event_occurred" => boolean!(1, alarm_event_occurred),
             "originProjectKeyName" => scalar!(46, origin_project_key_name),

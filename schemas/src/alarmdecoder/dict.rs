@@ -39,11 +39,21 @@ fn int_field<T: TryFrom<i64>>(
     field: &str,
     reason: RejectReason,
 ) -> Result<T, DecodeError> {
-    let value = value.ok_or_else(|| missing(shape, field))?;
+    optional_int_field(value, field, reason)?.ok_or_else(|| missing(shape, field))
+}
+
+/// Reads an optional integer field; a value outside `T` is rejected with `reason`.
+fn optional_int_field<T: TryFrom<i64>>(
+    value: Option<&Scalar>,
+    field: &str,
+    reason: RejectReason,
+) -> Result<Option<T>, DecodeError> {
+    let Some(value) = value else { return Ok(None) };
     let int = value
         .as_int()
         .ok_or_else(|| wrong_type(field, "an integer", value))?;
     T::try_from(int)
+        .map(Some)
         .map_err(|_| DecodeError::new(reason, format!("{field:?} = {int} is out of range")))
 }
 
@@ -126,17 +136,12 @@ fn keypad(probe: &Probe) -> Result<KeypadMessage, DecodeError> {
         json.or(from_bits.as_ref().map(bit))
             .ok_or_else(|| missing("keypad", name))
     };
-    let beeps = match &probe.beeps {
-        Some(value) => {
-            let int = value
-                .as_int()
-                .ok_or_else(|| wrong_type("beeps", "an integer", value))?;
-            u8::try_from(int).ok().filter(|b| *b <= 15).ok_or_else(|| {
-                DecodeError::new(
-                    RejectReason::MalformedKeypad,
-                    format!("\"beeps\" = {int} is not 0 to 15"),
-                )
-            })?
+    let malformed = RejectReason::MalformedKeypad;
+    let beeps = match optional_int_field::<u8>(probe.beeps.as_ref(), "beeps", malformed)? {
+        Some(beeps) if beeps <= 15 => beeps,
+        Some(beeps) => {
+            let detail = format!("\"beeps\" = {beeps} is not 0 to 15");
+            return Err(DecodeError::new(malformed, detail));
         }
         None => from_bits
             .map(|f| f.beeps)
@@ -172,34 +177,13 @@ fn keypad(probe: &Probe) -> Result<KeypadMessage, DecodeError> {
         check_zone: flag(probe.check_zone, |f| f.check_zone, "check_zone")?,
         perimeter_only: flag(probe.perimeter_only, |f| f.perimeter_only, "perimeter_only")?,
     };
-    let mask = match &probe.mask {
-        Some(value) => {
-            let int = value
-                .as_int()
-                .ok_or_else(|| wrong_type("mask", "an integer", value))?;
-            u32::try_from(int).map_err(|_| {
-                DecodeError::new(
-                    RejectReason::MalformedKeypad,
-                    format!("\"mask\" = {int} is out of range"),
-                )
-            })?
-        }
+    let mask = match optional_int_field(probe.mask.as_ref(), "mask", malformed)? {
+        Some(mask) => mask,
         None => keypad::panel_mask(panel_data)?,
     };
-    let cursor_location = match &probe.cursor_location {
-        Some(value) => {
-            let int = value
-                .as_int()
-                .ok_or_else(|| wrong_type("cursor_location", "an integer", value))?;
-            i32::try_from(int).map_err(|_| {
-                DecodeError::new(
-                    RejectReason::MalformedKeypad,
-                    format!("\"cursor_location\" = {int} is out of range"),
-                )
-            })?
-        }
-        None => keypad::cursor_location(panel_data),
-    };
+    let cursor_location =
+        optional_int_field(probe.cursor_location.as_ref(), "cursor_location", malformed)?
+            .unwrap_or_else(|| keypad::cursor_location(panel_data));
     let meaning = KeypadMeaning::interpret(&flags, text);
     Ok(KeypadMessage {
         flags,
@@ -221,20 +205,12 @@ fn lrr(probe: &Probe) -> Result<LrrMessage, DecodeError> {
         .event_type
         .as_deref()
         .ok_or_else(|| missing("lrr", "event_type"))?;
-    let partition: i32 = match &probe.partition {
-        Some(value) => {
-            let int = value
-                .as_int()
-                .ok_or_else(|| wrong_type("partition", "an integer", value))?;
-            i32::try_from(int).map_err(|_| {
-                DecodeError::new(
-                    RejectReason::MalformedLrr,
-                    format!("\"partition\" = {int} is out of range"),
-                )
-            })?
-        }
-        None => return Err(missing("lrr", "partition")),
-    };
+    let partition: i32 = int_field(
+        probe.partition.as_ref(),
+        "lrr",
+        "partition",
+        RejectReason::MalformedLrr,
+    )?;
     // The new library writes report_code as text ("ff") for v2 messages and as the integer 255
     // (its default) for v1 messages.
     let report_code = match &probe.report_code {

@@ -8,6 +8,7 @@ use arrow::array::{ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, StringB
 use arrow::datatypes::{DataType, Field};
 use chrono::{DateTime, Utc};
 
+use super::TableBuilder;
 use super::common::CommonBuilder;
 use super::sparse::{ColumnGroup, Sparse};
 use crate::alarmdecoder::expander::ExpanderMessage;
@@ -405,28 +406,7 @@ pub struct AlarmEventsBuilder {
     aui: Sparse<AuiColumn>,
 }
 
-impl Default for AlarmEventsBuilder {
-    fn default() -> Self {
-        Self::with_capacity(0)
-    }
-}
-
 impl AlarmEventsBuilder {
-    pub fn with_capacity(rows: usize) -> Self {
-        AlarmEventsBuilder {
-            common: CommonBuilder::with_capacity(rows),
-            message_type: strings(rows, 6),
-            time: strings(rows, 26),
-            raw: strings(rows, 0),
-            keypad: Sparse::with_capacity(rows),
-            expander: Sparse::with_capacity(rows / 8),
-            value: Sparse::with_capacity(rows / 4),
-            rf: Sparse::with_capacity(rows / 8),
-            lrr: Sparse::with_capacity(rows / 8),
-            aui: Sparse::with_capacity(0),
-        }
-    }
-
     pub fn append(&mut self, position: &RecordPosition, event: &Event, body: &AlarmEvent) {
         let row = self.common.len();
         self.common
@@ -455,16 +435,29 @@ impl AlarmEventsBuilder {
             AlarmMessage::Aui(a) => self.aui.row(row).0.append_value(&a.aui_value),
         }
     }
+}
 
-    pub fn len(&self) -> usize {
+impl TableBuilder for AlarmEventsBuilder {
+    fn with_capacity(rows: usize) -> Self {
+        AlarmEventsBuilder {
+            common: CommonBuilder::with_capacity(rows),
+            message_type: strings(rows, 6),
+            time: strings(rows, 26),
+            raw: strings(rows, 0),
+            keypad: Sparse::with_capacity(rows),
+            expander: Sparse::with_capacity(rows / 8),
+            value: Sparse::with_capacity(rows / 4),
+            rf: Sparse::with_capacity(rows / 8),
+            lrr: Sparse::with_capacity(rows / 8),
+            aui: Sparse::with_capacity(0),
+        }
+    }
+
+    fn len(&self) -> usize {
         self.common.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.common.is_empty()
-    }
-
-    pub fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
+    fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
         let rows = self.len();
         let mut columns = self.common.finish(ingest_time);
         columns.push(Arc::new(self.message_type.finish()));

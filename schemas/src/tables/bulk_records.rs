@@ -6,6 +6,7 @@ use arrow::array::{ArrayRef, BinaryBuilder, Int64Builder, StringBuilder};
 use arrow::datatypes::{DataType, Field};
 use chrono::{DateTime, Utc};
 
+use super::TableBuilder;
 use super::common::CommonBuilder;
 use crate::event::Event;
 use crate::mode::BulkRecord;
@@ -26,15 +27,19 @@ pub struct BulkRecordsBuilder {
     content_type: StringBuilder,
 }
 
-impl Default for BulkRecordsBuilder {
-    fn default() -> Self {
-        Self::with_capacity(0)
+impl BulkRecordsBuilder {
+    pub fn append(&mut self, position: &RecordPosition, event: &Event, body: &BulkRecord) {
+        self.common
+            .append(position, &event.site, event.event_time, event.index);
+        self.payload.append_value(&body.payload);
+        self.size.append_value(body.payload.len() as i64);
+        self.content_type.append_value(body.content_type.as_str());
     }
 }
 
-impl BulkRecordsBuilder {
+impl TableBuilder for BulkRecordsBuilder {
     /// Builders sized for `rows` rows (see [`CommonBuilder::with_capacity`]).
-    pub fn with_capacity(rows: usize) -> Self {
+    fn with_capacity(rows: usize) -> Self {
         BulkRecordsBuilder {
             common: CommonBuilder::with_capacity(rows),
             payload: BinaryBuilder::with_capacity(rows, rows * 64),
@@ -43,23 +48,11 @@ impl BulkRecordsBuilder {
         }
     }
 
-    pub fn append(&mut self, position: &RecordPosition, event: &Event, body: &BulkRecord) {
-        self.common
-            .append(position, &event.site, event.event_time, event.index);
-        self.payload.append_value(&body.payload);
-        self.size.append_value(body.payload.len() as i64);
-        self.content_type.append_value(body.content_type.as_str());
-    }
-
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.common.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.common.is_empty()
-    }
-
-    pub fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
+    fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
         let mut columns = self.common.finish(ingest_time);
         columns.extend([
             Arc::new(self.payload.finish()) as ArrayRef,

@@ -6,6 +6,7 @@ use arrow::array::{ArrayRef, Int64Builder, StringBuilder, TimestampMicrosecondBu
 use arrow::datatypes::{DataType, Field};
 use chrono::{DateTime, Utc};
 
+use super::TableBuilder;
 use super::common::{CommonBuilder, timestamp_type};
 use crate::camera::CameraMedia;
 use crate::event::Event;
@@ -38,15 +39,26 @@ pub struct CameraMediaBuilder {
     event_name: StringBuilder,
 }
 
-impl Default for CameraMediaBuilder {
-    fn default() -> Self {
-        Self::with_capacity(0)
+impl CameraMediaBuilder {
+    pub fn append(&mut self, position: &RecordPosition, event: &Event, body: &CameraMedia) {
+        self.common
+            .append(position, &event.site, event.event_time, event.index);
+        self.camera.append_value(&body.camera);
+        self.media_kind.append_value(body.media_kind.as_str());
+        self.capture_time
+            .append_value(body.capture_time.timestamp_micros());
+        self.size.append_option(body.size);
+        self.key.append_value(&body.key);
+        self.file_name.append_value(&body.file_name);
+        self.bucket.append_option(body.bucket.as_deref());
+        self.etag.append_option(body.etag.as_deref());
+        self.event_name.append_value(&body.event_name);
     }
 }
 
-impl CameraMediaBuilder {
+impl TableBuilder for CameraMediaBuilder {
     /// Builders sized for `rows` rows (see [`CommonBuilder::with_capacity`]).
-    pub fn with_capacity(rows: usize) -> Self {
+    fn with_capacity(rows: usize) -> Self {
         let strings = |bytes: usize| StringBuilder::with_capacity(rows, rows * bytes);
         CameraMediaBuilder {
             common: CommonBuilder::with_capacity(rows),
@@ -62,30 +74,11 @@ impl CameraMediaBuilder {
         }
     }
 
-    pub fn append(&mut self, position: &RecordPosition, event: &Event, body: &CameraMedia) {
-        self.common
-            .append(position, &event.site, event.event_time, event.index);
-        self.camera.append_value(&body.camera);
-        self.media_kind.append_value(body.media_kind.as_str());
-        self.capture_time
-            .append_value(body.capture_time.timestamp_micros());
-        self.size.append_option(body.size);
-        self.key.append_value(&body.key);
-        self.file_name.append_value(&body.file_name);
-        self.bucket.append_option(body.bucket.as_deref());
-        self.etag.append_option(body.etag.as_deref());
-        self.event_name.append_value(&body.event_name);
-    }
-
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.common.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.common.is_empty()
-    }
-
-    pub fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
+    fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
         let mut columns = self.common.finish(ingest_time);
         columns.extend([
             Arc::new(self.camera.finish()) as ArrayRef,

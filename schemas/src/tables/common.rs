@@ -44,12 +44,6 @@ pub struct CommonBuilder {
     partition_key: StringBuilder,
 }
 
-impl Default for CommonBuilder {
-    fn default() -> Self {
-        Self::with_capacity(0)
-    }
-}
-
 impl CommonBuilder {
     /// Builders sized for `rows` rows, so that a batch does not grow its buffers row by row.
     pub fn with_capacity(rows: usize) -> Self {

@@ -7,6 +7,7 @@ use arrow::array::{ArrayRef, BinaryBuilder, StringBuilder};
 use arrow::datatypes::{DataType, Field};
 use chrono::{DateTime, Utc};
 
+use super::TableBuilder;
 use super::common::CommonBuilder;
 use crate::position::RecordPosition;
 use crate::reject::Rejected;
@@ -26,23 +27,7 @@ pub struct DeadLettersBuilder {
     raw: BinaryBuilder,
 }
 
-impl Default for DeadLettersBuilder {
-    fn default() -> Self {
-        Self::with_capacity(0)
-    }
-}
-
 impl DeadLettersBuilder {
-    /// Builders sized for `rows` rows (see [`CommonBuilder::with_capacity`]).
-    pub fn with_capacity(rows: usize) -> Self {
-        DeadLettersBuilder {
-            common: CommonBuilder::with_capacity(rows),
-            reason: StringBuilder::with_capacity(rows, rows * 16),
-            detail: StringBuilder::with_capacity(rows, rows * 48),
-            raw: BinaryBuilder::with_capacity(rows, rows * 64),
-        }
-    }
-
     /// A dead letter has no event time of its own; it is filed under its arrival time.
     pub fn append(
         &mut self,
@@ -57,16 +42,24 @@ impl DeadLettersBuilder {
         self.detail.append_value(&rejected.detail);
         self.raw.append_value(&rejected.raw);
     }
+}
 
-    pub fn len(&self) -> usize {
+impl TableBuilder for DeadLettersBuilder {
+    /// Builders sized for `rows` rows (see [`CommonBuilder::with_capacity`]).
+    fn with_capacity(rows: usize) -> Self {
+        DeadLettersBuilder {
+            common: CommonBuilder::with_capacity(rows),
+            reason: StringBuilder::with_capacity(rows, rows * 16),
+            detail: StringBuilder::with_capacity(rows, rows * 48),
+            raw: BinaryBuilder::with_capacity(rows, rows * 64),
+        }
+    }
+
+    fn len(&self) -> usize {
         self.common.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.common.is_empty()
-    }
-
-    pub fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
+    fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
         let mut columns = self.common.finish(ingest_time);
         columns.extend([
             Arc::new(self.reason.finish()) as ArrayRef,

@@ -114,11 +114,11 @@ impl LakeBatches {
     pub fn new(ingest_time: DateTime<Utc>) -> Self {
         LakeBatches {
             ingest_time,
-            alarm: AlarmEventsBuilder::default(),
-            mode: ModeEventsBuilder::default(),
-            bulk: BulkRecordsBuilder::default(),
-            camera: CameraMediaBuilder::default(),
-            dead: DeadLettersBuilder::default(),
+            alarm: AlarmEventsBuilder::with_capacity(0),
+            mode: ModeEventsBuilder::with_capacity(0),
+            bulk: BulkRecordsBuilder::with_capacity(0),
+            camera: CameraMediaBuilder::with_capacity(0),
+            dead: DeadLettersBuilder::with_capacity(0),
         }
     }
 
@@ -171,36 +171,18 @@ impl LakeBatches {
     }
 }
 
-/// What [`LakeBatches`] needs of each table's builder.
-trait TableBuilder {
+/// What [`LakeBatches`] needs of each table's builder; `append` differs per table.
+pub trait TableBuilder {
+    /// Builders sized for `rows` rows, so that a batch does not grow its buffers row by row.
     fn with_capacity(rows: usize) -> Self;
+    /// Rows appended and not yet finished.
     fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The table's columns in schema order; the builder is left empty.
     fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef>;
 }
-
-macro_rules! table_builder {
-    ($($builder:ty),*) => {$(
-        impl TableBuilder for $builder {
-            fn with_capacity(rows: usize) -> Self {
-                <$builder>::with_capacity(rows)
-            }
-            fn len(&self) -> usize {
-                <$builder>::len(self)
-            }
-            fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
-                <$builder>::finish(self, ingest_time)
-            }
-        }
-    )*};
-}
-
-table_builder!(
-    AlarmEventsBuilder,
-    ModeEventsBuilder,
-    BulkRecordsBuilder,
-    CameraMediaBuilder,
-    DeadLettersBuilder
-);
 
 /// Finishes a builder's columns and renews it with room for as many rows as it had.
 fn renew<B: TableBuilder>(builder: &mut B, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {

@@ -6,6 +6,7 @@ use arrow::array::{ArrayRef, Int64Builder, StringBuilder};
 use arrow::datatypes::{DataType, Field};
 use chrono::{DateTime, Utc};
 
+use super::TableBuilder;
 use super::common::CommonBuilder;
 use crate::event::Event;
 use crate::mode::ModeEvent;
@@ -38,30 +39,7 @@ pub struct ModeEventsBuilder {
     origin_project_key_name: StringBuilder,
 }
 
-impl Default for ModeEventsBuilder {
-    fn default() -> Self {
-        Self::with_capacity(0)
-    }
-}
-
 impl ModeEventsBuilder {
-    /// Builders sized for `rows` rows (see [`CommonBuilder::with_capacity`]).
-    pub fn with_capacity(rows: usize) -> Self {
-        let strings = |bytes: usize| StringBuilder::with_capacity(rows, rows * bytes);
-        ModeEventsBuilder {
-            common: CommonBuilder::with_capacity(rows),
-            home_id: Int64Builder::with_capacity(rows),
-            event_type: strings(12),
-            timestamp: strings(24),
-            event_data: strings(64),
-            origin_device_id: Int64Builder::with_capacity(rows),
-            origin_device_class: strings(8),
-            origin_device_ip: strings(8),
-            origin_project_key_id: strings(8),
-            origin_project_key_name: strings(8),
-        }
-    }
-
     pub fn append(&mut self, position: &RecordPosition, event: &Event, body: &ModeEvent) {
         self.common
             .append(position, &event.site, event.event_time, event.index);
@@ -79,16 +57,31 @@ impl ModeEventsBuilder {
         self.origin_project_key_name
             .append_option(body.origin_project_key_name.as_deref());
     }
+}
 
-    pub fn len(&self) -> usize {
+impl TableBuilder for ModeEventsBuilder {
+    /// Builders sized for `rows` rows (see [`CommonBuilder::with_capacity`]).
+    fn with_capacity(rows: usize) -> Self {
+        let strings = |bytes: usize| StringBuilder::with_capacity(rows, rows * bytes);
+        ModeEventsBuilder {
+            common: CommonBuilder::with_capacity(rows),
+            home_id: Int64Builder::with_capacity(rows),
+            event_type: strings(12),
+            timestamp: strings(24),
+            event_data: strings(64),
+            origin_device_id: Int64Builder::with_capacity(rows),
+            origin_device_class: strings(8),
+            origin_device_ip: strings(8),
+            origin_project_key_id: strings(8),
+            origin_project_key_name: strings(8),
+        }
+    }
+
+    fn len(&self) -> usize {
         self.common.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.common.is_empty()
-    }
-
-    pub fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
+    fn finish(&mut self, ingest_time: DateTime<Utc>) -> Vec<ArrayRef> {
         let mut columns = self.common.finish(ingest_time);
         columns.extend([
             Arc::new(self.home_id.finish()) as ArrayRef,
