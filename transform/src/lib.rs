@@ -1,1 +1,25 @@
-//! Turns decoded event batches into Hive-partitioned Parquet files on an object store.
+//! The lake writer: decoded outcomes in, Hive-partitioned Parquet files out, through
+//! `object_store`, on a local folder or S3.
+//!
+//! The writer never does I/O behind the caller's back. [`LakeWriter::append`] only buffers;
+//! [`LakeWriter::take_due`] and [`LakeWriter::take_all`] encode the buffers that are due into
+//! [`PreparedFile`]s with deterministic names; [`Lake::write`] makes them durable, one atomic
+//! `put` each. Between the last two steps a consumer records its intent (the exact file names),
+//! which is what the exactly-once protocol in `design.md` needs; [`Lake::delete`] removes a
+//! batch's files by name after a crash.
+
+mod file_name;
+mod lake;
+mod parquet_file;
+mod partition;
+mod positions;
+mod writer;
+
+pub use parquet_file::EncodeError;
+
+pub use file_name::file_name;
+pub use lake::{Lake, LakeError, WrittenFile};
+pub use parquet_file::{POSITIONS_KEY, encode};
+pub use partition::{PartitionError, PartitionKey, hive_escape};
+pub use positions::{Position, PositionRange, SourceRange};
+pub use writer::{LakeWriter, PreparedFile, WriterConfig, WriterError};

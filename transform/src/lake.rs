@@ -1,0 +1,167 @@
+//! Where the lake lives: a local folder or `s3://bucket/prefix`, always through `object_store`.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+use crate::writer::PreparedFile;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LakeError {
+    #[error("cannot use lake folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("lake location {0:?} is not a folder or s3://bucket/prefix")]
+    Location(String),
+    #[error("invalid lake path: {0}")]
+    BadPath(String),
+    #[error("object store: {0}")]
+    Store(#[from] object_store::Error),
+}
+
+/// A file that is durable in the lake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenFile {
+    /// Path relative to the lake root.
+    pub path: String,
+    pub bytes: u64,
+    pub rows: u64,
+}
+
+/// The lake: an object store and the root of the tables inside it.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    store: Arc<dyn ObjectStore>,
+    root: Path,
+    location: String,
+}
+
+impl Lake {
+    /// Opens `./lake`-style folders (created if missing) and `s3://bucket/prefix` URLs. S3
+    /// settings (region, credentials, `AWS_ENDPOINT_URL`) come from the standard AWS variables;
+    /// `s3_endpoint` overrides the endpoint, as `--s3-endpoint` does.
+    pub fn open(location: &str, s3_endpoint: Option<&str>) -> Result<Lake, LakeError> {
+        if let Some(rest) = location.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(LakeError::Location(location.to_string()));
+            }
+            let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            let endpoint = s3_endpoint
+                .map(str::to_string)
+                .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+            if let Some(endpoint) = endpoint {
+                // Emulators on 127.0.0.1 speak plain HTTP; real AWS endpoints are HTTPS.
+                builder = builder
+                    .with_allow_http(endpoint.starts_with("http://"))
+                    .with_endpoint(endpoint);
+            }
+            let store = builder.build()?;
+            return Ok(Lake {
+                store: Arc::new(store),
+                root: Path::from(prefix.trim_matches('/')),
+                location: location.to_string(),
+            });
+        }
+        if location.contains("://") {
+            return Err(LakeError::Location(location.to_string()));
+        }
+        std::fs::create_dir_all(location).map_err(|source| LakeError::Folder {
+            path: location.to_string(),
+            source,
+        })?;
+        let store = LocalFileSystem::new_with_prefix(location)?;
+        Ok(Lake {
+            store: Arc::new(store),
+            root: Path::default(),
+            location: location.to_string(),
+        })
+    }
+
+    /// A lake over any object store (tests use an in-memory one).
+    pub fn with_store(store: Arc<dyn ObjectStore>, root: &str) -> Lake {
+        Lake {
+            store,
+            root: Path::from(root),
+            location: root.to_string(),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The object path of a path relative to the lake root. The path is taken as it is, already
+    /// escaped (`Path::parse`, not `Path::from`, which would escape the `%` of Hive escapes again);
+    /// `.`, `..`, empty and control-character segments are refused.
+    pub fn path(&self, relative: &str) -> Result<Path, LakeError> {
+        let root = self.root.as_ref();
+        let full = if root.is_empty() {
+            relative.to_string()
+        } else {
+            format!("{root}/{relative}")
+        };
+        Path::parse(&full).map_err(|e| LakeError::BadPath(e.to_string()))
+    }
+
+    /// Makes prepared files durable: one atomic `put` each (object stores never show a
+    /// partially written object; the local store writes a temporary file and renames it).
+    pub async fn write(&self, files: &[PreparedFile]) -> Result<Vec<WrittenFile>, LakeError> {
+        let mut written = Vec::with_capacity(files.len());
+        for file in files {
+            self.store
+                .put(
+                    &self.path(&file.path)?,
+                    PutPayload::from(file.bytes.clone()),
+                )
+                .await?;
+            written.push(WrittenFile {
+                path: file.path.clone(),
+                bytes: file.bytes.len() as u64,
+                rows: file.rows,
+            });
+        }
+        Ok(written)
+    }
+
+    /// Deletes files by their paths relative to the root; files already gone are fine, so a
+    /// recovery can run twice.
+    pub async fn delete(&self, paths: &[String]) -> Result<(), LakeError> {
+        for path in paths {
+            match self.store.delete(&self.path(path)?).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Every file under a relative prefix (for tests and tools).
+    pub async fn list(&self, relative: &str) -> Result<Vec<String>, LakeError> {
+        let prefix = self.path(relative)?;
+        let mut stream = self.store.list(Some(&prefix));
+        let mut files = Vec::new();
+        let root = self.root.as_ref();
+        while let Some(meta) = stream.next().await {
+            let location = meta?.location.to_string();
+            let relative = location
+                .strip_prefix(root)
+                .unwrap_or(&location)
+                .trim_start_matches('/')
+                .to_string();
+            files.push(relative);
+        }
+        files.sort();
+        Ok(files)
+    }
+}

@@ -1,0 +1,98 @@
+//! One record batch to the bytes of one Parquet file.
+//!
+//! zstd, statistics down to the page (so the page index is written and readers can skip pages),
+//! rows sorted by (site, event_time) and declared as such, and row groups small enough for
+//! readers to prune but large enough to compress well. The schema version and the stream
+//! positions the file covers go into its key-value metadata.
+
+use std::sync::Arc;
+
+use alarmlake_schemas::Table;
+use alarmlake_schemas::tables::{SCHEMA_VERSION, SCHEMA_VERSION_KEY, TABLE_KEY};
+use arrow::array::RecordBatch;
+use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
+use arrow::error::ArrowError;
+use bytes::Bytes;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::errors::ParquetError;
+use parquet::file::metadata::{KeyValue, SortingColumn};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use crate::positions::PositionRange;
+
+/// Metadata key of the JSON list of stream ranges a file covers.
+pub const POSITIONS_KEY: &str = "alarmlake.positions";
+
+/// Rows per row group: about 10 MB of keypad rows before compression.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    #[error("sorting the batch: {0}")]
+    Sort(#[from] ArrowError),
+    #[error("writing Parquet: {0}")]
+    Parquet(#[from] ParquetError),
+}
+
+/// Sorts by (site, event_time), the two columns every table starts with.
+fn sort(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let key = |name: &str| {
+        batch
+            .column_by_name(name)
+            .cloned()
+            .ok_or_else(|| ArrowError::SchemaError(format!("no {name} column")))
+    };
+    let columns = [
+        SortColumn {
+            values: key("site")?,
+            options: None,
+        },
+        SortColumn {
+            values: key("event_time")?,
+            options: None,
+        },
+    ];
+    let indices = lexsort_to_indices(&columns, None)?;
+    take_record_batch(batch, &indices)
+}
+
+fn properties(
+    table: Table,
+    positions: &PositionRange,
+    schema: &arrow::datatypes::Schema,
+) -> WriterProperties {
+    let column = |name: &str| {
+        schema.index_of(name).ok().map(|i| SortingColumn {
+            column_idx: i as i32,
+            descending: false,
+            nulls_first: false,
+        })
+    };
+    let sorting: Option<Vec<SortingColumn>> =
+        [column("site"), column("event_time")].into_iter().collect();
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_sorting_columns(sorting)
+        .set_key_value_metadata(Some(vec![
+            KeyValue::new(SCHEMA_VERSION_KEY.to_string(), SCHEMA_VERSION.to_string()),
+            KeyValue::new(TABLE_KEY.to_string(), table.name().to_string()),
+            KeyValue::new(POSITIONS_KEY.to_string(), positions.to_json()),
+        ]))
+        .set_created_by(format!("alarmlake {}", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Encodes a batch of `table` as a Parquet file; returns its bytes and the positions it covers.
+pub fn encode(table: Table, batch: &RecordBatch) -> Result<(Bytes, PositionRange), EncodeError> {
+    let positions = PositionRange::of_batch(batch);
+    let sorted = sort(batch)?;
+    let props = properties(table, &positions, &sorted.schema());
+    let mut out = Vec::with_capacity(sorted.get_array_memory_size() / 4);
+    let mut writer = ArrowWriter::try_new(&mut out, Arc::clone(&sorted.schema()), Some(props))?;
+    writer.write(&sorted)?;
+    writer.close()?;
+    Ok((Bytes::from(out), positions))
+}

@@ -1,0 +1,126 @@
+//! The stream positions a file covers, kept in its metadata so that any file can be traced to
+//! the exact range of the stream it came from.
+
+use std::cmp::Ordering;
+
+use alarmlake_schemas::sequence::SequenceNumber;
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{UInt32Type, UInt64Type};
+use serde_json::{Value, json};
+
+/// One row's position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub stream: String,
+    pub shard_id: String,
+    pub sequence_number: String,
+    pub sub_sequence_number: u64,
+    pub event_index: u32,
+}
+
+impl Position {
+    /// Orders positions of one source: sequence numbers as big integers, then the indexes.
+    pub fn cmp_in_source(&self, other: &Position) -> Ordering {
+        let seq = |p: &Position| SequenceNumber::parse(&p.sequence_number).ok();
+        match (seq(self), seq(other)) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            _ => self.sequence_number.cmp(&other.sequence_number),
+        }
+        .then(self.sub_sequence_number.cmp(&other.sub_sequence_number))
+        .then(self.event_index.cmp(&other.event_index))
+    }
+
+    fn to_json(&self) -> Value {
+        json!({"sequence_number": self.sequence_number, "sub_sequence_number": self.sub_sequence_number, "event_index": self.event_index})
+    }
+}
+
+/// The first and last position of one source (stream and shard) in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRange {
+    pub first: Position,
+    pub last: Position,
+    pub rows: u64,
+}
+
+/// The ranges of every source in a file, in the order the sources first appear.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PositionRange {
+    pub sources: Vec<SourceRange>,
+}
+
+impl PositionRange {
+    /// Reads the position columns of a batch.
+    pub fn of_batch(batch: &RecordBatch) -> PositionRange {
+        let text = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_string_opt::<i32>().cloned())
+        };
+        let (Some(stream), Some(shard), Some(seq)) =
+            (text("stream"), text("shard_id"), text("sequence_number"))
+        else {
+            return PositionRange::default();
+        };
+        let sub = batch
+            .column_by_name("sub_sequence_number")
+            .and_then(|c| c.as_primitive_opt::<UInt64Type>().cloned());
+        let idx = batch
+            .column_by_name("event_index")
+            .and_then(|c| c.as_primitive_opt::<UInt32Type>().cloned());
+        let mut range = PositionRange::default();
+        for row in 0..batch.num_rows() {
+            let position = Position {
+                stream: stream.value(row).to_string(),
+                shard_id: shard.value(row).to_string(),
+                sequence_number: seq.value(row).to_string(),
+                sub_sequence_number: sub
+                    .as_ref()
+                    .map_or(0, |a| if a.is_null(row) { 0 } else { a.value(row) }),
+                event_index: idx
+                    .as_ref()
+                    .map_or(0, |a| if a.is_null(row) { 0 } else { a.value(row) }),
+            };
+            range.add(position);
+        }
+        range
+    }
+
+    fn add(&mut self, position: Position) {
+        let existing = self
+            .sources
+            .iter_mut()
+            .find(|s| s.first.stream == position.stream && s.first.shard_id == position.shard_id);
+        match existing {
+            Some(source) => {
+                if position.cmp_in_source(&source.first) == Ordering::Less {
+                    source.first = position.clone();
+                }
+                if position.cmp_in_source(&source.last) == Ordering::Greater {
+                    source.last = position;
+                }
+                source.rows += 1;
+            }
+            None => self.sources.push(SourceRange {
+                first: position.clone(),
+                last: position,
+                rows: 1,
+            }),
+        }
+    }
+
+    /// The first position of the first source: what names the file.
+    pub fn first(&self) -> Option<&Position> {
+        self.sources.first().map(|s| &s.first)
+    }
+
+    /// The JSON written into the file's metadata.
+    pub fn to_json(&self) -> String {
+        let sources: Vec<Value> = self
+            .sources
+            .iter()
+            .map(|s| json!({"stream": s.first.stream, "shard_id": s.first.shard_id, "rows": s.rows, "first": s.first.to_json(), "last": s.last.to_json()}))
+            .collect();
+        Value::Array(sources).to_string()
+    }
+}

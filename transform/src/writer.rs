@@ -1,0 +1,204 @@
+//! Buffers per partition, and the policy that decides when a buffer becomes files.
+//!
+//! Outcomes are buffered in Arrow builders per UTC hour (all tables of that hour together). A
+//! buffer is due when it reaches the row count, the size target or the maximum age, whichever
+//! comes first. The number of open partitions and the buffered bytes are capped: past either
+//! cap the oldest buffers are due too. That is what keeps memory bounded whatever the input
+//! does, and keeps late events from making one tiny file each: a late hour stays open and
+//! collects its stragglers until it is the oldest.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use alarmlake_schemas::{LakeBatches, Outcome, RecordPosition, Table};
+use arrow::error::ArrowError;
+use bytes::Bytes;
+use chrono::Utc;
+
+use crate::file_name::file_name;
+use crate::parquet_file::{EncodeError, encode};
+use crate::partition::PartitionKey;
+use crate::positions::PositionRange;
+
+/// When buffers become files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterConfig {
+    /// Input bytes after which a partition's buffer is written (about the size of the
+    /// uncompressed data; files come out several times smaller).
+    pub target_bytes: usize,
+    /// Rows after which a partition's buffer is written.
+    pub max_rows: usize,
+    /// Longest time a row waits in a buffer (Firehose's buffer interval).
+    pub max_age: Duration,
+    /// Most partitions buffered at once; past it, the oldest is written.
+    pub max_open_partitions: usize,
+    /// Most input bytes buffered over all partitions; past it, the oldest is written.
+    pub max_buffered_bytes: usize,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig {
+            target_bytes: 128 * 1024 * 1024,
+            max_rows: 1_000_000,
+            max_age: Duration::from_secs(60),
+            max_open_partitions: 48,
+            max_buffered_bytes: 512 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriterError {
+    #[error("building record batches: {0}")]
+    Arrow(#[from] ArrowError),
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+}
+
+/// A file encoded in memory, with its final name, not yet written.
+#[derive(Debug, Clone)]
+pub struct PreparedFile {
+    /// Path relative to the lake root: `<table>/date=…/hour=…/<name>.parquet`.
+    pub path: String,
+    pub table: Table,
+    pub partition: PartitionKey,
+    pub rows: u64,
+    pub bytes: Bytes,
+    pub positions: PositionRange,
+}
+
+struct Buffer {
+    batches: LakeBatches,
+    rows: usize,
+    bytes: usize,
+    opened: Instant,
+}
+
+/// The lake writer's buffers. See the crate documentation for the protocol around it.
+pub struct LakeWriter {
+    config: WriterConfig,
+    buffers: BTreeMap<PartitionKey, Buffer>,
+    buffered_bytes: usize,
+}
+
+impl LakeWriter {
+    pub fn new(config: WriterConfig) -> Self {
+        LakeWriter {
+            config,
+            buffers: BTreeMap::new(),
+            buffered_bytes: 0,
+        }
+    }
+
+    /// Buffers the outcomes of one record of `record_bytes` bytes. Events go to the hour of
+    /// their event time, rejections to the hour they arrived; chatter makes no row.
+    pub fn append(
+        &mut self,
+        position: &RecordPosition,
+        record_bytes: usize,
+        outcomes: &[Outcome],
+        now: Instant,
+    ) {
+        let rows = outcomes
+            .iter()
+            .filter(|o| !matches!(o, Outcome::Chatter { .. }))
+            .count();
+        if rows == 0 {
+            return;
+        }
+        let share = (record_bytes / rows).max(64);
+        for outcome in outcomes {
+            let key = match outcome {
+                Outcome::Event(event) => PartitionKey::of(event.event_time),
+                Outcome::Rejected { .. } => PartitionKey::of(position.arrival_time),
+                Outcome::Chatter { .. } => continue,
+            };
+            let buffer = self.buffers.entry(key).or_insert_with(|| Buffer {
+                batches: LakeBatches::new(Utc::now()),
+                rows: 0,
+                bytes: 0,
+                opened: now,
+            });
+            buffer.batches.append(position, outcome);
+            buffer.rows += 1;
+            buffer.bytes += share;
+            self.buffered_bytes += share;
+        }
+    }
+
+    /// Partitions currently buffered.
+    pub fn open_partitions(&self) -> usize {
+        self.buffers.len()
+    }
+
+    /// Rows buffered and not yet taken.
+    pub fn buffered_rows(&self) -> usize {
+        self.buffers.values().map(|b| b.rows).sum()
+    }
+
+    /// Encodes every buffer that is due at `now`, oldest first.
+    pub fn take_due(&mut self, now: Instant) -> Result<Vec<PreparedFile>, WriterError> {
+        let config = &self.config;
+        let mut due: Vec<PartitionKey> = self
+            .buffers
+            .iter()
+            .filter(|(_, b)| {
+                b.rows >= config.max_rows
+                    || b.bytes >= config.target_bytes
+                    || now.duration_since(b.opened) >= config.max_age
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        // Past a cap, the oldest buffers go too, until the rest fit.
+        let mut by_age: Vec<(Instant, PartitionKey, usize)> = self
+            .buffers
+            .iter()
+            .filter(|(k, _)| !due.contains(k))
+            .map(|(k, b)| (b.opened, *k, b.bytes))
+            .collect();
+        by_age.sort();
+        let mut open = self.buffers.len() - due.len();
+        let mut bytes: usize = by_age.iter().map(|(_, _, b)| b).sum();
+        for (_, key, size) in by_age {
+            if open <= config.max_open_partitions && bytes <= config.max_buffered_bytes {
+                break;
+            }
+            due.push(key);
+            open -= 1;
+            bytes -= size;
+        }
+        self.take(&due)
+    }
+
+    /// Encodes every buffer (at shutdown, or at the end of a file).
+    pub fn take_all(&mut self) -> Result<Vec<PreparedFile>, WriterError> {
+        let keys: Vec<PartitionKey> = self.buffers.keys().copied().collect();
+        self.take(&keys)
+    }
+
+    fn take(&mut self, keys: &[PartitionKey]) -> Result<Vec<PreparedFile>, WriterError> {
+        let mut files = Vec::new();
+        for key in keys {
+            let Some(mut buffer) = self.buffers.remove(key) else {
+                continue;
+            };
+            self.buffered_bytes -= buffer.bytes;
+            for (table, batch) in buffer.batches.finish()? {
+                let (bytes, positions) = encode(table, &batch)?;
+                let Some(first) = positions.first() else {
+                    continue;
+                };
+                files.push(PreparedFile {
+                    path: format!("{}/{}", key.dir(table), file_name(first)),
+                    table,
+                    partition: *key,
+                    rows: batch.num_rows() as u64,
+                    bytes,
+                    positions,
+                });
+            }
+        }
+        Ok(files)
+    }
+}

@@ -1,0 +1,380 @@
+//! The lake writer against a real local folder: files, partitions, sorting, metadata, the flush
+//! policy, and the counting invariant, all read back from the Parquet files themselves.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use alarmlake_schemas::tables::{SCHEMA_VERSION, SCHEMA_VERSION_KEY};
+use alarmlake_schemas::{Decoder, RawRecord, RecordPosition, Table, Tally};
+use alarmlake_transform::{Lake, LakeWriter, POSITIONS_KEY, PreparedFile, WriterConfig};
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::TimestampMicrosecondType;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use object_store::ObjectStoreExt;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+fn arrival() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2024-01-02T23:59:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// An expander dict at `hour`:`minute` on 2024-01-02, from `site`, at line `line` of a file.
+fn record(site: &str, hour: u32, minute: u32, line: u64) -> RawRecord {
+    let json = format!(
+        r#"{{"address": 7, "channel": 1, "time": "2024-01-02T{hour:02}:{minute:02}:00", "value": {}}}"#,
+        line % 2
+    );
+    let mut position = RecordPosition::line("file", "fixture.ndjson", line, arrival());
+    position.partition_key = Some(site.to_string());
+    RawRecord {
+        data: json.into_bytes(),
+        position,
+    }
+}
+
+fn feed(writer: &mut LakeWriter, decoder: &Decoder, records: &[RawRecord], now: Instant) -> Tally {
+    let mut tally = Tally::default();
+    for r in records {
+        let outcomes = decoder.decode(r);
+        outcomes.iter().for_each(|o| tally.add(o));
+        writer.append(&r.position, r.data.len(), &outcomes, now);
+    }
+    tally
+}
+
+struct ReadFile {
+    batch: RecordBatch,
+    metadata: BTreeMap<String, String>,
+}
+
+async fn read(lake: &Lake, path: &str) -> ReadFile {
+    let bytes: Bytes = lake
+        .store()
+        .get(&lake.path(path).unwrap())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap();
+    let metadata = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let batches: Vec<RecordBatch> = builder.build().unwrap().map(|b| b.unwrap()).collect();
+    let batch = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    ReadFile { batch, metadata }
+}
+
+#[tokio::test]
+async fn files_land_in_utc_hour_partitions_sorted_with_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap(), None).unwrap();
+    let decoder = Decoder::default();
+    let mut writer = LakeWriter::new(WriterConfig::default());
+    // Two hours, two sites, out of order inside each hour.
+    let records = vec![
+        record("site-b", 13, 30, 1),
+        record("site-a", 13, 40, 2),
+        record("site-a", 14, 5, 3),
+        record("site-b", 13, 10, 4),
+        record("site-a", 13, 20, 5),
+        record("site-a", 14, 1, 6),
+    ];
+    let tally = feed(&mut writer, &decoder, &records, Instant::now());
+    assert_eq!(tally.events, 6);
+    assert!(
+        writer.take_due(Instant::now()).unwrap().is_empty(),
+        "nothing is due yet"
+    );
+    let files = writer.take_all().unwrap();
+    assert_eq!(writer.open_partitions(), 0);
+    let written = lake.write(&files).await.unwrap();
+    assert_eq!(written.len(), 2);
+
+    let listed = lake.list("").await.unwrap();
+    assert_eq!(
+        listed,
+        vec![
+            "alarm_events/date=2024-01-02/hour=13/fixture.ndjson-1-0-0.parquet".to_string(),
+            "alarm_events/date=2024-01-02/hour=14/fixture.ndjson-3-0-0.parquet".to_string(),
+        ]
+    );
+    let thirteen = read(&lake, &listed[0]).await;
+    assert_eq!(thirteen.batch.num_rows(), 4);
+    let sites = thirteen
+        .batch
+        .column_by_name("site")
+        .unwrap()
+        .as_string::<i32>();
+    let times = thirteen
+        .batch
+        .column_by_name("event_time")
+        .unwrap()
+        .as_primitive::<TimestampMicrosecondType>();
+    let order: Vec<(String, i64)> = (0..4)
+        .map(|i| (sites.value(i).to_string(), times.value(i)))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "rows are sorted by (site, event_time)");
+    assert_eq!(sites.value(0), "site-a");
+    assert_eq!(
+        thirteen
+            .metadata
+            .get(SCHEMA_VERSION_KEY)
+            .map(String::as_str),
+        Some(SCHEMA_VERSION)
+    );
+    let positions: serde_json::Value =
+        serde_json::from_str(&thirteen.metadata[POSITIONS_KEY]).unwrap();
+    assert_eq!(positions[0]["shard_id"], "fixture.ndjson");
+    assert_eq!(positions[0]["rows"], 4);
+    assert_eq!(positions[0]["first"]["sequence_number"], "1");
+    assert_eq!(positions[0]["last"]["sequence_number"], "5");
+    let time_col = thirteen
+        .batch
+        .column_by_name("time")
+        .unwrap()
+        .as_string::<i32>();
+    assert!(
+        time_col.value(0).starts_with("2024-01-02T13:"),
+        "the original time text is kept"
+    );
+}
+
+#[tokio::test]
+async fn same_input_gives_same_file_names_and_delete_by_name_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap(), None).unwrap();
+    let decoder = Decoder::default();
+    let records: Vec<RawRecord> = (0..20)
+        .map(|i| record("s", 5 + (i as u32 % 3), i as u32, i + 1))
+        .collect();
+    let names = |files: &[PreparedFile]| files.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
+    let mut first = LakeWriter::new(WriterConfig::default());
+    feed(&mut first, &decoder, &records, Instant::now());
+    let a = first.take_all().unwrap();
+    let mut second = LakeWriter::new(WriterConfig::default());
+    feed(&mut second, &decoder, &records, Instant::now());
+    let b = second.take_all().unwrap();
+    assert_eq!(names(&a), names(&b), "a replay names its files the same");
+
+    lake.write(&a).await.unwrap();
+    lake.write(&b).await.unwrap();
+    assert_eq!(
+        lake.list("").await.unwrap().len(),
+        3,
+        "a replay overwrites instead of duplicating"
+    );
+    lake.delete(&names(&a)).await.unwrap();
+    assert!(lake.list("").await.unwrap().is_empty());
+    lake.delete(&names(&a)).await.unwrap();
+}
+
+#[test]
+fn flush_by_age_rows_and_size() {
+    let decoder = Decoder::default();
+    let t0 = Instant::now();
+    let config = WriterConfig {
+        max_age: Duration::from_secs(60),
+        ..WriterConfig::default()
+    };
+    let mut writer = LakeWriter::new(config);
+    feed(&mut writer, &decoder, &[record("s", 1, 0, 1)], t0);
+    assert!(
+        writer
+            .take_due(t0 + Duration::from_secs(59))
+            .unwrap()
+            .is_empty()
+    );
+    let due = writer.take_due(t0 + Duration::from_secs(60)).unwrap();
+    assert_eq!(due.len(), 1, "a buffer older than max_age is written");
+
+    let mut by_rows = LakeWriter::new(WriterConfig {
+        max_rows: 10,
+        ..WriterConfig::default()
+    });
+    let records: Vec<RawRecord> = (0..25).map(|i| record("s", 2, i as u32, i + 1)).collect();
+    let mut files = Vec::new();
+    for r in &records {
+        feed(&mut by_rows, &decoder, std::slice::from_ref(r), t0);
+        files.extend(by_rows.take_due(t0).unwrap());
+    }
+    files.extend(by_rows.take_all().unwrap());
+    let rows: Vec<u64> = files.iter().map(|f| f.rows).collect();
+    assert_eq!(rows, vec![10, 10, 5]);
+
+    let mut by_size = LakeWriter::new(WriterConfig {
+        target_bytes: 1000,
+        ..WriterConfig::default()
+    });
+    feed(&mut by_size, &decoder, &records[..5], t0);
+    assert!(
+        by_size.take_due(t0).unwrap().is_empty(),
+        "five small records are under 1000 bytes"
+    );
+    feed(&mut by_size, &decoder, &records[5..20], t0);
+    assert_eq!(by_size.take_due(t0).unwrap().len(), 1);
+}
+
+#[test]
+fn open_partition_cap_writes_the_oldest_and_late_events_join_their_hour() {
+    let decoder = Decoder::default();
+    let t0 = Instant::now();
+    let mut writer = LakeWriter::new(WriterConfig {
+        max_open_partitions: 2,
+        ..WriterConfig::default()
+    });
+    let mut files = Vec::new();
+    // Hours 1..6 in order, each opened one second after the last.
+    for hour in 1..=6u32 {
+        let now = t0 + Duration::from_secs(u64::from(hour));
+        feed(
+            &mut writer,
+            &decoder,
+            &[record("s", hour, 0, u64::from(hour))],
+            now,
+        );
+        files.extend(writer.take_due(now).unwrap());
+        assert!(writer.open_partitions() <= 2, "never more than the cap");
+    }
+    let written: Vec<String> = files.iter().map(|f| f.partition.to_string()).collect();
+    assert_eq!(
+        written,
+        [
+            "date=2024-01-02/hour=01",
+            "date=2024-01-02/hour=02",
+            "date=2024-01-02/hour=03",
+            "date=2024-01-02/hour=04"
+        ]
+    );
+
+    // Late events for hour 5 (still open) join its buffer instead of making files of their own.
+    let now = t0 + Duration::from_secs(10);
+    for minute in 1..20u32 {
+        feed(
+            &mut writer,
+            &decoder,
+            &[record("s", 5, minute, 100 + u64::from(minute))],
+            now,
+        );
+        assert!(writer.take_due(now).unwrap().is_empty());
+    }
+    let rest = writer.take_all().unwrap();
+    let five = rest.iter().find(|f| f.partition.hour == 5).unwrap();
+    assert_eq!(
+        five.rows, 20,
+        "one file for the hour and all its stragglers"
+    );
+}
+
+#[tokio::test]
+async fn counting_invariant_with_five_percent_malformed() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap(), None).unwrap();
+    let decoder = Decoder::default();
+    let mut writer = LakeWriter::new(WriterConfig {
+        max_rows: 300,
+        ..WriterConfig::default()
+    });
+    let good = [
+        r#"[10000001000100003A0-],008,[f702000f1008005c08020000000000],"****DISARMED****  Ready to Arm  ""#,
+        "!RFX:0180036,80",
+        "!LRR:001,1,CID_3401,ff",
+        r#"{"homeId":173,"timestamp":"2024-01-02T10:26:09.521Z","eventType":"heartbeat","eventData":{},"originDeviceId":260}"#,
+        "!Ready",
+    ];
+    let bad = ["!RFX:bad", "{\"ready\": \"yes\"}", "garbage line", "!LRR:1"];
+    let records: Vec<RawRecord> = (0..2000u64)
+        .map(|i| {
+            let text = if i % 20 == 7 {
+                bad[(i / 20) as usize % bad.len()]
+            } else {
+                good[i as usize % good.len()]
+            };
+            let mut position = RecordPosition::line("file", "mixed.log", i + 1, arrival());
+            position.partition_key = Some(format!("home-{}", i % 7));
+            RawRecord {
+                data: text.as_bytes().to_vec(),
+                position,
+            }
+        })
+        .collect();
+    let mut tally = Tally::default();
+    let mut written = Vec::new();
+    let now = Instant::now();
+    for r in &records {
+        let outcomes = decoder.decode(r);
+        outcomes.iter().for_each(|o| tally.add(o));
+        writer.append(&r.position, r.data.len(), &outcomes, now);
+        written.extend(lake.write(&writer.take_due(now).unwrap()).await.unwrap());
+    }
+    written.extend(lake.write(&writer.take_all().unwrap()).await.unwrap());
+    assert_eq!(tally.rejected, 100, "5% of 2000");
+    assert_eq!(
+        tally.total(),
+        records.len() as u64,
+        "one unit per record here"
+    );
+
+    let mut rows_by_table: BTreeMap<String, u64> = BTreeMap::new();
+    for path in lake.list("").await.unwrap() {
+        let file = read(&lake, &path).await;
+        let table = path.split('/').next().unwrap().to_string();
+        *rows_by_table.entry(table).or_default() += file.batch.num_rows() as u64;
+    }
+    let events: u64 = rows_by_table
+        .iter()
+        .filter(|(t, _)| t.as_str() != Table::DeadLetters.name())
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(events, tally.events);
+    assert_eq!(rows_by_table[Table::DeadLetters.name()], tally.rejected);
+    assert_eq!(
+        events + tally.rejected + tally.chatter,
+        records.len() as u64,
+        "records read = written + rejected + chatter"
+    );
+    assert_eq!(
+        written.iter().map(|w| w.rows).sum::<u64>(),
+        events + tally.rejected
+    );
+}
+
+#[test]
+fn unsafe_paths_are_refused_and_sources_stay_inside_their_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap(), None).unwrap();
+    assert!(lake.path("alarm_events/../../etc/passwd").is_err());
+    assert!(lake.path("alarm_events/./x").is_err());
+    let decoder = Decoder::default();
+    let mut writer = LakeWriter::new(WriterConfig::default());
+    let json = r#"{"address": 7, "channel": 1, "time": "2024-01-02T13:00:00", "value": 1}"#;
+    let position = RecordPosition::line("file", "../../../etc/cron.d/x", 1, arrival());
+    let record = RawRecord {
+        data: json.as_bytes().to_vec(),
+        position,
+    };
+    feed(&mut writer, &decoder, &[record], Instant::now());
+    let files = writer.take_all().unwrap();
+    assert_eq!(
+        files[0].path,
+        "alarm_events/date=2024-01-02/hour=13/%2E.%2F..%2F..%2Fetc%2Fcron.d%2Fx-1-0-0.parquet"
+    );
+    assert!(lake.path(&files[0].path).is_ok());
+}
+
+#[test]
+fn bad_lake_locations_are_errors() {
+    assert!(Lake::open("gs://bucket/x", None).is_err());
+    assert!(Lake::open("s3:///nobucket", None).is_err());
+}
