@@ -1,6 +1,7 @@
 //! `alarmlake`: the one binary. Each subcommand lives in its own module under `commands/`.
 
 mod commands;
+mod decoder_args;
 mod event_json;
 mod input;
 mod logging;
@@ -32,6 +33,8 @@ struct Cli {
 enum Command {
     /// Decode records (one per line) and print what the pipeline makes of them.
     Decode(commands::decode::DecodeArgs),
+    /// Decode files (or stdin) and write them into the lake as Parquet.
+    IngestFile(commands::ingest_file::IngestFileArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
     logging::init(cli.log_json);
     let result = match cli.command {
         Command::Decode(args) => commands::decode::run(args),
+        Command::IngestFile(args) => commands::ingest_file::run(args),
     };
     match result {
         Ok(code) => code,

@@ -5,16 +5,14 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use alarmlake_schemas::timezone::parse_tz;
-use alarmlake_schemas::{
-    BulkPolicy, Decoder, DecoderConfig, LakeBatches, Outcome, Table, Tally, TimeZones,
-};
-use anyhow::{Context, Result, bail};
+use alarmlake_schemas::{Decoder, LakeBatches, Outcome, Table, Tally};
+use anyhow::{Context, Result};
 use arrow::array::{Array, RecordBatch};
 use arrow::datatypes::Schema;
 use chrono::Utc;
 use clap::{Args, ValueEnum};
 
+use crate::decoder_args::DecoderArgs;
 use crate::event_json;
 use crate::input::for_each_record;
 
@@ -26,32 +24,15 @@ pub enum Format {
     Table,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum Bulk {
-    Never,
-    Unrecognized,
-    Always,
-}
-
 #[derive(Args, Debug)]
 pub struct DecodeArgs {
     /// Files to read, one record per line; `-` (the default) reads stdin.
     #[arg(default_value = "-")]
     inputs: Vec<String>,
-    /// Site of the records (they have no partition key).
-    #[arg(long, default_value = "unknown", env = "ALARMLAKE_SITE")]
-    site: String,
-    /// Time zone of the relays' naive local `time` (IANA name).
-    #[arg(long, default_value = "UTC", env = "ALARMLAKE_TZ")]
-    tz: String,
-    /// Time zone of one site, as SITE=ZONE; repeat for more sites.
-    #[arg(long = "site-tz", value_name = "SITE=ZONE")]
-    site_tz: Vec<String>,
+    #[command(flatten)]
+    decoder: DecoderArgs,
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
-    /// Which records are MODE bulk data rather than events.
-    #[arg(long, value_enum, default_value_t = Bulk::Never)]
-    bulk: Bulk,
     /// Read each file as one record instead of one record per line (pretty-printed JSON).
     #[arg(long)]
     whole_file: bool,
@@ -60,29 +41,8 @@ pub struct DecodeArgs {
     strict: bool,
 }
 
-fn decoder_config(args: &DecodeArgs) -> Result<DecoderConfig> {
-    let mut zones = TimeZones::new(parse_tz(&args.tz)?);
-    for entry in &args.site_tz {
-        let Some((site, zone)) = entry.split_once('=') else {
-            bail!("--site-tz takes SITE=ZONE, got {entry:?}");
-        };
-        zones.insert(site, parse_tz(zone)?);
-    }
-    let bulk = match args.bulk {
-        Bulk::Never => BulkPolicy::Never,
-        Bulk::Unrecognized => BulkPolicy::Unrecognized,
-        Bulk::Always => BulkPolicy::Always,
-    };
-    Ok(DecoderConfig {
-        default_site: args.site.clone(),
-        time_zones: zones,
-        bulk,
-        ..DecoderConfig::default()
-    })
-}
-
 pub fn run(args: DecodeArgs) -> Result<ExitCode> {
-    let decoder = Decoder::new(decoder_config(&args)?);
+    let decoder = Decoder::new(args.decoder.config()?);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut tally = Tally::default();
