@@ -1,1 +1,5 @@
-//! Load generator, benchmark harness and micro benchmarks (the decode benchmark lives in `benches/decode.rs`).
+//! Load generator, benchmark harness and micro benchmarks. Today: the event generator used by
+//! `alarmlake generate`, the tests and the benchmarks; the decode benchmark is in
+//! `benches/decode.rs`.
+
+pub mod generator;

@@ -33,6 +33,8 @@ struct Cli {
 enum Command {
     /// Decode records (one per line) and print what the pipeline makes of them.
     Decode(commands::decode::DecodeArgs),
+    /// Write realistic lines from simulated homes (panels, MODE devices, cameras).
+    Generate(commands::generate::GenerateArgs),
     /// Decode files (or stdin) and write them into the lake as Parquet.
     IngestFile(commands::ingest_file::IngestFileArgs),
 }
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
     logging::init(cli.log_json);
     let result = match cli.command {
         Command::Decode(args) => commands::decode::run(args),
+        Command::Generate(args) => commands::generate::run(args),
         Command::IngestFile(args) => commands::ingest_file::run(args),
     };
     match result {

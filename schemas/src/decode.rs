@@ -277,14 +277,19 @@ impl Decoder {
                 "JSON object is not an AlarmDecoder message, MODE event or S3 notification",
             )),
             _ => dict::decode(probe, shape).and_then(|message| {
+                let site = probe
+                    .site
+                    .as_deref()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or(sink.site);
                 let (time_text, event_time) =
-                    self.alarm_time(probe.time.as_ref(), sink.site, sink.arrival)?;
+                    self.alarm_time(probe.time.as_ref(), site, sink.arrival)?;
                 let event = AlarmEvent {
                     message,
                     time: time_text,
                     raw: None,
                 };
-                sink.event(sink.site.to_string(), event_time, EventBody::Alarm(event));
+                sink.event(site.to_string(), event_time, EventBody::Alarm(event));
                 Ok(())
             }),
         };

@@ -161,6 +161,7 @@ fn assign<'a>(p: &mut Probe<'a>, seen: &mut u64, key: &str, v: Value<'a>) -> Opt
     // Unknown fields are skipped, as serde skips them.
     match key.len() {
         4 => match key {
+            "site" => text!(48, site),
             "mask" => scalar!(14, mask),
             "text" => text!(20, text),
             "time" => scalar!(21, time),

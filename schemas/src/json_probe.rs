@@ -104,6 +104,10 @@ pub struct Probe<'a> {
     // S3 event notification
     #[serde(rename = "Records", borrow)]
     pub s3_records: Option<&'a RawValue>,
+    /// A field some relays add to AlarmDecoder dicts to say which home sent them, so that one
+    /// file or stream can carry many homes. It wins over the record's partition key.
+    #[serde(borrow)]
+    pub site: Option<Cow<'a, str>>,
     /// `s3:TestEvent` notifications have `Event` and no `Records`.
     #[serde(rename = "Event", borrow)]
     pub s3_event: Option<Cow<'a, str>>,

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
 pub mod decode;
+pub mod generate;
 pub mod ingest_file;
