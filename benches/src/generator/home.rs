@@ -42,17 +42,86 @@ struct Zone {
     expander: Option<(u8, u8)>,
 }
 
-const ZONES: [(u16, &str, ZoneKind, bool, Option<(u8, u8)>); 10] = [
-    (1, "FRONT DOOR", ZoneKind::Door, false, None),
-    (2, "GARAGE DOOR", ZoneKind::Door, false, None),
-    (3, "BACK DOOR", ZoneKind::Door, false, None),
-    (4, "LIVING ROOM WIN", ZoneKind::Window, true, None),
-    (5, "KITCHEN WINDOW", ZoneKind::Window, true, None),
-    (6, "HALL MOTION", ZoneKind::Motion, false, None),
-    (7, "SMOKE DETECTOR", ZoneKind::Smoke, true, None),
-    (9, "BEDROOM WINDOW", ZoneKind::Window, false, Some((7, 1))),
-    (10, "BASEMENT MOTION", ZoneKind::Motion, false, Some((7, 2))),
-    (17, "DEN WINDOW", ZoneKind::Window, true, None),
+/// A zone a home may have: number, keypad name, kind, wireless or not, expander address.
+struct ZoneTemplate {
+    number: u16,
+    name: &'static str,
+    kind: ZoneKind,
+    wireless: bool,
+    expander: Option<(u8, u8)>,
+}
+
+const ZONES: [ZoneTemplate; 10] = [
+    ZoneTemplate {
+        number: 1,
+        name: "FRONT DOOR",
+        kind: ZoneKind::Door,
+        wireless: false,
+        expander: None,
+    },
+    ZoneTemplate {
+        number: 2,
+        name: "GARAGE DOOR",
+        kind: ZoneKind::Door,
+        wireless: false,
+        expander: None,
+    },
+    ZoneTemplate {
+        number: 3,
+        name: "BACK DOOR",
+        kind: ZoneKind::Door,
+        wireless: false,
+        expander: None,
+    },
+    ZoneTemplate {
+        number: 4,
+        name: "LIVING ROOM WIN",
+        kind: ZoneKind::Window,
+        wireless: true,
+        expander: None,
+    },
+    ZoneTemplate {
+        number: 5,
+        name: "KITCHEN WINDOW",
+        kind: ZoneKind::Window,
+        wireless: true,
+        expander: None,
+    },
+    ZoneTemplate {
+        number: 6,
+        name: "HALL MOTION",
+        kind: ZoneKind::Motion,
+        wireless: false,
+        expander: None,
+    },
+    ZoneTemplate {
+        number: 7,
+        name: "SMOKE DETECTOR",
+        kind: ZoneKind::Smoke,
+        wireless: true,
+        expander: None,
+    },
+    ZoneTemplate {
+        number: 9,
+        name: "BEDROOM WINDOW",
+        kind: ZoneKind::Window,
+        wireless: false,
+        expander: Some((7, 1)),
+    },
+    ZoneTemplate {
+        number: 10,
+        name: "BASEMENT MOTION",
+        kind: ZoneKind::Motion,
+        wireless: false,
+        expander: Some((7, 2)),
+    },
+    ZoneTemplate {
+        number: 17,
+        name: "DEN WINDOW",
+        kind: ZoneKind::Window,
+        wireless: true,
+        expander: None,
+    },
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
