@@ -178,18 +178,18 @@ impl Home {
         let mut rng =
             StdRng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut zones = Vec::new();
-        for (i, (number, name, kind, wireless, expander)) in ZONES.iter().enumerate() {
+        for (i, t) in ZONES.iter().enumerate() {
             // Every home has its three doors; the other zones vary from home to home.
             if i >= 3 && !rng.random_bool(0.8) {
                 continue;
             }
-            let serial = wireless.then(|| rng.random_range(100_000..9_999_999));
+            let serial = t.wireless.then(|| rng.random_range(100_000..9_999_999));
             zones.push(Zone {
-                number: *number,
-                name,
-                kind: *kind,
+                number: t.number,
+                name: t.name,
+                kind: t.kind,
                 serial,
-                expander: *expander,
+                expander: t.expander,
             });
         }
         let wireless = zones.iter().filter(|z| z.serial.is_some()).count();
