@@ -73,11 +73,13 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode> {
         let lines = write_all(&config, &mut out);
         finish(lines, out)?
     };
-    let seconds = started.elapsed().as_secs_f64();
-    eprintln!(
-        "generated {lines} lines for {} homes over {} days in {seconds:.1} s",
-        args.homes, args.days
-    );
+    if let Some(lines) = lines {
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!(
+            "generated {lines} lines for {} homes over {} days in {seconds:.1} s",
+            args.homes, args.days
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
