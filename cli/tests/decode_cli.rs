@@ -166,3 +166,86 @@ fn bad_arguments_are_one_line_errors() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot open /nonexistent/file.txt"));
 }
+
+#[test]
+fn ingest_file_counts_bad_records_and_fails_only_on_io() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let input = b"!RFX:0180036,80\n!RFX:nope\n!Ready\n{\"value\": \"0a\"}\n";
+    let output = alarmlake(
+        &[
+            "ingest-file",
+            "--lake",
+            lake.to_str().unwrap(),
+            "--no-progress",
+            "-",
+        ],
+        Some(input),
+    );
+    assert!(
+        output.status.success(),
+        "bad records are data, not failure: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary = String::from_utf8_lossy(&output.stderr);
+    assert!(summary.contains("ingested 4 records"), "{summary}");
+    assert!(
+        summary.contains("2 events, 1 rejected, 1 chatter skipped"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("dead_letters (malformed_rf): 1"),
+        "{summary}"
+    );
+    assert!(lake.join("dead_letters").is_dir() && lake.join("alarm_events").is_dir());
+
+    let blocked = dir.path().join("not-a-folder");
+    std::fs::write(&blocked, b"a file where the lake should be").unwrap();
+    let output = alarmlake(
+        &[
+            "ingest-file",
+            "--lake",
+            blocked.to_str().unwrap(),
+            "--no-progress",
+            "-",
+        ],
+        Some(input),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an unusable lake is an I/O failure"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot open lake"));
+}
+
+#[test]
+fn generate_pipes_into_ingest_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let generated = alarmlake(
+        &[
+            "generate", "--homes", "1", "--days", "1", "--format", "mixed",
+        ],
+        None,
+    );
+    assert!(generated.status.success());
+    let lines = String::from_utf8_lossy(&generated.stdout).lines().count();
+    let output = alarmlake(
+        &[
+            "ingest-file",
+            "--lake",
+            lake.to_str().unwrap(),
+            "--no-progress",
+            "-",
+        ],
+        Some(&generated.stdout),
+    );
+    assert!(output.status.success());
+    let summary = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        summary.contains(&format!("ingested {lines} records")),
+        "{summary}"
+    );
+    assert!(summary.contains(" 0 rejected"), "{summary}");
+}

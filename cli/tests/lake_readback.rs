@@ -1,0 +1,216 @@
+//! The lake read back by a second engine: `alarmlake generate` output goes through
+//! `alarmlake ingest-file`, and DuckDB (`read_parquet(..., hive_partitioning=true)`) must find
+//! exactly the rows, per table and partition, and the sample values the generator produced. The
+//! same test runs on a local folder and on S3 served by moto on 127.0.0.1.
+//!
+//! `scripts/test.sh` installs DuckDB and moto in a venv and starts moto; it passes them in
+//! `ALARMLAKE_TEST_PYTHON` and `ALARMLAKE_TEST_S3_ENDPOINT`. Run on their own, without those,
+//! these tests say so and pass; under CI (`CI` set) a missing tool is a failure.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
+use alarmlake_schemas::alarmdecoder::AlarmMessage;
+use alarmlake_schemas::{Decoder, EventBody, Outcome, RawRecord, RecordPosition};
+use chrono::{DateTime, Timelike, Utc};
+use serde_json::{Value, json};
+
+fn tool(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{name} is not set: run the tests with scripts/test.sh")
+        }
+        _ => {
+            eprintln!("skipped: {name} is not set (scripts/test.sh sets it)");
+            None
+        }
+    }
+}
+
+fn repo_file(relative: &str) -> String {
+    format!("{}/../{relative}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Generates a small mixed input: two homes, one day.
+fn generate(dir: &Path) -> (String, String) {
+    let start = DateTime::parse_from_rfc3339("2024-05-06T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let config = GeneratorConfig {
+        homes: 2,
+        days: 1,
+        seed: 5,
+        format: Format::Mixed,
+        start,
+    };
+    let mut bytes = Vec::new();
+    write_all(&config, &mut bytes).unwrap();
+    let path = dir.join("input.ndjson");
+    std::fs::write(&path, &bytes).unwrap();
+    (
+        path.to_string_lossy().into_owned(),
+        String::from_utf8(bytes).unwrap(),
+    )
+}
+
+/// What the lake must hold, computed by decoding the input directly.
+fn expected(text: &str) -> Value {
+    let decoder = Decoder::default();
+    let arrival = Utc::now();
+    let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let (mut armed_away, mut beeps, mut disarms, mut rf, mut heartbeats, mut clips, mut size) =
+        (0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0i64);
+    let mut sites = std::collections::BTreeSet::new();
+    for (n, line) in text.lines().enumerate() {
+        let record = RawRecord {
+            data: line.as_bytes().to_vec(),
+            position: RecordPosition::line("file", "input", n as u64 + 1, arrival),
+        };
+        for outcome in decoder.decode(&record) {
+            let Outcome::Event(e) = outcome else {
+                panic!("the generator's lines all decode: {line}")
+            };
+            let partition = format!(
+                "date={}/hour={:02}",
+                e.event_time.format("%Y-%m-%d"),
+                e.event_time.hour()
+            );
+            *counts
+                .entry(e.body.table().name().to_string())
+                .or_default()
+                .entry(partition)
+                .or_default() += 1;
+            match &e.body {
+                EventBody::Alarm(a) => {
+                    sites.insert(e.site.clone());
+                    match &a.message {
+                        AlarmMessage::Keypad(k) => {
+                            armed_away += u64::from(k.flags.armed_away);
+                            beeps += u64::from(k.flags.beeps);
+                        }
+                        AlarmMessage::Lrr(l) => {
+                            disarms +=
+                                u64::from(l.event_code == Some(0x401) && l.event_status == Some(1))
+                        }
+                        AlarmMessage::Rf(_) => rf += 1,
+                        _ => {}
+                    }
+                }
+                EventBody::Mode(m) => heartbeats += u64::from(m.event_type == "heartbeat"),
+                EventBody::Camera(c) => {
+                    clips += 1;
+                    size += c.size.unwrap_or(0);
+                }
+                EventBody::Bulk(_) => {}
+            }
+        }
+    }
+    json!({
+        "counts": counts,
+        "samples": {
+            "alarm_events": {"armed_away": armed_away, "sites": sites.len(), "beeps": beeps, "disarms": disarms, "rf": rf},
+            "mode_events": {"heartbeats": heartbeats},
+            "camera_media": {"clips": clips, "size": size},
+        }
+    })
+}
+
+fn run(command: &mut Command) -> String {
+    let output = command.output().expect("command starts");
+    assert!(
+        output.status.success(),
+        "{command:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn ingest(input: &str, lake: &str, endpoint: Option<&str>) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
+    // Small files, so that each partition gets several and the counts must add up across them.
+    command.args([
+        "ingest-file",
+        "--lake",
+        lake,
+        "--max-rows",
+        "3000",
+        "--no-progress",
+        input,
+    ]);
+    if let Some(endpoint) = endpoint {
+        command.args(["--s3-endpoint", endpoint]).envs([
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+        ]);
+    }
+    run(&mut command);
+}
+
+fn duckdb_counts(python: &str, lake: &Path) -> Value {
+    let out = run(Command::new(python).args([
+        &repo_file("scripts/lake_check.py"),
+        "counts",
+        &lake.to_string_lossy(),
+    ]));
+    serde_json::from_str(&out).expect("lake_check prints JSON")
+}
+
+#[test]
+fn duckdb_reads_back_a_local_lake() {
+    let Some(python) = tool("ALARMLAKE_TEST_PYTHON") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (input, text) = generate(dir.path());
+    let lake = dir.path().join("lake");
+    ingest(&input, &lake.to_string_lossy(), None);
+    let expected = expected(&text);
+    assert!(
+        expected["counts"]["alarm_events"]
+            .as_object()
+            .unwrap()
+            .len()
+            == 24,
+        "a full day of hours"
+    );
+    assert_eq!(duckdb_counts(&python, &lake), expected);
+}
+
+#[test]
+fn duckdb_reads_back_an_s3_lake_on_moto() {
+    let (Some(python), Some(endpoint)) = (
+        tool("ALARMLAKE_TEST_PYTHON"),
+        tool("ALARMLAKE_TEST_S3_ENDPOINT"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (input, text) = generate(dir.path());
+    let bucket = format!("lake-{}", std::process::id());
+    run(Command::new(&python).args([
+        &repo_file("scripts/lake_check.py"),
+        "create-bucket",
+        &endpoint,
+        &bucket,
+    ]));
+    ingest(
+        &input,
+        &format!("s3://{bucket}/lakes/test"),
+        Some(&endpoint),
+    );
+    let local = dir.path().join("downloaded");
+    run(Command::new(&python).args([
+        &repo_file("scripts/lake_check.py"),
+        "download",
+        &endpoint,
+        &bucket,
+        "lakes/test/",
+        &local.to_string_lossy(),
+    ]));
+    assert_eq!(duckdb_counts(&python, &local), expected(&text));
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Test helper: DuckDB as a second engine over a lake, and S3 chores against moto.
+
+    lake_check.py counts LAKE_DIR           -> JSON: rows per table and partition, sample values
+    lake_check.py create-bucket ENDPOINT BUCKET
+    lake_check.py download ENDPOINT BUCKET PREFIX DEST_DIR
+
+DuckDB cannot read S3 here (its httpfs extension is downloaded at run time, and tests reach only
+127.0.0.1), so S3 lakes are downloaded with boto3 first and read from a folder.
+"""
+import json
+import os
+import sys
+
+
+def counts(lake):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET threads=2")
+    result = {"counts": {}, "samples": {}}
+    for table in sorted(os.listdir(lake)):
+        if table.startswith("_") or not os.path.isdir(os.path.join(lake, table)):
+            continue
+        source = f"read_parquet('{lake}/{table}/**/*.parquet', hive_partitioning=true)"
+        rows = con.execute(
+            f"SELECT CAST(date AS VARCHAR), CAST(hour AS INTEGER), count(*) FROM {source} GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        result["counts"][table] = {f"date={d}/hour={h:02d}": n for d, h, n in rows}
+        if table == "alarm_events":
+            armed_away, sites, beeps, disarms, rf = con.execute(
+                f"""SELECT count(*) FILTER (WHERE armed_away), count(DISTINCT site), coalesce(sum(beeps), 0),
+                           count(*) FILTER (WHERE event_code = '0x401' AND event_status = 1),
+                           count(*) FILTER (WHERE message_type = 'rf')
+                    FROM {source}"""
+            ).fetchone()
+            result["samples"]["alarm_events"] = {
+                "armed_away": armed_away, "sites": sites, "beeps": int(beeps), "disarms": disarms, "rf": rf
+            }
+        elif table == "mode_events":
+            heartbeats, = con.execute(f"SELECT count(*) FILTER (WHERE event_type = 'heartbeat') FROM {source}").fetchone()
+            result["samples"]["mode_events"] = {"heartbeats": heartbeats}
+        elif table == "camera_media":
+            clips, size = con.execute(f"SELECT count(*), sum(size) FROM {source}").fetchone()
+            result["samples"]["camera_media"] = {"clips": clips, "size": int(size)}
+    print(json.dumps(result, sort_keys=True))
+
+
+def s3(endpoint):
+    import boto3
+
+    return boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    )
+
+
+def create_bucket(endpoint, bucket):
+    s3(endpoint).create_bucket(Bucket=bucket)
+
+
+def download(endpoint, bucket, prefix, dest):
+    client = s3(endpoint)
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            key = item["Key"]
+            relative = key[len(prefix):].lstrip("/")
+            target = os.path.join(dest, relative)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            client.download_file(bucket, key, target)
+
+
+def main(argv):
+    command, args = argv[1], argv[2:]
+    if command == "counts":
+        counts(*args)
+    elif command == "create-bucket":
+        create_bucket(*args)
+    elif command == "download":
+        download(*args)
+    else:
+        sys.exit(f"unknown command {command}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
