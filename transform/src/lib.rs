@@ -22,4 +22,4 @@ pub use lake::{Lake, LakeError, WrittenFile};
 pub use parquet_file::{POSITIONS_KEY, encode};
 pub use partition::{PartitionError, PartitionKey, hive_escape};
 pub use positions::{Position, PositionRange, SourceRange};
-pub use writer::{LakeWriter, PreparedFile, WriterConfig, WriterError};
+pub use writer::{FinishedBatch, LakeWriter, PreparedFile, WriterConfig, WriterError};

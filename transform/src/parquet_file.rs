@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use alarmlake_schemas::Table;
 use alarmlake_schemas::tables::{SCHEMA_VERSION, SCHEMA_VERSION_KEY, TABLE_KEY};
-use arrow::array::RecordBatch;
+use arrow::array::{Array, RecordBatch};
 use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
 use arrow::error::ArrowError;
 use bytes::Bytes;
@@ -18,6 +18,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use crate::positions::PositionRange;
 
@@ -57,11 +58,8 @@ fn sort(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
     take_record_batch(batch, &indices)
 }
 
-fn properties(
-    table: Table,
-    positions: &PositionRange,
-    schema: &arrow::datatypes::Schema,
-) -> WriterProperties {
+fn properties(table: Table, positions: &PositionRange, batch: &RecordBatch) -> WriterProperties {
+    let schema = batch.schema();
     let column = |name: &str| {
         schema.index_of(name).ok().map(|i| SortingColumn {
             column_idx: i as i32,
@@ -71,7 +69,7 @@ fn properties(
     };
     let sorting: Option<Vec<SortingColumn>> =
         [column("site"), column("event_time")].into_iter().collect();
-    WriterProperties::builder()
+    let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
@@ -81,15 +79,26 @@ fn properties(
             KeyValue::new(TABLE_KEY.to_string(), table.name().to_string()),
             KeyValue::new(POSITIONS_KEY.to_string(), positions.to_json()),
         ]))
-        .set_created_by(format!("alarmlake {}", env!("CARGO_PKG_VERSION")))
-        .build()
+        .set_created_by(format!("alarmlake {}", env!("CARGO_PKG_VERSION")));
+    // A column that is null in every row is a few bytes of run-length levels, and the Parquet
+    // writer creates a zstd context for every compressed column chunk: on hourly files of a
+    // keypad-only stream (half the columns empty) that was a sixth of ingest time.
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if column.null_count() == column.len() {
+            builder = builder.set_column_compression(
+                ColumnPath::from(field.name().as_str()),
+                Compression::UNCOMPRESSED,
+            );
+        }
+    }
+    builder.build()
 }
 
 /// Encodes a batch of `table` as a Parquet file; returns its bytes and the positions it covers.
 pub fn encode(table: Table, batch: &RecordBatch) -> Result<(Bytes, PositionRange), EncodeError> {
     let positions = PositionRange::of_batch(batch);
     let sorted = sort(batch)?;
-    let props = properties(table, &positions, &sorted.schema());
+    let props = properties(table, &positions, &sorted);
     let mut out = Vec::with_capacity(sorted.get_array_memory_size() / 4);
     let mut writer = ArrowWriter::try_new(&mut out, Arc::clone(&sorted.schema()), Some(props))?;
     writer.write(&sorted)?;

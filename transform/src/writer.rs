@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use alarmlake_schemas::{LakeBatches, Outcome, RecordPosition, Table};
+use arrow::array::RecordBatch;
 use arrow::error::ArrowError;
 use bytes::Bytes;
 use chrono::Utc;
@@ -54,6 +55,8 @@ pub enum WriterError {
     Arrow(#[from] ArrowError),
     #[error(transparent)]
     Encode(#[from] EncodeError),
+    #[error("a finished batch has no rows")]
+    Empty,
 }
 
 /// A file encoded in memory, with its final name, not yet written.
@@ -66,6 +69,31 @@ pub struct PreparedFile {
     pub rows: u64,
     pub bytes: Bytes,
     pub positions: PositionRange,
+}
+
+/// A partition's rows of one table, finished as a record batch but not yet encoded. Encoding
+/// is most of the cost of a flush, so it can run on another thread than the one decoding.
+#[derive(Debug, Clone)]
+pub struct FinishedBatch {
+    pub table: Table,
+    pub partition: PartitionKey,
+    pub batch: RecordBatch,
+}
+
+impl FinishedBatch {
+    /// Encodes the batch into a file with its final, deterministic name.
+    pub fn encode(&self) -> Result<PreparedFile, WriterError> {
+        let (bytes, positions) = encode(self.table, &self.batch)?;
+        let first = positions.first().ok_or(WriterError::Empty)?;
+        Ok(PreparedFile {
+            path: format!("{}/{}", self.partition.dir(self.table), file_name(first)),
+            table: self.table,
+            partition: self.partition,
+            rows: self.batch.num_rows() as u64,
+            bytes,
+            positions,
+        })
+    }
 }
 
 struct Buffer {
@@ -139,6 +167,22 @@ impl LakeWriter {
 
     /// Encodes every buffer that is due at `now`, oldest first.
     pub fn take_due(&mut self, now: Instant) -> Result<Vec<PreparedFile>, WriterError> {
+        self.take_due_batches(now)?
+            .iter()
+            .map(FinishedBatch::encode)
+            .collect()
+    }
+
+    /// Encodes every buffer (at shutdown, or at the end of a file).
+    pub fn take_all(&mut self) -> Result<Vec<PreparedFile>, WriterError> {
+        self.take_all_batches()?
+            .iter()
+            .map(FinishedBatch::encode)
+            .collect()
+    }
+
+    /// The buffers due at `now`, finished but not encoded, oldest first.
+    pub fn take_due_batches(&mut self, now: Instant) -> Result<Vec<FinishedBatch>, WriterError> {
         let config = &self.config;
         let mut due: Vec<PartitionKey> = self
             .buffers
@@ -171,34 +215,27 @@ impl LakeWriter {
         self.take(&due)
     }
 
-    /// Encodes every buffer (at shutdown, or at the end of a file).
-    pub fn take_all(&mut self) -> Result<Vec<PreparedFile>, WriterError> {
+    /// Every buffer, finished but not encoded.
+    pub fn take_all_batches(&mut self) -> Result<Vec<FinishedBatch>, WriterError> {
         let keys: Vec<PartitionKey> = self.buffers.keys().copied().collect();
         self.take(&keys)
     }
 
-    fn take(&mut self, keys: &[PartitionKey]) -> Result<Vec<PreparedFile>, WriterError> {
-        let mut files = Vec::new();
+    fn take(&mut self, keys: &[PartitionKey]) -> Result<Vec<FinishedBatch>, WriterError> {
+        let mut finished = Vec::new();
         for key in keys {
             let Some(mut buffer) = self.buffers.remove(key) else {
                 continue;
             };
             self.buffered_bytes -= buffer.bytes;
             for (table, batch) in buffer.batches.finish()? {
-                let (bytes, positions) = encode(table, &batch)?;
-                let Some(first) = positions.first() else {
-                    continue;
-                };
-                files.push(PreparedFile {
-                    path: format!("{}/{}", key.dir(table), file_name(first)),
+                finished.push(FinishedBatch {
                     table,
                     partition: *key,
-                    rows: batch.num_rows() as u64,
-                    bytes,
-                    positions,
+                    batch,
                 });
             }
         }
-        Ok(files)
+        Ok(finished)
     }
 }

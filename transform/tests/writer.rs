@@ -12,7 +12,7 @@ use arrow::datatypes::TimestampMicrosecondType;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use object_store::ObjectStoreExt;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 
 fn arrival() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2024-01-02T23:59:00Z")
@@ -58,7 +58,22 @@ async fn read(lake: &Lake, path: &str) -> ReadFile {
         .bytes()
         .await
         .unwrap();
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap();
+    let options = ArrowReaderOptions::new().with_page_index(true);
+    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(bytes, options).unwrap();
+    let parquet = builder.metadata();
+    assert!(
+        parquet.column_index().is_some() && parquet.offset_index().is_some(),
+        "the page index is written"
+    );
+    let row_group = parquet.row_group(0);
+    assert!(
+        row_group.sorting_columns().is_some_and(|s| s.len() == 2),
+        "sorted by (site, event_time), and says so"
+    );
+    assert!(
+        row_group.column(0).statistics().is_some(),
+        "statistics are written"
+    );
     let metadata = builder
         .metadata()
         .file_metadata()

@@ -346,6 +346,17 @@ impl Home {
                 ));
                 plan.push((back + 60 * SECOND, Action::Restore(0)));
             }
+            let motion = (0..self.zones.len()).find(|i| self.zones[*i].kind == ZoneKind::Motion);
+            if let (Some(zone), true) = (motion, rng.random_bool(1.0 / 150.0)) {
+                // A real alarm: motion inside while everyone is away, disarmed remotely.
+                let t = rng.random_range(leave + 10 * MINUTE..back - 10 * MINUTE);
+                let who = user(rng, self.users);
+                plan.push((t, Action::Fault(zone)));
+                plan.push((t + 30 * SECOND, Action::Alarm(zone)));
+                plan.push((t + 60 * SECOND, Action::Restore(zone)));
+                plan.push((t + 4 * MINUTE, Action::Disarm(who)));
+                plan.push((t + 4 * MINUTE + SECOND, Action::Cancel(who)));
+            }
             busy_from = back + 5 * MINUTE;
         }
         let activities = if weekday {
@@ -434,7 +445,12 @@ impl Home {
             Action::Alarm(zone) => {
                 self.alarm_zone = Some(zone);
                 self.alarm_memory = true;
-                self.report(now, 1, 0x134, self.zones[zone].number, out);
+                let code = if self.zones[zone].kind == ZoneKind::Motion {
+                    0x132
+                } else {
+                    0x134
+                };
+                self.report(now, 1, code, self.zones[zone].number, out);
             }
             Action::Cancel(user) => self.report(now, 1, 0x406, user, out),
             Action::AcLoss | Action::AcRestore => {

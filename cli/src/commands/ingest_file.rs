@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::{Duration, Instant};
 
 use alarmlake_schemas::{Decoder, Outcome, Tally};
-use alarmlake_transform::{Lake, LakeWriter, PreparedFile, WriterConfig};
+use alarmlake_transform::{FinishedBatch, Lake, LakeWriter, PreparedFile, WriterConfig};
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -125,14 +126,42 @@ fn progress_bar(args: &IngestFileArgs) -> ProgressBar {
     }
 }
 
-pub fn run(args: IngestFileArgs) -> Result<ExitCode> {
-    let decoder = Decoder::new(args.decoder.config()?);
-    let lake = Lake::open(&args.lake, args.s3_endpoint.as_deref())
-        .with_context(|| format!("cannot open lake {}", args.lake))?;
+/// Files written by the encoder thread.
+#[derive(Default)]
+struct Written {
+    files: u64,
+    bytes: u64,
+}
+
+/// Encodes finished batches and writes them, on its own thread, so that decoding (on the
+/// reading thread) and Parquet encoding use both cores. The channel is bounded: when encoding
+/// falls behind, reading waits, and memory stays bounded.
+fn encode_and_write(lake: &Lake, batches: Receiver<Vec<FinishedBatch>>) -> Result<Written> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the I/O runtime")?;
+    let mut written = Written::default();
+    for group in batches {
+        let files: Vec<PreparedFile> = group
+            .iter()
+            .map(FinishedBatch::encode)
+            .collect::<Result<_, _>>()?;
+        for file in runtime
+            .block_on(lake.write(&files))
+            .context("cannot write to the lake")?
+        {
+            written.files += 1;
+            written.bytes += file.bytes;
+        }
+    }
+    Ok(written)
+}
+
+pub fn run(args: IngestFileArgs) -> Result<ExitCode> {
+    let decoder = Decoder::new(args.decoder.config()?);
+    let lake = Lake::open(&args.lake, args.s3_endpoint.as_deref())
+        .with_context(|| format!("cannot open lake {}", args.lake))?;
     let mut writer = LakeWriter::new(WriterConfig {
         max_rows: args.max_rows,
         target_bytes: args.target_mb * 1024 * 1024,
@@ -142,37 +171,48 @@ pub fn run(args: IngestFileArgs) -> Result<ExitCode> {
     let bar = progress_bar(&args);
     let started = Instant::now();
     let mut summary = Summary::default();
-    let mut outcomes = Vec::new();
-    let write = |files: Vec<PreparedFile>, summary: &mut Summary| -> Result<()> {
-        if files.is_empty() {
-            return Ok(());
-        }
-        let written = runtime
-            .block_on(lake.write(&files))
-            .context("cannot write to the lake")?;
-        summary.files += written.len() as u64;
-        summary.file_bytes += written.iter().map(|w| w.bytes).sum::<u64>();
-        Ok(())
-    };
-    for input in &args.inputs {
-        for_each_record(input, false, |record| {
-            summary.records += 1;
-            summary.bytes += record.data.len() as u64 + 1;
-            outcomes.clear();
-            decoder.decode_into(&record, &mut outcomes);
-            outcomes.iter().for_each(|o| summary.add(o));
-            let now = Instant::now();
-            writer.append(&record.position, record.data.len(), &outcomes, now);
-            // Checking the flush policy is cheap, but not free: once per thousand records.
-            if summary.records % 1024 == 0 {
-                write(writer.take_due(now)?, &mut summary)?;
-                bar.set_position(summary.bytes);
-                bar.set_message(format!("{} events", summary.tally.events));
+    let (sender, receiver) = sync_channel::<Vec<FinishedBatch>>(2);
+    let written = std::thread::scope(|scope| -> Result<Written> {
+        let worker = scope.spawn(|| encode_and_write(&lake, receiver));
+        let mut outcomes = Vec::new();
+        let read = (|| -> Result<()> {
+            for input in &args.inputs {
+                for_each_record(input, false, |record| {
+                    summary.records += 1;
+                    summary.bytes += record.data.len() as u64 + 1;
+                    outcomes.clear();
+                    decoder.decode_into(&record, &mut outcomes);
+                    outcomes.iter().for_each(|o| summary.add(o));
+                    let now = Instant::now();
+                    writer.append(&record.position, record.data.len(), &outcomes, now);
+                    // Checking the flush policy is cheap, but not free: once per thousand records.
+                    if summary.records % 1024 == 0 {
+                        let due = writer.take_due_batches(now)?;
+                        if !due.is_empty() {
+                            sender.send(due).context("the lake writer stopped")?;
+                        }
+                        bar.set_position(summary.bytes);
+                        bar.set_message(format!("{} events", summary.tally.events));
+                    }
+                    Ok(())
+                })?;
             }
+            sender
+                .send(writer.take_all_batches()?)
+                .context("the lake writer stopped")?;
             Ok(())
-        })?;
-    }
-    write(writer.take_all()?, &mut summary)?;
+        })();
+        drop(sender);
+        let written = worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("the lake writer thread panicked"))?;
+        // A writer failure is the cause of a read-side "stopped" error: report it first.
+        let written = written?;
+        read?;
+        Ok(written)
+    })?;
+    summary.files = written.files;
+    summary.file_bytes = written.bytes;
     bar.finish_and_clear();
     summary.print(lake.location(), started.elapsed());
     Ok(ExitCode::SUCCESS)
