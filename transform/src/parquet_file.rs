@@ -25,6 +25,9 @@ use crate::positions::PositionRange;
 /// Metadata key of the JSON list of stream ranges a file covers.
 pub const POSITIONS_KEY: &str = "alarmlake.positions";
 
+/// Column chunks with less data than this are not worth a compression context.
+const SMALL_COLUMN_BYTES: usize = 8 * 1024;
+
 /// Rows per row group: about 10 MB of keypad rows before compression.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
@@ -80,11 +83,14 @@ fn properties(table: Table, positions: &PositionRange, batch: &RecordBatch) -> W
             KeyValue::new(POSITIONS_KEY.to_string(), positions.to_json()),
         ]))
         .set_created_by(format!("alarmlake {}", env!("CARGO_PKG_VERSION")));
-    // A column that is null in every row is a few bytes of run-length levels, and the Parquet
-    // writer creates a zstd context for every compressed column chunk: on hourly files of a
-    // keypad-only stream (half the columns empty) that was a sixth of ingest time.
+    // Every compressed column chunk costs the Parquet writer a zstd context, which is worth it
+    // only for enough data: columns that are null in every row (a few bytes of run-length levels)
+    // and columns with under 8 KiB of data are stored uncompressed. On the hourly files of a
+    // single home (P1) context creation was a third of the encoder's time.
     for (field, column) in schema.fields().iter().zip(batch.columns()) {
-        if column.null_count() == column.len() {
+        if column.null_count() == column.len()
+            || column.get_buffer_memory_size() < SMALL_COLUMN_BYTES
+        {
             builder = builder.set_column_compression(
                 ColumnPath::from(field.name().as_str()),
                 Compression::UNCOMPRESSED,
