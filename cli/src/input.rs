@@ -52,7 +52,7 @@ pub fn for_each_record(
         if line.is_empty() {
             continue;
         }
-        if number % 1024 == 0 {
+        if number.is_multiple_of(1024) {
             read_time = now();
         }
         let position = RecordPosition::line(stream, path, number, read_time);

@@ -186,7 +186,7 @@ pub fn run(args: IngestFileArgs) -> Result<ExitCode> {
                     let now = Instant::now();
                     writer.append(&record.position, record.data.len(), &outcomes, now);
                     // Checking the flush policy is cheap, but not free: once per thousand records.
-                    if summary.records % 1024 == 0 {
+                    if summary.records.is_multiple_of(1024) {
                         let due = writer.take_due_batches(now)?;
                         if !due.is_empty() {
                             sender.send(due).context("the lake writer stopped")?;
