@@ -13,6 +13,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use object_store::ObjectStoreExt;
 use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use parquet::file::metadata::PageIndexPolicy;
 
 fn arrival() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2024-01-02T23:59:00Z")
@@ -58,7 +59,7 @@ async fn read(lake: &Lake, path: &str) -> ReadFile {
         .bytes()
         .await
         .unwrap();
-    let options = ArrowReaderOptions::new().with_page_index(true);
+    let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Required);
     let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(bytes, options).unwrap();
     let parquet = builder.metadata();
     assert!(
