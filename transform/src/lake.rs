@@ -84,15 +84,6 @@ impl Lake {
         })
     }
 
-    /// A lake over any object store (tests use an in-memory one).
-    pub fn with_store(store: Arc<dyn ObjectStore>, root: &str) -> Lake {
-        Lake {
-            store,
-            root: Path::from(root),
-            location: root.to_string(),
-        }
-    }
-
     pub fn store(&self) -> &Arc<dyn ObjectStore> {
         &self.store
     }

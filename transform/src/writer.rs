@@ -160,11 +160,6 @@ impl LakeWriter {
         self.buffers.len()
     }
 
-    /// Rows buffered and not yet taken.
-    pub fn buffered_rows(&self) -> usize {
-        self.buffers.values().map(|b| b.rows).sum()
-    }
-
     /// Encodes every buffer that is due at `now`, oldest first.
     pub fn take_due(&mut self, now: Instant) -> Result<Vec<PreparedFile>, WriterError> {
         self.take_due_batches(now)?

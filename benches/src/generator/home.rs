@@ -224,10 +224,6 @@ impl Home {
         }
     }
 
-    pub fn site(&self) -> &str {
-        &self.site
-    }
-
     /// When this home writes its next line, or `None` when it has reached the end.
     pub fn next_time(&mut self) -> Option<i64> {
         while self.queue.is_empty() && self.planned_until < self.end {

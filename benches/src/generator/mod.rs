@@ -92,11 +92,6 @@ impl Generator {
         }
         0
     }
-
-    /// The site names of the homes, in order.
-    pub fn sites(&self) -> Vec<String> {
-        self.homes.iter().map(|h| h.site().to_string()).collect()
-    }
 }
 
 /// Writes every line to `out`; returns the number of lines.
