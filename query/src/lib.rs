@@ -1,1 +1,8 @@
-//! Embedded DataFusion engine, SQL shell and ready-made reports over the lake.
+//! SQL over the lake: an embedded DataFusion session with every lake table registered.
+//!
+//! Depends on `schemas` only (for the table schemas), never on the writer: reading the lake
+//! needs nothing but the files.
+
+mod session;
+
+pub use session::{LakeSession, QueryError, SessionOptions};

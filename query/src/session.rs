@@ -1,0 +1,178 @@
+//! The DataFusion session over a lake: one listing table per lake table, partitioned by
+//! `date` and `hour`, over the same `object_store` the writer uses.
+
+use std::sync::Arc;
+
+use alarmlake_schemas::Table;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::error::DataFusionError;
+use datafusion::execution::cache::cache_manager::CacheManagerConfig;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext};
+use object_store::aws::AmazonS3Builder;
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("{0}")]
+    DataFusion(#[from] DataFusionError),
+    #[error("object store: {0}")]
+    Store(#[from] object_store::Error),
+    #[error("lake location {0:?} is not a folder or s3://bucket/prefix")]
+    Location(String),
+    #[error("cannot use lake folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("this session is read-only: {0} (use --allow-writes to permit it)")]
+    ReadOnly(String),
+}
+
+/// How the session is set up.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// S3 endpoint override (emulators, S3-compatible stores); default: `AWS_ENDPOINT_URL`.
+    pub s3_endpoint: Option<String>,
+    /// Permit statements that create, insert, copy or delete.
+    pub allow_writes: bool,
+}
+
+/// A DataFusion session with the lake's tables registered.
+pub struct LakeSession {
+    ctx: SessionContext,
+    allow_writes: bool,
+}
+
+/// File listings are cached for the session, so a query does not re-list S3 (DataFusion lists
+/// on every query unless a cache is configured; the default cache holds only 1 MiB).
+const LIST_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+impl LakeSession {
+    /// Opens a session over `location`: a folder or `s3://bucket/prefix`.
+    pub async fn open(location: &str, options: SessionOptions) -> Result<LakeSession, QueryError> {
+        let runtime = RuntimeEnvBuilder::new()
+            .with_cache_manager(
+                CacheManagerConfig::default().with_list_files_cache_limit(LIST_CACHE_BYTES),
+            )
+            .build_arc()?;
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_default_catalog_and_schema("alarmlake", "lake");
+        let mut ctx = SessionContext::new_with_config_rt(config, runtime);
+        datafusion_functions_json::register_all(&mut ctx)?;
+        let root = root_url(location, &options, &ctx)?;
+        for table in Table::ALL {
+            register(&ctx, table, &root).await?;
+        }
+        Ok(LakeSession {
+            ctx,
+            allow_writes: options.allow_writes,
+        })
+    }
+
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Plans one SQL statement. Unless writes are allowed, statements that create, insert,
+    /// copy or delete are refused before anything runs.
+    pub async fn sql(&self, sql: &str) -> Result<DataFrame, QueryError> {
+        let options = SQLOptions::new()
+            .with_allow_ddl(self.allow_writes)
+            .with_allow_dml(self.allow_writes)
+            .with_allow_statements(true);
+        self.ctx
+            .sql_with_options(sql, options)
+            .await
+            .map_err(|e| match e {
+                DataFusionError::Plan(message)
+                    if !self.allow_writes && is_write_refusal(&message) =>
+                {
+                    QueryError::ReadOnly(message)
+                }
+                other => QueryError::DataFusion(other),
+            })
+    }
+
+    /// Runs one SQL statement and collects its result.
+    pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
+        Ok(self.sql(sql).await?.collect().await?)
+    }
+}
+
+/// DataFusion's words when SQLOptions refuses a statement.
+fn is_write_refusal(message: &str) -> bool {
+    message.contains("not supported") && (message.contains("DDL") || message.contains("DML"))
+}
+
+/// The URL of the lake root, with its object store registered in the session.
+fn root_url(
+    location: &str,
+    options: &SessionOptions,
+    ctx: &SessionContext,
+) -> Result<Url, QueryError> {
+    if let Some(rest) = location.strip_prefix("s3://") {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(QueryError::Location(location.to_string()));
+        }
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        let endpoint = options
+            .s3_endpoint
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+        if let Some(endpoint) = endpoint {
+            builder = builder
+                .with_allow_http(endpoint.starts_with("http://"))
+                .with_endpoint(endpoint);
+        }
+        let bucket_url = Url::parse(&format!("s3://{bucket}"))
+            .map_err(|_| QueryError::Location(location.to_string()))?;
+        ctx.register_object_store(&bucket_url, Arc::new(builder.build()?));
+        let prefix = prefix.trim_matches('/');
+        let root = if prefix.is_empty() {
+            format!("s3://{bucket}/")
+        } else {
+            format!("s3://{bucket}/{prefix}/")
+        };
+        return Url::parse(&root).map_err(|_| QueryError::Location(location.to_string()));
+    }
+    if location.contains("://") {
+        return Err(QueryError::Location(location.to_string()));
+    }
+    std::fs::create_dir_all(location).map_err(|source| QueryError::Folder {
+        path: location.to_string(),
+        source,
+    })?;
+    let absolute = std::fs::canonicalize(location).map_err(|source| QueryError::Folder {
+        path: location.to_string(),
+        source,
+    })?;
+    Url::from_directory_path(&absolute).map_err(|_| QueryError::Location(location.to_string()))
+}
+
+/// Registers one table as a listing table with `date` and `hour` partition columns. The schema
+/// is the table's own, so a table without files is registered too, empty.
+async fn register(ctx: &SessionContext, table: Table, root: &Url) -> Result<(), QueryError> {
+    let url = root
+        .join(&format!("{}/", table.name()))
+        .map_err(|_| QueryError::Location(root.to_string()))?;
+    let table_url = ListingTableUrl::parse(url.as_str())?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(vec![
+            ("date".to_string(), DataType::Date32),
+            ("hour".to_string(), DataType::Int32),
+        ]);
+    let config = ListingTableConfig::new(table_url)
+        .with_listing_options(options)
+        .with_schema(table.schema());
+    ctx.register_table(table.name(), Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
+}
