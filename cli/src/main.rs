@@ -37,6 +37,8 @@ enum Command {
     Generate(commands::generate::GenerateArgs),
     /// Decode files (or stdin) and write them into the lake as Parquet.
     IngestFile(commands::ingest_file::IngestFileArgs),
+    /// Query the lake with SQL: -c, -f, or an interactive shell.
+    Sql(commands::sql::SqlArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => commands::decode::run(args),
         Command::Generate(args) => commands::generate::run(args),
         Command::IngestFile(args) => commands::ingest_file::run(args),
+        Command::Sql(args) => commands::sql::run(args),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,9 @@
 //! Depends on `schemas` only (for the table schemas), never on the writer: reading the lake
 //! needs nothing but the files.
 
+pub mod output;
+pub mod repl;
 mod session;
 
-pub use session::{LakeSession, QueryError, SessionOptions};
+pub use output::{OutputFormat, write_batches};
+pub use session::{LakeSession, QueryError, SessionOptions, statements};

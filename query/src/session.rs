@@ -14,6 +14,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext};
+use datafusion::sql::parser::DFParser;
 use object_store::aws::AmazonS3Builder;
 use url::Url;
 
@@ -32,6 +33,8 @@ pub enum QueryError {
     },
     #[error("this session is read-only: {0} (use --allow-writes to permit it)")]
     ReadOnly(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// How the session is set up.
@@ -104,6 +107,15 @@ impl LakeSession {
     pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
         Ok(self.sql(sql).await?.collect().await?)
     }
+}
+
+/// Splits a script into its statements, as SQL text.
+pub fn statements(sql: &str) -> Result<Vec<String>, QueryError> {
+    let parsed = DFParser::parse_sql(sql)?;
+    Ok(parsed
+        .into_iter()
+        .map(|statement| statement.to_string())
+        .collect())
 }
 
 /// DataFusion's words when SQLOptions refuses a statement.

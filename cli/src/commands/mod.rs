@@ -3,3 +3,4 @@
 pub mod decode;
 pub mod generate;
 pub mod ingest_file;
+pub mod sql;

@@ -1,0 +1,213 @@
+//! `alarmlake sql` as a user runs it: one-shot, script, formats, output file, errors, and the
+//! shell fed from a pipe.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../schemas/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn alarmlake(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_alarmlake"))
+        .args(args)
+        .env("HOME", std::env::temp_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
+    child.wait_with_output().expect("binary finishes")
+}
+
+/// A lake made from the formats.md lines and the dict records.
+fn lake(dir: &Path) -> String {
+    let lake = dir.join("lake").to_string_lossy().into_owned();
+    let out = alarmlake(
+        &[
+            "ingest-file",
+            "--lake",
+            &lake,
+            "--no-progress",
+            &fixture("formats-md.txt"),
+            &fixture("dict-records.ndjson"),
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    lake
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn one_shot_queries_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = lake(dir.path());
+    let sql = "SELECT message_type, count(*) AS n FROM alarm_events GROUP BY message_type ORDER BY n DESC, message_type";
+    let table = alarmlake(&["sql", "--lake", &lake, "-c", sql], b"");
+    let text = stdout(&table);
+    assert!(text.contains("| keypad       | 7 |"), "{text}");
+    assert!(
+        String::from_utf8_lossy(&table.stderr).contains("6 rows in"),
+        "rows and time are reported"
+    );
+
+    let csv = stdout(&alarmlake(
+        &["sql", "--lake", &lake, "--format", "csv", "-c", sql],
+        b"",
+    ));
+    assert_eq!(
+        csv.lines().take(3).collect::<Vec<_>>(),
+        ["message_type,n", "keypad,7", "lrr,4"]
+    );
+
+    let json = stdout(&alarmlake(
+        &["sql", "--lake", &lake, "--format", "json", "-c", sql],
+        b"",
+    ));
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(rows[0]["message_type"], "keypad");
+    assert_eq!(rows[0]["n"], 7);
+
+    let ndjson = stdout(&alarmlake(
+        &["sql", "--lake", &lake, "--format", "ndjson", "-c", sql],
+        b"",
+    ));
+    assert_eq!(ndjson.lines().count(), 6);
+
+    let file = dir.path().join("out.csv");
+    stdout(&alarmlake(
+        &[
+            "sql",
+            "--lake",
+            &lake,
+            "--format",
+            "csv",
+            "--output",
+            file.to_str().unwrap(),
+            "-c",
+            sql,
+        ],
+        b"",
+    ));
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .starts_with("message_type,n\n")
+    );
+}
+
+#[test]
+fn scripts_errors_and_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = lake(dir.path());
+    let script = dir.path().join("q.sql");
+    std::fs::write(&script, "SELECT count(*) AS dead FROM dead_letters;\nSELECT json_get_int(event_data, 'missing') IS NULL AS none FROM mode_events;\n").unwrap();
+    let text = stdout(&alarmlake(
+        &[
+            "sql",
+            "--lake",
+            &lake,
+            "-f",
+            script.to_str().unwrap(),
+            "--format",
+            "csv",
+        ],
+        b"",
+    ));
+    assert_eq!(text, "dead\n0\nnone\ntrue\n");
+
+    let bad = alarmlake(
+        &[
+            "sql",
+            "--lake",
+            &lake,
+            "-c",
+            "SELECT nope FROM alarm_events",
+        ],
+        b"",
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(
+        stderr.trim().lines().count(),
+        1,
+        "one readable line: {stderr}"
+    );
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("nope"),
+        "{stderr}"
+    );
+
+    let refused = alarmlake(
+        &["sql", "--lake", &lake, "-c", "CREATE TABLE x AS SELECT 1"],
+        b"",
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--allow-writes"));
+    let allowed = alarmlake(
+        &[
+            "sql",
+            "--lake",
+            &lake,
+            "--allow-writes",
+            "-c",
+            "CREATE TABLE x AS SELECT 1 AS a; SELECT a FROM x",
+        ],
+        b"",
+    );
+    assert!(stdout(&allowed).contains("| 1 |"));
+}
+
+#[test]
+fn the_shell_reads_statements_from_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = lake(dir.path());
+    let input = b"\\d\n\\d camera_media\nSELECT count(*) AS keypads\nFROM alarm_events\nWHERE message_type = 'keypad';\nSELECT broken;\nSELECT 2 AS two;\n\\q\n";
+    let out = alarmlake(&["sql", "--lake", &lake], input);
+    let text = stdout(&out);
+    for table in [
+        "alarm_events",
+        "bulk_records",
+        "camera_media",
+        "dead_letters",
+        "mode_events",
+    ] {
+        assert!(text.contains(table), "\\d lists {table}: {text}");
+    }
+    assert!(text.contains("capture_time"), "\\d TABLE describes it");
+    assert!(
+        text.contains("| 7       |"),
+        "a statement over three lines: {text}"
+    );
+    assert!(
+        text.contains("| 2   |"),
+        "the shell goes on after an error: {text}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("error: "),
+        "the error is reported"
+    );
+}
