@@ -39,6 +39,8 @@ enum Command {
     IngestFile(commands::ingest_file::IngestFileArgs),
     /// Query the lake with SQL: -c, -f, or an interactive shell.
     Sql(commands::sql::SqlArgs),
+    /// Print CREATE EXTERNAL TABLE statements for Athena over an S3 lake.
+    AthenaDdl(commands::athena_ddl::AthenaDdlArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => commands::generate::run(args),
         Command::IngestFile(args) => commands::ingest_file::run(args),
         Command::Sql(args) => commands::sql::run(args),
+        Command::AthenaDdl(args) => commands::athena_ddl::run(args),
     };
     match result {
         Ok(code) => code,

@@ -211,3 +211,13 @@ fn the_shell_reads_statements_from_a_pipe() {
         "the error is reported"
     );
 }
+
+#[test]
+fn athena_ddl_for_an_s3_lake() {
+    let out = alarmlake(&["athena-ddl", "--lake", "s3://bucket/lake"], b"");
+    let ddl = stdout(&out);
+    assert_eq!(ddl.matches("CREATE EXTERNAL TABLE").count(), 5);
+    assert!(ddl.contains("LOCATION 's3://bucket/lake/alarm_events/'"));
+    let local = alarmlake(&["athena-ddl", "--lake", "./lake"], b"");
+    assert_eq!(local.status.code(), Some(2));
+}

@@ -3,6 +3,7 @@
 //! Depends on `schemas` only (for the table schemas), never on the writer: reading the lake
 //! needs nothing but the files.
 
+pub mod athena;
 pub mod output;
 pub mod repl;
 mod session;

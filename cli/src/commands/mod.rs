@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod athena_ddl;
 pub mod decode;
 pub mod generate;
 pub mod ingest_file;
