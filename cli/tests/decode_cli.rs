@@ -249,3 +249,27 @@ fn generate_pipes_into_ingest_file() {
     );
     assert!(summary.contains(" 0 rejected"), "{summary}");
 }
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_alarmlake"))
+        .args(["decode", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    // The reader goes away before the first line is written.
+    drop(child.stdout.take());
+    let mut input = child.stdin.take().expect("stdin");
+    let line = b"!RFX:0180036,80\n".repeat(20_000);
+    let _ = input.write_all(&line);
+    drop(input);
+    let output = child.wait_with_output().expect("binary finishes");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("error"));
+}
