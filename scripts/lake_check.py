@@ -2,6 +2,9 @@
 """Test helper: DuckDB as a second engine over a lake, and S3 chores against moto.
 
     lake_check.py counts LAKE_DIR           -> JSON: rows per table and partition, sample values
+    lake_check.py compare-report LAKE_DIR SQL_FILE NDJSON_FILE
+                                            -> runs SQL in DuckDB over the lake and compares
+                                               its rows with alarmlake's (exit 1 on a difference)
     lake_check.py create-bucket ENDPOINT BUCKET
     lake_check.py download ENDPOINT BUCKET PREFIX DEST_DIR
 
@@ -46,6 +49,55 @@ def counts(lake):
     print(json.dumps(result, sort_keys=True))
 
 
+def normalize(value):
+    """One comparable form for values from either engine: instants as epoch microseconds,
+    numbers as rounded floats, dates as ISO text."""
+    import datetime
+    import decimal
+    import re
+
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return round(float(value), 6)
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+        return (value - epoch) // datetime.timedelta(microseconds=1)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, str) and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d", value):
+        return normalize(datetime.datetime.fromisoformat(value.replace("Z", "+00:00")))
+    return value
+
+
+def compare_report(lake, sql_file, ndjson_file):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET threads=2")
+    con.execute("SET TimeZone='UTC'")
+    for table in sorted(os.listdir(lake)):
+        if os.path.isdir(os.path.join(lake, table)) and not table.startswith("_"):
+            con.execute(
+                f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/**/*.parquet', "
+                "hive_partitioning=true, hive_types={'date': DATE, 'hour': INTEGER})"
+            )
+    with open(sql_file) as f:
+        cursor = con.execute(f.read())
+    columns = [d[0] for d in cursor.description]
+    expected = [[normalize(v) for v in row] for row in cursor.fetchall()]
+    with open(ndjson_file) as f:
+        got = [[normalize(json.loads(line).get(c)) for c in columns] for line in f if line.strip()]
+    if got != expected:
+        for i, (a, b) in enumerate(zip(got, expected)):
+            if a != b:
+                sys.exit(f"row {i} differs: alarmlake {a} vs DuckDB {b} (columns {columns})")
+        sys.exit(f"alarmlake has {len(got)} rows, DuckDB {len(expected)}")
+    print(f"{len(got)} rows identical")
+
+
 def s3(endpoint):
     import boto3
 
@@ -74,6 +126,8 @@ def main(argv):
     command, args = argv[1], argv[2:]
     if command == "counts":
         counts(*args)
+    elif command == "compare-report":
+        compare_report(*args)
     elif command == "create-bucket":
         create_bucket(*args)
     elif command == "download":

@@ -39,6 +39,8 @@ enum Command {
     IngestFile(commands::ingest_file::IngestFileArgs),
     /// Query the lake with SQL: -c, -f, or an interactive shell.
     Sql(commands::sql::SqlArgs),
+    /// Ready-made reports over the lake (`alarmlake report list`).
+    Report(commands::report::ReportArgs),
     /// Print CREATE EXTERNAL TABLE statements for Athena over an S3 lake.
     AthenaDdl(commands::athena_ddl::AthenaDdlArgs),
 }
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::IngestFile(args) => commands::ingest_file::run(args),
         Command::Sql(args) => commands::sql::run(args),
         Command::AthenaDdl(args) => commands::athena_ddl::run(args),
+        Command::Report(args) => commands::report::run(args),
     };
     match result {
         Ok(code) => code,

@@ -214,3 +214,82 @@ fn duckdb_reads_back_an_s3_lake_on_moto() {
     ]));
     assert_eq!(duckdb_counts(&python, &local), expected(&text));
 }
+
+/// Every report gives the same answer in alarmlake and in DuckDB over the same files.
+#[test]
+fn reports_agree_with_duckdb() {
+    let Some(python) = tool("ALARMLAKE_TEST_PYTHON") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let start = DateTime::parse_from_rfc3339("2024-03-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    // Three homes for two weeks, enough for alarms and AC loss, with a few bad lines for `health`.
+    let config = GeneratorConfig {
+        homes: 3,
+        days: 14,
+        seed: 21,
+        format: Format::Mixed,
+        start,
+    };
+    let mut bytes = Vec::new();
+    write_all(&config, &mut bytes).unwrap();
+    bytes.extend_from_slice(b"!RFX:broken\n{\"ready\": \"yes\"}\nnot an event\n");
+    let input = dir.path().join("input.ndjson");
+    std::fs::write(&input, &bytes).unwrap();
+    let lake = dir.path().join("lake");
+    ingest(&input.to_string_lossy(), &lake.to_string_lossy(), None);
+
+    let list = run(Command::new(env!("CARGO_BIN_EXE_alarmlake")).args(["report", "list"]));
+    let names: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(names.len() >= 7, "{list}");
+    for name in names {
+        for filter in [
+            vec![],
+            vec![
+                "--site",
+                "home-0002",
+                "--from",
+                "2024-03-03",
+                "--to",
+                "2024-03-09",
+            ],
+        ] {
+            let mut args = vec!["report", name];
+            args.extend(&filter);
+            let sql = run(Command::new(env!("CARGO_BIN_EXE_alarmlake"))
+                .args(args.iter().chain(["--show-sql"].iter())));
+            let sql_file = dir.path().join(format!("{name}.sql"));
+            std::fs::write(&sql_file, sql).unwrap();
+            let mut query = args.clone();
+            query.extend(["--lake", lake.to_str().unwrap(), "--format", "ndjson"]);
+            let rows = run(Command::new(env!("CARGO_BIN_EXE_alarmlake")).args(&query));
+            if filter.is_empty() {
+                assert!(
+                    !rows.trim().is_empty(),
+                    "report {name} has rows on two weeks of three homes"
+                );
+            }
+            let rows_file = dir.path().join(format!("{name}.ndjson"));
+            std::fs::write(&rows_file, rows).unwrap();
+            let compare = [
+                repo_file("scripts/lake_check.py"),
+                "compare-report".into(),
+                lake.to_string_lossy().into_owned(),
+                sql_file.to_string_lossy().into_owned(),
+                rows_file.to_string_lossy().into_owned(),
+            ];
+            let output = Command::new(&python).args(&compare).output().unwrap();
+            assert!(
+                output.status.success(),
+                "report {name} {filter:?}: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+}

@@ -6,6 +6,7 @@
 pub mod athena;
 pub mod output;
 pub mod repl;
+pub mod reports;
 mod session;
 
 pub use output::{OutputFormat, write_batches};

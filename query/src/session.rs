@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use alarmlake_schemas::Table;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -182,9 +182,12 @@ async fn register(ctx: &SessionContext, table: Table, root: &Url) -> Result<(), 
             ("date".to_string(), DataType::Date32),
             ("hour".to_string(), DataType::Int32),
         ]);
+    // The table's schema without the writer's metadata (version, table name): queries that
+    // combine tables (UNION) need their schemas to agree on metadata, and readers need none.
+    let schema = Arc::new(Schema::new(table.schema().fields().clone()));
     let config = ListingTableConfig::new(table_url)
         .with_listing_options(options)
-        .with_schema(table.schema());
+        .with_schema(schema);
     ctx.register_table(table.name(), Arc::new(ListingTable::try_new(config)?))?;
     Ok(())
 }

@@ -536,7 +536,7 @@ impl Home {
         self.keypad_ticks += 1;
         let zone_text = |z: &Zone, word: &str| {
             (
-                display(&format!("{word} {:02} {}", z.number, z.name), ""),
+                render::display_wrapped(&format!("{word} {:02} {}", z.number, z.name)),
                 z.number,
             )
         };

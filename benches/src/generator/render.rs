@@ -70,6 +70,11 @@ pub fn display(line1: &str, line2: &str) -> String {
     format!("{line1:<16.16}{line2:<16.16}")
 }
 
+/// Text that runs on from the first line into the second, as zone names do on a keypad.
+pub fn display_wrapped(text: &str) -> String {
+    format!("{text:<32.32}")
+}
+
 fn json_bool(v: bool) -> &'static str {
     if v { "true" } else { "false" }
 }

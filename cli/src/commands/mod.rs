@@ -4,4 +4,5 @@ pub mod athena_ddl;
 pub mod decode;
 pub mod generate;
 pub mod ingest_file;
+pub mod report;
 pub mod sql;

@@ -42,13 +42,19 @@ pub struct SqlArgs {
     allow_writes: bool,
 }
 
+impl From<FormatArg> for OutputFormat {
+    fn from(format: FormatArg) -> OutputFormat {
+        match format {
+            FormatArg::Table => OutputFormat::Table,
+            FormatArg::Csv => OutputFormat::Csv,
+            FormatArg::Json => OutputFormat::Json,
+            FormatArg::Ndjson => OutputFormat::Ndjson,
+        }
+    }
+}
+
 pub fn run(args: SqlArgs) -> Result<ExitCode> {
-    let format = match args.format {
-        FormatArg::Table => OutputFormat::Table,
-        FormatArg::Csv => OutputFormat::Csv,
-        FormatArg::Json => OutputFormat::Json,
-        FormatArg::Ndjson => OutputFormat::Ndjson,
-    };
+    let format = OutputFormat::from(args.format);
     let script = match (&args.command, &args.file) {
         (Some(sql), _) => Some(sql.clone()),
         (None, Some(path)) => {

@@ -1,0 +1,87 @@
+//! `alarmlake report`: the ready-made reports in `query/reports/`.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use alarmlake_query::reports::{REPORTS, ReportParams, find};
+use alarmlake_query::{LakeSession, SessionOptions, write_batches};
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::sql::FormatArg;
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// `list`, or the name of a report.
+    name: String,
+    /// The lake: a folder, or s3://bucket/prefix.
+    #[arg(long, default_value = "./lake", env = "ALARMLAKE_LAKE")]
+    lake: String,
+    #[arg(long, env = "ALARMLAKE_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// Only this site.
+    #[arg(long)]
+    site: Option<String>,
+    /// First day (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    format: FormatArg,
+    /// Print the report's SQL instead of running it.
+    #[arg(long)]
+    show_sql: bool,
+}
+
+pub fn run(args: ReportArgs) -> Result<ExitCode> {
+    if args.name == "list" {
+        for report in REPORTS {
+            println!("{:<10} {}", report.name, report.description);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = find(&args.name)?;
+    let params = ReportParams {
+        site: args.site.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+    };
+    let sql = report.sql(&params)?;
+    if args.show_sql {
+        println!("{sql}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the query runtime")?;
+    runtime.block_on(async {
+        let session = LakeSession::open(
+            &args.lake,
+            SessionOptions {
+                s3_endpoint: args.s3_endpoint.clone(),
+                allow_writes: false,
+            },
+        )
+        .await
+        .with_context(|| format!("cannot open lake {}", args.lake))?;
+        let started = Instant::now();
+        let batches = session
+            .query(&sql)
+            .await
+            .with_context(|| format!("report {} failed", report.name))?;
+        let mut out = io::stdout().lock();
+        write_batches(&batches, args.format.into(), &mut out)?;
+        out.flush()?;
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        eprintln!(
+            "{}: {rows} rows in {:.3} s",
+            report.name,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,36 @@
+-- arming: the arm/disarm timeline per site. Keypad rows give every change of the arm state
+-- (the bitfield and display, read with a window function); LRR open/close reports say which
+-- user did it.
+WITH keypad AS (
+    SELECT site, event_time, arm_state,
+           LAG(arm_state) OVER (
+               PARTITION BY site
+               ORDER BY event_time, length(sequence_number), sequence_number, sub_sequence_number, event_index
+           ) AS previous
+    FROM alarm_events
+    WHERE message_type = 'keypad'
+      AND ({{site}} IS NULL OR site = {{site}})
+      AND ({{from}} IS NULL OR date >= CAST({{from}} AS DATE))
+      AND ({{to}} IS NULL OR date <= CAST({{to}} AS DATE))
+),
+changes AS (
+    SELECT site, event_time, 'keypad' AS source, previous AS from_state, arm_state AS to_state,
+           CAST(NULL AS VARCHAR) AS user_number
+    FROM keypad
+    WHERE previous IS DISTINCT FROM arm_state
+),
+reports AS (
+    SELECT site, event_time, 'lrr' AS source, CAST(NULL AS VARCHAR) AS from_state,
+           CASE WHEN event_status = 1 THEN 'disarmed'
+                WHEN event_code = '0x441' THEN 'stay'
+                ELSE 'away' END AS to_state,
+           event_data AS user_number
+    FROM alarm_events
+    WHERE message_type = 'lrr' AND event_code IN ('0x401', '0x441')
+      AND ({{site}} IS NULL OR site = {{site}})
+      AND ({{from}} IS NULL OR date >= CAST({{from}} AS DATE))
+      AND ({{to}} IS NULL OR date <= CAST({{to}} AS DATE))
+)
+SELECT site, event_time, source, from_state, to_state, user_number
+FROM (SELECT * FROM changes UNION ALL SELECT * FROM reports) AS timeline
+ORDER BY site, event_time, source;
