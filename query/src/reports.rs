@@ -34,6 +34,21 @@ pub const REPORTS: &[Report] = &[
         sql: include_str!("../reports/zones.sql"),
     },
     Report {
+        name: "power",
+        description: "AC loss episodes from panels and power devices, with duration",
+        sql: include_str!("../reports/power.sql"),
+    },
+    Report {
+        name: "devices",
+        description: "the latest event of every MODE device",
+        sql: include_str!("../reports/devices.sql"),
+    },
+    Report {
+        name: "silent",
+        description: "devices whose heartbeats stopped for over 15 minutes",
+        sql: include_str!("../reports/silent.sql"),
+    },
+    Report {
         name: "cameras",
         description: "clips by camera and day",
         sql: include_str!("../reports/cameras.sql"),

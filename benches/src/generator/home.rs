@@ -270,6 +270,9 @@ impl Home {
                 self.rf_line(now, &zone, true, open, out);
             }
             self.next_rf[sensor] = now + 64 * MINUTE + self.rng.random_range(0..2 * MINUTE);
+        } else if self.streams.mode && self.next_heartbeat == now && !self.ac {
+            // The hub runs on mains power: during an AC loss it goes silent.
+            self.next_heartbeat = now + 300 * SECOND;
         } else if self.streams.mode && self.next_heartbeat == now {
             let uptime = (now - self.planned_until).rem_euclid(DAY) / SECOND;
             self.line(out, |o| {
@@ -461,8 +464,8 @@ impl Home {
                             now,
                             "power-status",
                             &format!("{{\"power-status\":\"{state}\"}}"),
-                            1,
-                            "hub",
+                            3,
+                            "power-monitor",
                         )
                     });
                 }

@@ -1,0 +1,16 @@
+-- silent: MODE hubs whose heartbeats stopped for more than 15 minutes (they send one every
+-- five), with when they went silent and when they came back. Edit the interval to taste.
+WITH beats AS (
+    SELECT site, origin_device_id, event_time,
+           LEAD(event_time) OVER (PARTITION BY site, origin_device_id ORDER BY event_time) AS next_beat
+    FROM mode_events
+    WHERE event_type = 'heartbeat'
+      AND ({{site}} IS NULL OR site = {{site}})
+      AND ({{from}} IS NULL OR date >= CAST({{from}} AS DATE))
+      AND ({{to}} IS NULL OR date <= CAST({{to}} AS DATE))
+)
+SELECT site, origin_device_id AS device, event_time AS silent_after, next_beat AS back_at,
+       round((date_part('epoch', next_beat) - date_part('epoch', event_time)) / 60.0, 1) AS minutes
+FROM beats
+WHERE next_beat > event_time + INTERVAL '15 minutes'
+ORDER BY site, silent_after;
