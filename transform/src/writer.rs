@@ -107,7 +107,6 @@ struct Buffer {
 pub struct LakeWriter {
     config: WriterConfig,
     buffers: BTreeMap<PartitionKey, Buffer>,
-    buffered_bytes: usize,
 }
 
 impl LakeWriter {
@@ -115,7 +114,6 @@ impl LakeWriter {
         LakeWriter {
             config,
             buffers: BTreeMap::new(),
-            buffered_bytes: 0,
         }
     }
 
@@ -151,7 +149,6 @@ impl LakeWriter {
             buffer.batches.append(position, outcome);
             buffer.rows += 1;
             buffer.bytes += share;
-            self.buffered_bytes += share;
         }
     }
 
@@ -222,7 +219,6 @@ impl LakeWriter {
             let Some(mut buffer) = self.buffers.remove(key) else {
                 continue;
             };
-            self.buffered_bytes -= buffer.bytes;
             for (table, batch) in buffer.batches.finish()? {
                 finished.push(FinishedBatch {
                     table,
