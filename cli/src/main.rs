@@ -5,6 +5,7 @@ mod decoder_args;
 mod event_json;
 mod input;
 mod logging;
+mod pipeline;
 
 use std::process::ExitCode;
 
@@ -31,6 +32,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Simulate a neighbourhood of homes into ./lake and show what the lake answers (no setup).
+    Demo(commands::demo::DemoArgs),
     /// Decode records (one per line) and print what the pipeline makes of them.
     Decode(commands::decode::DecodeArgs),
     /// Write realistic lines from simulated homes (panels, MODE devices, cameras).
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.log_json);
     let result = match cli.command {
+        Command::Demo(args) => commands::demo::run(args),
         Command::Decode(args) => commands::decode::run(args),
         Command::Generate(args) => commands::generate::run(args),
         Command::IngestFile(args) => commands::ingest_file::run(args),

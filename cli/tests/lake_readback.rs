@@ -258,6 +258,8 @@ fn reports_agree_with_duckdb() {
                 "2024-03-03",
                 "--to",
                 "2024-03-09",
+                "--minutes",
+                "10",
             ],
         ] {
             let mut args = vec!["report", name];

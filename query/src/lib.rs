@@ -4,6 +4,7 @@
 //! needs nothing but the files.
 
 pub mod athena;
+pub mod charts;
 pub mod output;
 pub mod repl;
 pub mod reports;

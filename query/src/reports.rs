@@ -25,7 +25,7 @@ pub const REPORTS: &[Report] = &[
     },
     Report {
         name: "alarms",
-        description: "alarm reports (burglary, fire, panic, CO, ...) with zone",
+        description: "alarm episodes (burglary, fire, panic, CO, ...) with zone and duration",
         sql: include_str!("../reports/alarms.sql"),
     },
     Report {
@@ -45,7 +45,7 @@ pub const REPORTS: &[Report] = &[
     },
     Report {
         name: "silent",
-        description: "devices whose heartbeats stopped for over 15 minutes",
+        description: "devices whose heartbeats stopped for over --minutes (15)",
         sql: include_str!("../reports/silent.sql"),
     },
     Report {
@@ -55,7 +55,7 @@ pub const REPORTS: &[Report] = &[
     },
     Report {
         name: "activity",
-        description: "events by day of week and hour of day",
+        description: "sensor and panel activity by day of week and hour of day",
         sql: include_str!("../reports/activity.sql"),
     },
     Report {
@@ -66,11 +66,24 @@ pub const REPORTS: &[Report] = &[
 ];
 
 /// A report's filters; `None` means all.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ReportParams {
     pub site: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// How long a device must be quiet to count as silent (`silent`).
+    pub minutes: u32,
+}
+
+impl Default for ReportParams {
+    fn default() -> Self {
+        Self {
+            site: None,
+            from: None,
+            to: None,
+            minutes: 15,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,7 +124,8 @@ impl Report {
             .sql
             .replace("{{site}}", &literal(params.site.as_deref()))
             .replace("{{from}}", &date(params.from.as_deref())?)
-            .replace("{{to}}", &date(params.to.as_deref())?))
+            .replace("{{to}}", &date(params.to.as_deref())?)
+            .replace("{{minutes}}", &params.minutes.to_string()))
     }
 }
 
@@ -127,6 +141,7 @@ mod tests {
                 site: Some("o'neil".into()),
                 from: Some("2024-01-02".into()),
                 to: None,
+                minutes: 15,
             })
             .unwrap();
         assert!(

@@ -78,6 +78,14 @@ impl Generator {
         Generator { homes, heap }
     }
 
+    /// The simulated time the generator has reached: the next moment it will write, or `None`
+    /// once every home is done.
+    pub fn clock(&self) -> Option<DateTime<Utc>> {
+        self.heap
+            .peek()
+            .map(|Reverse((micros, _))| clock::to_datetime(*micros))
+    }
+
     /// Appends the lines of the next moment of the earliest home; returns how many, 0 at the end.
     pub fn next_lines(&mut self, out: &mut String) -> usize {
         while let Some(Reverse((_, index))) = self.heap.pop() {

@@ -2,6 +2,7 @@
 
 pub mod athena_ddl;
 pub mod decode;
+pub mod demo;
 pub mod generate;
 pub mod ingest_file;
 pub mod report;

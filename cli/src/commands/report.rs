@@ -1,9 +1,11 @@
 //! `alarmlake report`: the ready-made reports in `query/reports/`.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use alarmlake_query::charts::{CHARTED_REPORTS, has_chart, is_svg, write_chart};
 use alarmlake_query::reports::{REPORTS, ReportParams, find};
 use alarmlake_query::{LakeSession, SessionOptions, write_batches};
 use anyhow::{Context, Result};
@@ -29,8 +31,17 @@ pub struct ReportArgs {
     /// Last day (YYYY-MM-DD, UTC).
     #[arg(long)]
     to: Option<String>,
+    /// For `silent`: minutes without a heartbeat before a device counts as silent.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..))]
+    minutes: u32,
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
+    /// Also draw the report as a chart (volume, activity): FILE.png or FILE.svg.
+    #[arg(long, value_name = "FILE")]
+    chart: Option<PathBuf>,
+    /// The TrueType font for chart text (default: a system font such as DejaVu Sans).
+    #[arg(long, env = "ALARMLAKE_FONT", value_name = "FILE.ttf")]
+    font: Option<PathBuf>,
     /// Print the report's SQL instead of running it.
     #[arg(long)]
     show_sql: bool,
@@ -44,10 +55,21 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let report = find(&args.name)?;
+    if args.chart.is_some() && !has_chart(report.name) {
+        anyhow::bail!(
+            "report {} has no chart (charts: {})",
+            report.name,
+            CHARTED_REPORTS.join(", ")
+        );
+    }
+    if let Some(chart) = &args.chart {
+        is_svg(chart)?;
+    }
     let params = ReportParams {
         site: args.site.clone(),
         from: args.from.clone(),
         to: args.to.clone(),
+        minutes: args.minutes,
     };
     let sql = report.sql(&params)?;
     if args.show_sql {
@@ -82,6 +104,11 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
             report.name,
             started.elapsed().as_secs_f64()
         );
+        if let Some(chart) = &args.chart {
+            write_chart(report.name, &batches, chart, args.font.as_deref())
+                .with_context(|| format!("cannot draw {}", chart.display()))?;
+            eprintln!("chart written to {}", chart.display());
+        }
         Ok(ExitCode::SUCCESS)
     })
 }
