@@ -82,6 +82,13 @@ fn one_shot_queries_in_every_format() {
         csv.lines().take(3).collect::<Vec<_>>(),
         ["message_type,n", "keypad,7", "lrr,4"]
     );
+    // A query copied from a .sql file starts with its comment.
+    let commented = format!("-- by kind\n{sql}");
+    let csv_again = stdout(&alarmlake(
+        &["sql", "--lake", &lake, "--format", "csv", "-c", &commented],
+        b"",
+    ));
+    assert_eq!(csv_again, csv);
 
     let json = stdout(&alarmlake(
         &["sql", "--lake", &lake, "--format", "json", "-c", sql],

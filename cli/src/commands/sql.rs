@@ -26,8 +26,13 @@ pub struct SqlArgs {
     /// S3 endpoint, for S3-compatible stores and emulators (default: AWS_ENDPOINT_URL).
     #[arg(long, env = "ALARMLAKE_S3_ENDPOINT")]
     s3_endpoint: Option<String>,
-    /// Run these statements and exit.
-    #[arg(short = 'c', long = "command", conflicts_with = "file")]
+    /// Run these statements and exit (they may start with a `--` comment).
+    #[arg(
+        short = 'c',
+        long = "command",
+        conflicts_with = "file",
+        allow_hyphen_values = true
+    )]
     command: Option<String>,
     /// Run the statements in this file and exit.
     #[arg(short = 'f', long = "file")]

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Benchmark P2: six canonical queries (benches/p2/*.sql) in `alarmlake sql` (release build) and
+# in DuckDB 2.x over the very same Parquet files, both with two threads, on two lakes:
+#   - the P1 lake: 2M AlarmDecoder dicts, one home for 60 days, ~1,445 hour partitions;
+#   - the default demo lake: `alarmlake demo` (20 homes, 14 days), whose run time is also timed.
+# Answers must be identical. Prints the figures and appends them to benches/RESULTS.md.
+#
+# Usage: benches/p2.sh            (P2_DIR sets the work folder; default ~/.cache/alarmlake/p2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/alarmlake/target}"
+work="${P2_DIR:-$HOME/.cache/alarmlake/p2}"
+venv="${ALARMLAKE_BENCH_VENV:-$HOME/.cache/alarmlake/bench-venv}"
+mkdir -p "$work"
+
+cargo build --release --locked -p alarmlake
+bin="$CARGO_TARGET_DIR/release/alarmlake"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r benches/requirements.txt
+python="$venv/bin/python"
+
+p1_input="$work/p1.ndjson"
+p1_lake="$work/p1-lake"
+if [ ! -d "$p1_lake/alarm_events" ]; then
+    echo "== the P1 lake: generating and ingesting 60 days of one home"
+    "$bin" generate --homes 1 --days 60 --seed 1 --format json --out "$p1_input"
+    "$bin" ingest-file --lake "$p1_lake" --no-progress "$p1_input"
+    rm -f "$p1_input"
+fi
+
+echo "== alarmlake demo (default size)"
+/usr/bin/time -f "%e %M" -o "$work/demo.time" \
+    "$bin" demo --lake "$work/demo-lake" --chart "$work/demo-activity.png" >"$work/demo.log" 2>&1
+read -r demo_secs demo_rss <"$work/demo.time"
+demo_summary=$(grep -m1 '^ingested' "$work/demo.log" || true)
+cat "$work/demo.log"
+
+status=0
+p1_table=$("$python" benches/p2.py "$p1_lake" "$bin" benches/p2 "$work/p1-answers") || status=1
+echo "$p1_table"
+demo_table=$("$python" benches/p2.py "$work/demo-lake" "$bin" benches/p2 "$work/demo-answers") || status=1
+echo "$demo_table"
+
+{
+    echo
+    echo "## Benchmark P2: six queries, alarmlake sql vs DuckDB on the same files ($(date -u +%Y-%m-%d))"
+    echo
+    echo "- Command: \`benches/p2.sh\` (release build; queries in \`benches/p2/\`)"
+    echo "- Machine: $(nproc) vCPU $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(free -g | awk '/Mem:/{print $2}') GiB"
+    echo "- \`alarmlake demo\` (20 homes, 14 days) ran in **${demo_secs} s** wall, peak RSS $((demo_rss / 1024)) MB: ${demo_summary}"
+    echo
+    echo "### The P1 lake"
+    echo
+    echo "$p1_table"
+    echo
+    echo "### The demo lake"
+    echo
+    echo "$demo_table"
+} >>benches/RESULTS.md
+exit $status
