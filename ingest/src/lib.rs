@@ -1,1 +1,12 @@
-//! Sources of raw records (Kinesis shards, files, ser2sock) with checkpoints and leases.
+//! Sources of raw records with checkpoints: the Kinesis consumer (`alarmlake consume`).
+//!
+//! One task per shard reads, decodes and buffers; every flush of a shard follows the
+//! intent → files → commit protocol of [`checkpoint`], which makes the lake exactly-once.
+
+pub mod backoff;
+pub mod checkpoint;
+pub mod consumer;
+pub mod kinesis;
+pub mod metrics;
+pub mod metrics_server;
+pub mod shard;

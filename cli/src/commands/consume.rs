@@ -1,0 +1,316 @@
+//! `alarmlake consume`: the long-running Kinesis consumer, exactly-once into the lake.
+//!
+//! Every setting comes from a flag, else its environment variable, else the TOML file given
+//! with `--config` (same names, with `_` for `-`), else its default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alarmlake_ingest::checkpoint::CheckpointStore;
+use alarmlake_ingest::checkpoint::file::FileStore;
+use alarmlake_ingest::checkpoint::object::ObjectStoreCheckpoints;
+use alarmlake_ingest::consumer::{self, ConsumerOptions};
+use alarmlake_ingest::kinesis::{Kinesis, KinesisOptions, StartAt};
+use alarmlake_ingest::metrics::Metrics;
+use alarmlake_ingest::metrics_server;
+use alarmlake_ingest::shard::ShardContext;
+use alarmlake_schemas::Decoder;
+use alarmlake_transform::{Lake, WriterConfig};
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
+use clap::Args;
+use serde::Deserialize;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::decoder_args::DecoderArgs;
+
+#[derive(Args, Debug)]
+pub struct ConsumeArgs {
+    /// The Kinesis stream to read.
+    #[arg(long, env = "ALARMLAKE_STREAM")]
+    stream: Option<String>,
+    /// The lake: a folder, or s3://bucket/prefix [default: ./lake].
+    #[arg(long, env = "ALARMLAKE_LAKE")]
+    lake: Option<String>,
+    /// Where checkpoints live: a folder or s3://bucket/prefix [default: <lake>/_alarmlake/checkpoints].
+    #[arg(long, env = "ALARMLAKE_CHECKPOINTS")]
+    checkpoints: Option<String>,
+    /// The application name; consumers with the same name share the stream's shards [default: alarmlake].
+    #[arg(long, env = "ALARMLAKE_APP")]
+    app: Option<String>,
+    /// Where shards without a checkpoint start: trim-horizon, latest or at-timestamp:RFC3339
+    /// [default: trim-horizon].
+    #[arg(long, env = "ALARMLAKE_START")]
+    start: Option<String>,
+    /// Endpoint for both Kinesis and S3 (LocalStack); the AWS CLI's AWS_ENDPOINT_URL works too.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    endpoint_url: Option<String>,
+    /// Kinesis endpoint, when it differs from S3's.
+    #[arg(long, env = "ALARMLAKE_KINESIS_ENDPOINT")]
+    kinesis_endpoint: Option<String>,
+    /// S3 endpoint, when it differs from Kinesis's.
+    #[arg(long, env = "ALARMLAKE_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// AWS region [default: from the AWS configuration].
+    #[arg(long, env = "AWS_REGION")]
+    region: Option<String>,
+    /// Serve Prometheus metrics (/metrics, /healthz) here, e.g. 127.0.0.1:9100.
+    #[arg(long, env = "ALARMLAKE_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
+    /// Seconds a shard buffers before it writes and commits [default: 60].
+    #[arg(long, env = "ALARMLAKE_MAX_AGE_SECS")]
+    max_age_secs: Option<u64>,
+    /// Buffered megabytes of one shard after which it writes and commits [default: 128].
+    #[arg(long, env = "ALARMLAKE_TARGET_MB")]
+    target_mb: Option<usize>,
+    /// Records asked for per GetRecords call (1 to 10000) [default: 10000].
+    #[arg(long, env = "ALARMLAKE_MAX_RECORDS_PER_CALL", value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    max_records_per_call: Option<i32>,
+    /// Exit once every shard is caught up (or finished) and committed, instead of waiting for more.
+    #[arg(long)]
+    drain: bool,
+    /// A TOML file with any of these settings.
+    #[arg(long, env = "ALARMLAKE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    decoder: DecoderArgs,
+}
+
+/// The `--config` file: the same settings as the flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    stream: Option<String>,
+    lake: Option<String>,
+    checkpoints: Option<String>,
+    app: Option<String>,
+    start: Option<String>,
+    endpoint_url: Option<String>,
+    kinesis_endpoint: Option<String>,
+    s3_endpoint: Option<String>,
+    region: Option<String>,
+    metrics_addr: Option<SocketAddr>,
+    max_age_secs: Option<u64>,
+    target_mb: Option<usize>,
+    max_records_per_call: Option<i32>,
+}
+
+/// Settings after flags, environment, file and defaults.
+struct Settings {
+    stream: String,
+    lake: String,
+    checkpoints: Option<String>,
+    app: String,
+    start: StartAt,
+    kinesis_endpoint: Option<String>,
+    s3_endpoint: Option<String>,
+    region: Option<String>,
+    metrics_addr: Option<SocketAddr>,
+    writer: WriterConfig,
+    records_per_call: i32,
+}
+
+fn settings(args: &ConsumeArgs) -> Result<Settings> {
+    let file: FileConfig = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            toml::from_str(&text)
+                .with_context(|| format!("{} is not a valid config", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let pick =
+        |flag: &Option<String>, from_file: &Option<String>| flag.clone().or(from_file.clone());
+    let Some(stream) = pick(&args.stream, &file.stream) else {
+        bail!("no stream: give --stream, ALARMLAKE_STREAM or `stream` in the config file");
+    };
+    let start = parse_start(&pick(&args.start, &file.start).unwrap_or("trim-horizon".into()))?;
+    let endpoint = pick(&args.endpoint_url, &file.endpoint_url);
+    let defaults = WriterConfig::default();
+    let max_age = args
+        .max_age_secs
+        .or(file.max_age_secs)
+        .map_or(defaults.max_age, Duration::from_secs);
+    let target_bytes = args
+        .target_mb
+        .or(file.target_mb)
+        .map_or(defaults.target_bytes, |mb| mb * 1024 * 1024);
+    Ok(Settings {
+        stream,
+        lake: pick(&args.lake, &file.lake).unwrap_or_else(|| "./lake".into()),
+        checkpoints: pick(&args.checkpoints, &file.checkpoints),
+        app: pick(&args.app, &file.app).unwrap_or_else(|| "alarmlake".into()),
+        start,
+        kinesis_endpoint: pick(&args.kinesis_endpoint, &file.kinesis_endpoint).or(endpoint.clone()),
+        s3_endpoint: pick(&args.s3_endpoint, &file.s3_endpoint).or(endpoint),
+        region: pick(&args.region, &file.region),
+        metrics_addr: args.metrics_addr.or(file.metrics_addr),
+        writer: WriterConfig {
+            max_age,
+            target_bytes,
+            ..defaults
+        },
+        records_per_call: args
+            .max_records_per_call
+            .or(file.max_records_per_call)
+            .unwrap_or(10_000)
+            .clamp(1, 10_000),
+    })
+}
+
+fn parse_start(text: &str) -> Result<StartAt> {
+    match text {
+        "trim-horizon" => Ok(StartAt::TrimHorizon),
+        "latest" => Ok(StartAt::Latest),
+        other => match other.strip_prefix("at-timestamp:") {
+            Some(time) => DateTime::parse_from_rfc3339(time)
+                .map(|t| StartAt::AtTimestamp(t.with_timezone(&Utc)))
+                .with_context(|| format!("--start {other:?}: the time is not RFC 3339")),
+            None => bail!("--start {other:?}: use trim-horizon, latest or at-timestamp:RFC3339"),
+        },
+    }
+}
+
+/// The checkpoint store: explicit, else next to the lake (a folder for a local lake, the lake's
+/// own bucket with conditional writes for S3).
+fn checkpoint_store(settings: &Settings, lake: &Lake) -> Result<Arc<dyn CheckpointStore>> {
+    let namespace = format!("{}/{}", settings.app, settings.stream);
+    let location = settings.checkpoints.clone();
+    let on_s3 = |location: &str| location.starts_with("s3://");
+    match location {
+        Some(url) if on_s3(&url) => {
+            let store = Lake::open(&url, settings.s3_endpoint.as_deref())
+                .with_context(|| format!("cannot open checkpoint store {url}"))?;
+            let prefix = store.path(&namespace)?;
+            Ok(Arc::new(ObjectStoreCheckpoints::new(
+                store.store().clone(),
+                prefix,
+            )))
+        }
+        Some(folder) => Ok(Arc::new(FileStore::open(
+            &Path::new(&folder).join(&namespace),
+        )?)),
+        None if on_s3(&settings.lake) => {
+            let prefix = lake.path(&format!("_alarmlake/checkpoints/{namespace}"))?;
+            Ok(Arc::new(ObjectStoreCheckpoints::new(
+                lake.store().clone(),
+                prefix,
+            )))
+        }
+        None => {
+            let folder = Path::new(&settings.lake)
+                .join("_alarmlake/checkpoints")
+                .join(&namespace);
+            Ok(Arc::new(FileStore::open(&folder)?))
+        }
+    }
+}
+
+pub fn run(args: ConsumeArgs) -> Result<ExitCode> {
+    let settings = settings(&args)?;
+    let decoder = Arc::new(Decoder::new(args.decoder.config()?));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(consume(settings, decoder, args.drain))
+}
+
+async fn consume(settings: Settings, decoder: Arc<Decoder>, drain: bool) -> Result<ExitCode> {
+    let lake = Lake::open(&settings.lake, settings.s3_endpoint.as_deref())
+        .with_context(|| format!("cannot open lake {}", settings.lake))?;
+    let checkpoints = checkpoint_store(&settings, &lake)?;
+    let kinesis = Kinesis::connect(
+        &settings.stream,
+        &KinesisOptions {
+            endpoint_url: settings.kinesis_endpoint.clone(),
+            region: settings.region.clone(),
+        },
+    )
+    .await;
+    let (stop_sender, stop) = watch::channel(false);
+    let metrics = Arc::new(Metrics::default());
+    let server = match settings.metrics_addr {
+        Some(addr) => Some(
+            metrics_server::serve(addr, metrics.clone(), stop.clone())
+                .await
+                .with_context(|| format!("cannot serve metrics on {addr}"))?,
+        ),
+        None => None,
+    };
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        info!("stopping: flushing and committing every shard");
+        let _ = stop_sender.send(true);
+    });
+    info!(stream = %settings.stream, lake = %settings.lake, app = %settings.app, "consuming");
+    let ctx = ShardContext {
+        kinesis,
+        lake: Arc::new(lake),
+        checkpoints,
+        decoder,
+        writer: settings.writer.clone(),
+        metrics: metrics.clone(),
+        stop,
+        drain,
+        initial: settings.start.clone(),
+        records_per_call: settings.records_per_call,
+    };
+    let result = consumer::run(ctx, ConsumerOptions::default()).await;
+    if let Some((_, task)) = server {
+        task.abort();
+    }
+    let summary = result?;
+    let (records, events, rejected) = metrics.totals();
+    eprintln!(
+        "consumed {records} records from {} shards: {events} events, {rejected} rejected; all committed",
+        summary.shards_read
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C still works");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_positions_parse() {
+        assert_eq!(parse_start("trim-horizon").unwrap(), StartAt::TrimHorizon);
+        assert_eq!(parse_start("latest").unwrap(), StartAt::Latest);
+        assert!(matches!(
+            parse_start("at-timestamp:2024-03-01T00:00:00Z").unwrap(),
+            StartAt::AtTimestamp(_)
+        ));
+        assert!(parse_start("at-timestamp:yesterday").is_err());
+        assert!(parse_start("oldest").is_err());
+    }
+}

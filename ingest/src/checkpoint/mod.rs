@@ -1,0 +1,119 @@
+//! Per-shard checkpoints, with the intent that makes writes exactly-once (design.md,
+//! "Exactly-once into a lake of plain files"):
+//!
+//! 1. before a batch's files are written, the checkpoint records an *intent*: the files it is
+//!    about to write and the position they end at;
+//! 2. the files are written, one atomic put each;
+//! 3. the checkpoint moves to that position and the intent is cleared, in one write.
+//!
+//! A consumer that finds an intent on start deletes its files and resumes from the committed
+//! position, so a crash anywhere leaves every event in the lake exactly once.
+//!
+//! Stores are chosen by URL: a local folder ([`file::FileStore`]), or the lake's object store
+//! with conditional writes ([`object::ObjectStoreCheckpoints`]). Every save names the version it
+//! read; a store refuses a save over a version it no longer holds, which is how a worker learns
+//! that someone else took its shard (fencing).
+
+pub mod file;
+pub mod object;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// What a shard's checkpoint object holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The last record whose events are committed to the lake; `None` before the first commit.
+    pub sequence_number: Option<String>,
+    /// The shard reached SHARD_END and everything in it is committed: its children may start.
+    #[serde(default)]
+    pub finished: bool,
+    /// A batch being written; see the module documentation.
+    #[serde(default)]
+    pub intent: Option<Intent>,
+    /// Records committed from this shard since the checkpoint was created.
+    #[serde(default)]
+    pub records: u64,
+}
+
+/// The files a batch is about to write, and the last record they hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    pub sequence_number: String,
+    pub files: Vec<String>,
+}
+
+/// The version of a stored checkpoint, as the store knows it (an ETag, or a counter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version(pub String);
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// The stored checkpoint changed since it was read: another worker owns the shard now.
+    #[error("checkpoint of shard {0} was changed by another worker")]
+    Conflict(String),
+    #[error("checkpoint folder {path} is in use by another consumer (lock held)")]
+    Locked { path: String },
+    #[error("checkpoint {name} is not valid JSON: {source}")]
+    Corrupt {
+        name: String,
+        source: serde_json::Error,
+    },
+    #[error("checkpoint store I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("checkpoint store: {0}")]
+    Store(#[from] object_store::Error),
+    #[error("checkpoint location {0:?} is not a folder or an object store URL")]
+    Location(String),
+}
+
+/// A checkpoint and the version it was read at.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub checkpoint: Checkpoint,
+    pub version: Version,
+}
+
+/// Where checkpoints live. Keys are shard ids within one (app, stream) namespace.
+#[async_trait::async_trait]
+pub trait CheckpointStore: Send + Sync + fmt::Debug {
+    /// The shard's checkpoint, if it has one.
+    async fn load(&self, shard_id: &str) -> Result<Option<Stored>, CheckpointError>;
+
+    /// Saves `checkpoint` if the stored one is still at `expected` (`None`: there must be none).
+    /// Returns the new version.
+    async fn save(
+        &self,
+        shard_id: &str,
+        checkpoint: &Checkpoint,
+        expected: Option<&Version>,
+    ) -> Result<Version, CheckpointError>;
+}
+
+/// A shard id as one safe file or object name.
+fn object_name(shard_id: &str) -> String {
+    let safe: String = shard_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{safe}.json")
+}
+
+fn parse(name: &str, bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
+    serde_json::from_slice(bytes).map_err(|source| CheckpointError::Corrupt {
+        name: name.to_string(),
+        source,
+    })
+}
+
+fn render(checkpoint: &Checkpoint) -> Vec<u8> {
+    // Serialising plain strings, numbers and options cannot fail.
+    serde_json::to_vec_pretty(checkpoint).unwrap_or_default()
+}

@@ -1,0 +1,232 @@
+//! A thin wrapper over the Kinesis SDK: the calls a consumer makes, with records turned into
+//! [`RawRecord`]s carrying their stream position, and errors classified.
+
+use std::time::Duration;
+
+use alarmlake_schemas::{RawRecord, RecordPosition};
+use aws_config::BehaviorVersion;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::config::Region;
+use aws_sdk_kinesis::config::SharedHttpClient;
+use aws_sdk_kinesis::primitives::DateTime as AwsDateTime;
+use aws_sdk_kinesis::types::ShardIteratorType;
+use aws_smithy_http_client::{Builder as HttpClientBuilder, tls};
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::errors::{ErrorKind, KinesisError};
+
+/// The SDK's HTTP client with rustls on ring, as object_store uses (the SDK's default crypto,
+/// aws-lc, would add a large C build).
+pub fn https_client() -> SharedHttpClient {
+    HttpClientBuilder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+/// How to reach Kinesis.
+#[derive(Debug, Clone, Default)]
+pub struct KinesisOptions {
+    /// An endpoint override (LocalStack, kinesis-mock); default: `AWS_ENDPOINT_URL` or AWS.
+    pub endpoint_url: Option<String>,
+    /// The region; default: the AWS chain, or us-east-1 when an endpoint is given.
+    pub region: Option<String>,
+}
+
+/// One shard as ListShards describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardInfo {
+    pub id: String,
+    /// The shard(s) it was split or merged from, which must be read to their end first.
+    pub parents: Vec<String>,
+}
+
+/// Where a reader starts in a shard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartAt {
+    TrimHorizon,
+    Latest,
+    AtTimestamp(DateTime<Utc>),
+    /// Just after this sequence number: resuming from a checkpoint.
+    After(String),
+}
+
+/// One GetRecords answer.
+#[derive(Debug)]
+pub struct RecordsPage {
+    pub records: Vec<RawRecord>,
+    /// `None` once the shard is closed and read to its end (SHARD_END).
+    pub next_iterator: Option<String>,
+    pub millis_behind_latest: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Kinesis {
+    client: Client,
+    stream: String,
+}
+
+impl Kinesis {
+    /// A client for `stream`, with credentials and region from the standard AWS chain.
+    pub async fn connect(stream: &str, options: &KinesisOptions) -> Kinesis {
+        let http = https_client();
+        // A generous but bounded wait on every call.
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(Duration::from_secs(30))
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .timeout_config(timeouts);
+        if let Some(endpoint) = &options.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let region_in_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some());
+        match &options.region {
+            Some(region) => loader = loader.region(Region::new(region.clone())),
+            // Emulators accept any region. Naming one here also keeps the SDK from asking the
+            // EC2 metadata service, which is not 127.0.0.1.
+            None if options.endpoint_url.is_some() && !region_in_env => {
+                loader = loader.region(Region::new("us-east-1"));
+            }
+            None => {}
+        }
+        let sdk = loader.load().await;
+        Kinesis {
+            client: Client::new(&sdk),
+            stream: stream.to_string(),
+        }
+    }
+
+    pub fn stream(&self) -> &str {
+        &self.stream
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Checks that the stream exists and the credentials work: a clear error at start instead
+    /// of a retry loop.
+    pub async fn check(&self) -> Result<(), KinesisError> {
+        self.client
+            .describe_stream_summary()
+            .stream_name(&self.stream)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| KinesisError::from_sdk("DescribeStreamSummary", e))
+    }
+
+    /// Every shard of the stream (open and closed but not yet expired), following pagination.
+    pub async fn list_shards(&self) -> Result<Vec<ShardInfo>, KinesisError> {
+        let mut shards = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let request = match &token {
+                // A paginated call names only the token.
+                Some(token) => self.client.list_shards().next_token(token),
+                None => self.client.list_shards().stream_name(&self.stream),
+            };
+            let page = request
+                .send()
+                .await
+                .map_err(|e| KinesisError::from_sdk("ListShards", e))?;
+            for shard in page.shards() {
+                let parents = [shard.parent_shard_id(), shard.adjacent_parent_shard_id()]
+                    .into_iter()
+                    .flatten()
+                    .map(str::to_string)
+                    .collect();
+                shards.push(ShardInfo {
+                    id: shard.shard_id().to_string(),
+                    parents,
+                });
+            }
+            match page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(shards),
+            }
+        }
+    }
+
+    /// A shard iterator at `start`.
+    pub async fn iterator(&self, shard_id: &str, start: &StartAt) -> Result<String, KinesisError> {
+        let mut request = self
+            .client
+            .get_shard_iterator()
+            .stream_name(&self.stream)
+            .shard_id(shard_id);
+        request = match start {
+            StartAt::TrimHorizon => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+            StartAt::Latest => request.shard_iterator_type(ShardIteratorType::Latest),
+            StartAt::AtTimestamp(at) => request
+                .shard_iterator_type(ShardIteratorType::AtTimestamp)
+                .timestamp(AwsDateTime::from_millis(at.timestamp_millis())),
+            StartAt::After(sequence) => request
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(sequence),
+        };
+        let answer = request
+            .send()
+            .await
+            .map_err(|e| KinesisError::from_sdk("GetShardIterator", e))?;
+        answer
+            .shard_iterator()
+            .map(str::to_string)
+            .ok_or_else(|| KinesisError {
+                kind: ErrorKind::Other,
+                operation: "GetShardIterator",
+                message: format!("no iterator returned for {shard_id}"),
+            })
+    }
+
+    /// Up to `limit` records from `iterator`, as raw records of `shard_id`.
+    pub async fn get_records(
+        &self,
+        shard_id: &str,
+        iterator: &str,
+        limit: i32,
+    ) -> Result<RecordsPage, KinesisError> {
+        let answer = self
+            .client
+            .get_records()
+            .shard_iterator(iterator)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| KinesisError::from_sdk("GetRecords", e))?;
+        let millis_behind_latest = answer.millis_behind_latest();
+        let next_iterator = answer.next_shard_iterator().map(str::to_string);
+        let records = answer
+            .records
+            .into_iter()
+            .map(|record| {
+                let arrival = record
+                    .approximate_arrival_timestamp
+                    .and_then(|t| Utc.timestamp_opt(t.secs(), t.subsec_nanos()).single())
+                    .unwrap_or_else(Utc::now);
+                RawRecord {
+                    data: record.data.into_inner(),
+                    position: RecordPosition {
+                        stream: self.stream.clone(),
+                        shard_id: shard_id.to_string(),
+                        sequence_number: record.sequence_number,
+                        sub_sequence_number: 0,
+                        partition_key: record.partition_key.filter(|k| !k.is_empty()),
+                        arrival_time: arrival,
+                    },
+                }
+            })
+            .collect();
+        Ok(RecordsPage {
+            records,
+            next_iterator,
+            millis_behind_latest,
+        })
+    }
+}

@@ -1,0 +1,7 @@
+//! The Kinesis side of the consumer: the SDK client and what its errors mean for a reader.
+
+mod client;
+mod errors;
+
+pub use client::{Kinesis, KinesisOptions, RecordsPage, ShardInfo, StartAt, https_client};
+pub use errors::{ErrorKind, KinesisError};

@@ -1,0 +1,204 @@
+//! The consumer's counters, rendered in the Prometheus text format for `/metrics`. Counters are
+//! atomics, updated by the shard tasks without locks; only registering a shard takes a lock.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+
+/// Upper bounds (seconds) of the event-to-durable latency histogram.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 90.0, 120.0, 300.0, 600.0,
+];
+
+/// A per-shard counter's name, help text and value.
+type Counter = (&'static str, &'static str, fn(&ShardMetrics) -> u64);
+
+#[derive(Debug, Default)]
+pub struct ShardMetrics {
+    pub records: AtomicU64,
+    pub events: AtomicU64,
+    pub rejected: AtomicU64,
+    pub bytes: AtomicU64,
+    pub files: AtomicU64,
+    pub commits: AtomicU64,
+    pub read_errors: AtomicU64,
+    /// -1 until the first GetRecords answers.
+    pub millis_behind_latest: AtomicI64,
+}
+
+#[derive(Debug, Default)]
+struct Histogram {
+    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    count: AtomicU64,
+    sum_millis: AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, seconds: f64, n: u64) {
+        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
+            if seconds <= *bound {
+                bucket.fetch_add(n, Relaxed);
+            }
+        }
+        self.count.fetch_add(n, Relaxed);
+        self.sum_millis
+            .fetch_add((seconds * 1000.0).max(0.0) as u64 * n, Relaxed);
+    }
+
+    fn render(&self, name: &str, help: &str, out: &mut String) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Relaxed)
+            );
+        }
+        let count = self.count.load(Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "{name}_sum {}",
+            self.sum_millis.load(Relaxed) as f64 / 1000.0
+        );
+        let _ = writeln!(out, "{name}_count {count}");
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    shards: Mutex<BTreeMap<String, Arc<ShardMetrics>>>,
+    /// From a record's arrival in the stream to the commit that made it durable.
+    durable_latency: Histogram,
+    commit_latency: Histogram,
+}
+
+impl Metrics {
+    /// The counters of `shard_id`, created on first use.
+    pub fn shard(&self, shard_id: &str) -> Arc<ShardMetrics> {
+        let mut shards = self.shards.lock().unwrap_or_else(|e| e.into_inner());
+        shards
+            .entry(shard_id.to_string())
+            .or_insert_with(|| {
+                Arc::new(ShardMetrics {
+                    millis_behind_latest: AtomicI64::new(-1),
+                    ..ShardMetrics::default()
+                })
+            })
+            .clone()
+    }
+
+    /// `records` became durable `seconds` after they arrived in the stream.
+    pub fn observe_durable(&self, seconds: f64, records: u64) {
+        self.durable_latency.observe(seconds, records);
+    }
+
+    pub fn observe_commit(&self, seconds: f64) {
+        self.commit_latency.observe(seconds, 1);
+    }
+
+    /// Totals over all shards: (records, events, rejected).
+    pub fn totals(&self) -> (u64, u64, u64) {
+        let shards = self.shards.lock().unwrap_or_else(|e| e.into_inner());
+        shards.values().fold((0, 0, 0), |(r, e, x), s| {
+            (
+                r + s.records.load(Relaxed),
+                e + s.events.load(Relaxed),
+                x + s.rejected.load(Relaxed),
+            )
+        })
+    }
+
+    /// Everything, in the Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let shards: Vec<(String, Arc<ShardMetrics>)> = {
+            let map = self.shards.lock().unwrap_or_else(|e| e.into_inner());
+            map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        let mut out = String::new();
+        let counters: [Counter; 7] = [
+            ("alarmlake_records_total", "Kinesis records read", |s| {
+                s.records.load(Relaxed)
+            }),
+            ("alarmlake_events_total", "events decoded", |s| {
+                s.events.load(Relaxed)
+            }),
+            (
+                "alarmlake_rejected_total",
+                "records or events sent to dead_letters",
+                |s| s.rejected.load(Relaxed),
+            ),
+            ("alarmlake_bytes_total", "record bytes read", |s| {
+                s.bytes.load(Relaxed)
+            }),
+            ("alarmlake_files_total", "Parquet files written", |s| {
+                s.files.load(Relaxed)
+            }),
+            ("alarmlake_commits_total", "checkpoint commits", |s| {
+                s.commits.load(Relaxed)
+            }),
+            (
+                "alarmlake_read_errors_total",
+                "GetRecords calls that failed and were retried",
+                |s| s.read_errors.load(Relaxed),
+            ),
+        ];
+        for (name, help, value) in counters {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            for (shard, m) in &shards {
+                let _ = writeln!(out, "{name}{{shard=\"{shard}\"}} {}", value(m));
+            }
+        }
+        let name = "alarmlake_millis_behind_latest";
+        let _ = writeln!(
+            out,
+            "# HELP {name} MillisBehindLatest of the last GetRecords\n# TYPE {name} gauge"
+        );
+        let mut max = -1;
+        for (shard, m) in &shards {
+            let behind = m.millis_behind_latest.load(Relaxed);
+            max = max.max(behind);
+            let _ = writeln!(out, "{name}{{shard=\"{shard}\"}} {behind}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP alarmlake_max_millis_behind_latest the largest MillisBehindLatest over shards\n\
+             # TYPE alarmlake_max_millis_behind_latest gauge\nalarmlake_max_millis_behind_latest {max}"
+        );
+        self.durable_latency.render(
+            "alarmlake_event_to_durable_seconds",
+            "from arrival in the stream to the commit that made a record durable",
+            &mut out,
+        );
+        self.commit_latency.render(
+            "alarmlake_commit_seconds",
+            "intent, file writes and commit of one flush",
+            &mut out,
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_per_shard_and_a_histogram() {
+        let metrics = Metrics::default();
+        let shard = metrics.shard("shardId-000000000000");
+        shard.records.fetch_add(5, Relaxed);
+        shard.millis_behind_latest.store(1200, Relaxed);
+        metrics.shard("shardId-000000000001");
+        metrics.observe_durable(3.0, 5);
+        let text = metrics.render();
+        assert!(text.contains("alarmlake_records_total{shard=\"shardId-000000000000\"} 5"));
+        assert!(text.contains("alarmlake_records_total{shard=\"shardId-000000000001\"} 0"));
+        assert!(text.contains("alarmlake_max_millis_behind_latest 1200"));
+        assert!(text.contains("alarmlake_event_to_durable_seconds_bucket{le=\"2\"} 0"));
+        assert!(text.contains("alarmlake_event_to_durable_seconds_bucket{le=\"5\"} 5"));
+        assert!(text.contains("alarmlake_event_to_durable_seconds_count 5"));
+        assert_eq!(metrics.totals(), (5, 0, 0));
+    }
+}

@@ -1,0 +1,413 @@
+//! One shard's reader: GetRecords within the shard's call budget, KPL de-aggregation, decoding
+//! into the shard's own lake writer, and flushes that follow the intent → files → commit
+//! protocol. A flush takes everything buffered, so after a commit every record up to the
+//! checkpoint is in the lake and nothing after it is.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use alarmlake_schemas::kpl::deaggregate_record;
+use alarmlake_schemas::{Decoder, Outcome};
+use alarmlake_transform::{
+    FinishedBatch, Lake, LakeError, LakeWriter, PreparedFile, WriterConfig, WriterError,
+};
+use chrono::Utc;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use crate::backoff::Backoff;
+use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointStore, Intent, Version};
+use crate::kinesis::{ErrorKind, Kinesis, KinesisError, ShardInfo, StartAt};
+use crate::metrics::{Metrics, ShardMetrics};
+
+/// Kinesis allows 5 GetRecords calls per second per shard; a reader waits this long between
+/// calls.
+pub const MIN_CALL_INTERVAL: Duration = Duration::from_millis(200);
+/// How long a reader waits after an empty answer before asking again.
+pub const IDLE_WAIT: Duration = Duration::from_secs(1);
+/// Attempts at a lake or checkpoint write before the shard gives up and is restarted.
+const WRITE_ATTEMPTS: u32 = 6;
+
+/// Everything a shard reader needs; cheap to clone.
+#[derive(Clone)]
+pub struct ShardContext {
+    pub kinesis: Kinesis,
+    pub lake: Arc<Lake>,
+    pub checkpoints: Arc<dyn CheckpointStore>,
+    pub decoder: Arc<Decoder>,
+    pub writer: WriterConfig,
+    pub metrics: Arc<Metrics>,
+    /// Becomes true when the consumer should stop: flush, commit, return.
+    pub stop: watch::Receiver<bool>,
+    /// Return once the shard is caught up (an empty answer with nothing behind).
+    pub drain: bool,
+    /// Where a shard without a checkpoint and without parents starts.
+    pub initial: StartAt,
+    /// Records asked for per GetRecords call (Kinesis allows up to 10,000).
+    pub records_per_call: i32,
+}
+
+/// Why a reader returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardEnd {
+    /// SHARD_END reached and committed: the children may start.
+    Finished,
+    /// Asked to stop; everything read is committed.
+    Stopped,
+    /// Caught up in drain mode; everything read is committed.
+    Drained,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShardError {
+    #[error(transparent)]
+    Kinesis(#[from] KinesisError),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error("lake: {0}")]
+    Lake(#[from] LakeError),
+    #[error("writer: {0}")]
+    Writer(#[from] WriterError),
+    #[error("encoding thread failed: {0}")]
+    Join(String),
+}
+
+impl ShardError {
+    /// Another worker took the shard: this one must not write it again.
+    pub fn is_fenced(&self) -> bool {
+        matches!(self, ShardError::Checkpoint(CheckpointError::Conflict(_)))
+    }
+}
+
+/// The reader's view of its checkpoint and of what it has buffered since.
+struct State {
+    shard_id: String,
+    checkpoint: Checkpoint,
+    version: Option<Version>,
+    /// The last record read (buffered, maybe not yet committed).
+    last_read: Option<String>,
+    writer: LakeWriter,
+    pending_records: u64,
+    pending_bytes: usize,
+    pending_rows: usize,
+    first_pending: Option<Instant>,
+    oldest_arrival: Option<chrono::DateTime<Utc>>,
+}
+
+impl State {
+    fn due(&self, config: &WriterConfig, now: Instant) -> bool {
+        self.pending_bytes >= config.target_bytes
+            || self.pending_rows >= config.max_rows
+            || self
+                .first_pending
+                .is_some_and(|t| now.duration_since(t) >= config.max_age)
+    }
+
+    /// Where reading resumes: after the last record read, else after the checkpoint.
+    fn resume_point(&self, fallback: &StartAt) -> StartAt {
+        match self
+            .last_read
+            .as_ref()
+            .or(self.checkpoint.sequence_number.as_ref())
+        {
+            Some(sequence) => StartAt::After(sequence.clone()),
+            None => fallback.clone(),
+        }
+    }
+}
+
+/// Reads `shard` until it ends, the consumer stops, or (in drain mode) it is caught up.
+pub async fn run(ctx: ShardContext, shard: ShardInfo) -> Result<ShardEnd, ShardError> {
+    let metrics = ctx.metrics.shard(&shard.id);
+    let mut state = recover(&ctx, &shard.id).await?;
+    if state.checkpoint.finished {
+        return Ok(ShardEnd::Finished);
+    }
+    // A child shard is read from its start: its parents' records are already committed.
+    let first_start = if shard.parents.is_empty() {
+        ctx.initial.clone()
+    } else {
+        StartAt::TrimHorizon
+    };
+    let start = state.resume_point(&first_start);
+    info!(shard = %shard.id, ?start, "reading shard");
+    let mut stop = ctx.stop.clone();
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+    let mut iterator = loop {
+        match ctx.kinesis.iterator(&shard.id, &start).await {
+            Ok(iterator) => break iterator,
+            Err(e) if e.retryable() => {
+                warn!(shard = %shard.id, error = %e, "cannot get an iterator yet");
+                if sleep_or_stop(&mut stop, backoff.next_delay()).await {
+                    return Ok(ShardEnd::Stopped);
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    backoff.reset();
+    let mut last_call: Option<Instant> = None;
+    let mut outcomes = Vec::new();
+    loop {
+        if *stop.borrow() {
+            flush(&ctx, &metrics, &mut state, false).await?;
+            return Ok(ShardEnd::Stopped);
+        }
+        if let Some(last) = last_call {
+            let since = last.elapsed();
+            if since < MIN_CALL_INTERVAL
+                && sleep_or_stop(&mut stop, MIN_CALL_INTERVAL - since).await
+            {
+                continue;
+            }
+        }
+        last_call = Some(Instant::now());
+        let page = match ctx
+            .kinesis
+            .get_records(&shard.id, &iterator, ctx.records_per_call)
+            .await
+        {
+            Ok(page) => {
+                backoff.reset();
+                page
+            }
+            Err(e) if e.kind == ErrorKind::ExpiredIterator => {
+                debug!(shard = %shard.id, "iterator expired; getting a new one");
+                iterator = ctx
+                    .kinesis
+                    .iterator(&shard.id, &state.resume_point(&first_start))
+                    .await?;
+                continue;
+            }
+            Err(e) if e.retryable() => {
+                metrics.read_errors.fetch_add(1, Relaxed);
+                let wait = backoff.next_delay();
+                warn!(shard = %shard.id, error = %e, wait_ms = wait.as_millis() as u64, "GetRecords failed; backing off");
+                // Buffered records must not wait for the stream to recover.
+                if state.due(&ctx.writer, Instant::now()) {
+                    flush(&ctx, &metrics, &mut state, false).await?;
+                }
+                sleep_or_stop(&mut stop, wait).await;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(behind) = page.millis_behind_latest {
+            metrics.millis_behind_latest.store(behind, Relaxed);
+        }
+        let caught_up = page.records.is_empty() && page.millis_behind_latest.unwrap_or(0) == 0;
+        let now = Instant::now();
+        for record in page.records {
+            metrics.records.fetch_add(1, Relaxed);
+            metrics.bytes.fetch_add(record.data.len() as u64, Relaxed);
+            state.last_read = Some(record.position.sequence_number.clone());
+            state.pending_records += 1;
+            let arrival = record.position.arrival_time;
+            state.oldest_arrival = Some(state.oldest_arrival.map_or(arrival, |t| t.min(arrival)));
+            for user in deaggregate_record(record) {
+                outcomes.clear();
+                ctx.decoder.decode_into(&user, &mut outcomes);
+                for outcome in &outcomes {
+                    match outcome {
+                        Outcome::Event(_) => {
+                            metrics.events.fetch_add(1, Relaxed);
+                            state.pending_rows += 1;
+                        }
+                        Outcome::Rejected { .. } => {
+                            metrics.rejected.fetch_add(1, Relaxed);
+                            state.pending_rows += 1;
+                        }
+                        Outcome::Chatter { .. } => {}
+                    }
+                }
+                state.pending_bytes += user.data.len();
+                state
+                    .writer
+                    .append(&user.position, user.data.len(), &outcomes, now);
+            }
+            state.first_pending.get_or_insert(now);
+        }
+        match page.next_iterator {
+            None => {
+                flush(&ctx, &metrics, &mut state, true).await?;
+                info!(shard = %shard.id, "shard ended (SHARD_END) and is committed");
+                return Ok(ShardEnd::Finished);
+            }
+            Some(next) => iterator = next,
+        }
+        if state.due(&ctx.writer, Instant::now()) {
+            flush(&ctx, &metrics, &mut state, false).await?;
+        }
+        if caught_up {
+            if ctx.drain {
+                flush(&ctx, &metrics, &mut state, false).await?;
+                return Ok(ShardEnd::Drained);
+            }
+            sleep_or_stop(&mut stop, IDLE_WAIT).await;
+        }
+    }
+}
+
+/// Loads the shard's checkpoint and undoes a batch a crash left half-written.
+async fn recover(ctx: &ShardContext, shard_id: &str) -> Result<State, ShardError> {
+    let (mut checkpoint, mut version) = match ctx.checkpoints.load(shard_id).await? {
+        Some(stored) => (stored.checkpoint, Some(stored.version)),
+        None => (Checkpoint::default(), None),
+    };
+    if let Some(intent) = checkpoint.intent.take() {
+        warn!(
+            shard = shard_id,
+            files = intent.files.len(),
+            "a batch was interrupted before its commit; deleting its files and reading it again"
+        );
+        ctx.lake.delete(&intent.files).await?;
+        version = Some(
+            ctx.checkpoints
+                .save(shard_id, &checkpoint, version.as_ref())
+                .await?,
+        );
+    }
+    Ok(State {
+        shard_id: shard_id.to_string(),
+        checkpoint,
+        version,
+        last_read: None,
+        writer: LakeWriter::new(ctx.writer.clone()),
+        pending_records: 0,
+        pending_bytes: 0,
+        pending_rows: 0,
+        first_pending: None,
+        oldest_arrival: None,
+    })
+}
+
+/// Makes everything buffered durable and moves the checkpoint to the last record read:
+/// intent, files, commit. `finished` marks the shard as read to its end.
+async fn flush(
+    ctx: &ShardContext,
+    metrics: &ShardMetrics,
+    state: &mut State,
+    finished: bool,
+) -> Result<(), ShardError> {
+    let nothing_new =
+        state.last_read.is_none() || state.last_read == state.checkpoint.sequence_number;
+    if nothing_new && !finished {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let batches = state.writer.take_all_batches()?;
+    let files = tokio::task::spawn_blocking(move || {
+        batches
+            .iter()
+            .map(FinishedBatch::encode)
+            .collect::<Result<Vec<PreparedFile>, WriterError>>()
+    })
+    .await
+    .map_err(|e| ShardError::Join(e.to_string()))??;
+    let target = state
+        .last_read
+        .clone()
+        .or_else(|| state.checkpoint.sequence_number.clone());
+    if !files.is_empty() {
+        state.checkpoint.intent = Some(Intent {
+            sequence_number: target.clone().unwrap_or_default(),
+            files: files.iter().map(|f| f.path.clone()).collect(),
+        });
+        save(ctx, state).await?;
+        write_files(ctx, &state.shard_id, &files).await?;
+        if let Some(pause) = pause_before_commit() {
+            tokio::time::sleep(pause).await;
+        }
+    }
+    state.checkpoint.intent = None;
+    state.checkpoint.sequence_number = target;
+    state.checkpoint.finished = finished;
+    state.checkpoint.records += state.pending_records;
+    save(ctx, state).await?;
+
+    metrics.files.fetch_add(files.len() as u64, Relaxed);
+    metrics.commits.fetch_add(1, Relaxed);
+    ctx.metrics.observe_commit(started.elapsed().as_secs_f64());
+    if let Some(arrival) = state.oldest_arrival {
+        let seconds = (Utc::now() - arrival).num_milliseconds() as f64 / 1000.0;
+        ctx.metrics.observe_durable(seconds, state.pending_records);
+    }
+    debug!(
+        shard = %state.shard_id,
+        records = state.pending_records,
+        files = files.len(),
+        "committed"
+    );
+    state.pending_records = 0;
+    state.pending_bytes = 0;
+    state.pending_rows = 0;
+    state.first_pending = None;
+    state.oldest_arrival = None;
+    Ok(())
+}
+
+/// Saves the checkpoint, retrying store errors; a conflict (lost ownership) is returned at once.
+async fn save(ctx: &ShardContext, state: &mut State) -> Result<(), ShardError> {
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+    loop {
+        match ctx
+            .checkpoints
+            .save(&state.shard_id, &state.checkpoint, state.version.as_ref())
+            .await
+        {
+            Ok(version) => {
+                state.version = Some(version);
+                return Ok(());
+            }
+            Err(e @ CheckpointError::Conflict(_)) => return Err(e.into()),
+            Err(e) if backoff.attempts() + 1 >= WRITE_ATTEMPTS => return Err(e.into()),
+            Err(e) => {
+                warn!(shard = %state.shard_id, error = %e, "checkpoint save failed; retrying");
+                tokio::time::sleep(backoff.next_delay()).await;
+            }
+        }
+    }
+}
+
+async fn write_files(
+    ctx: &ShardContext,
+    shard_id: &str,
+    files: &[PreparedFile],
+) -> Result<(), ShardError> {
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+    loop {
+        match ctx.lake.write(files).await {
+            Ok(_) => return Ok(()),
+            Err(e) if backoff.attempts() + 1 >= WRITE_ATTEMPTS => return Err(e.into()),
+            Err(e) => {
+                warn!(shard = shard_id, error = %e, "lake write failed; retrying");
+                tokio::time::sleep(backoff.next_delay()).await;
+            }
+        }
+    }
+}
+
+/// A test hook: `ALARMLAKE_TEST_PAUSE_BEFORE_COMMIT_MS` holds every flush between its files and
+/// its commit, so a crash test can kill the process exactly where a batch's files exist but
+/// the checkpoint does not know them yet. Unset in production.
+fn pause_before_commit() -> Option<Duration> {
+    static PAUSE: OnceLock<Option<Duration>> = OnceLock::new();
+    *PAUSE.get_or_init(|| {
+        std::env::var("ALARMLAKE_TEST_PAUSE_BEFORE_COMMIT_MS")
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .map(Duration::from_millis)
+    })
+}
+
+/// Sleeps for `duration` unless asked to stop first; returns whether a stop was asked.
+async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, duration: Duration) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => *stop.borrow(),
+        _ = stop.changed() => true,
+    }
+}
