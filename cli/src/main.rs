@@ -35,7 +35,7 @@ enum Command {
     /// Simulate a neighbourhood of homes into ./lake and show what the lake answers (no setup).
     Demo(commands::demo::DemoArgs),
     /// Read a Kinesis stream into the lake, exactly once, until stopped (Ctrl-C, SIGTERM).
-    Consume(commands::consume::ConsumeArgs),
+    Consume(Box<commands::consume::ConsumeArgs>),
     /// Decode records (one per line) and print what the pipeline makes of them.
     Decode(commands::decode::DecodeArgs),
     /// Write realistic lines from simulated homes (panels, MODE devices, cameras).
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
     logging::init(cli.log_json);
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(args),
-        Command::Consume(args) => commands::consume::run(args),
+        Command::Consume(args) => commands::consume::run(*args),
         Command::Decode(args) => commands::decode::run(args),
         Command::Generate(args) => commands::generate::run(args),
         Command::IngestFile(args) => commands::ingest_file::run(args),

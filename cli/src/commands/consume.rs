@@ -58,6 +58,9 @@ pub struct ConsumeArgs {
     /// AWS region [default: from the AWS configuration].
     #[arg(long, env = "AWS_REGION")]
     region: Option<String>,
+    /// Seconds one Kinesis call may take before it is retried [default: 30].
+    #[arg(long, env = "ALARMLAKE_KINESIS_TIMEOUT_SECS")]
+    kinesis_timeout_secs: Option<u64>,
     /// Serve Prometheus metrics (/metrics, /healthz) here, e.g. 127.0.0.1:9100.
     #[arg(long, env = "ALARMLAKE_METRICS_ADDR")]
     metrics_addr: Option<SocketAddr>,
@@ -93,6 +96,7 @@ struct FileConfig {
     kinesis_endpoint: Option<String>,
     s3_endpoint: Option<String>,
     region: Option<String>,
+    kinesis_timeout_secs: Option<u64>,
     metrics_addr: Option<SocketAddr>,
     max_age_secs: Option<u64>,
     target_mb: Option<usize>,
@@ -109,6 +113,7 @@ struct Settings {
     kinesis_endpoint: Option<String>,
     s3_endpoint: Option<String>,
     region: Option<String>,
+    kinesis_timeout: Option<Duration>,
     metrics_addr: Option<SocketAddr>,
     writer: WriterConfig,
     records_per_call: i32,
@@ -149,6 +154,10 @@ fn settings(args: &ConsumeArgs) -> Result<Settings> {
         kinesis_endpoint: pick(&args.kinesis_endpoint, &file.kinesis_endpoint).or(endpoint.clone()),
         s3_endpoint: pick(&args.s3_endpoint, &file.s3_endpoint).or(endpoint),
         region: pick(&args.region, &file.region),
+        kinesis_timeout: args
+            .kinesis_timeout_secs
+            .or(file.kinesis_timeout_secs)
+            .map(Duration::from_secs),
         metrics_addr: args.metrics_addr.or(file.metrics_addr),
         writer: WriterConfig {
             max_age,
@@ -230,6 +239,7 @@ async fn consume(settings: Settings, decoder: Arc<Decoder>, drain: bool) -> Resu
         &KinesisOptions {
             endpoint_url: settings.kinesis_endpoint.clone(),
             region: settings.region.clone(),
+            attempt_timeout: settings.kinesis_timeout,
         },
     )
     .await;

@@ -33,6 +33,8 @@ pub struct KinesisOptions {
     pub endpoint_url: Option<String>,
     /// The region; default: the AWS chain, or us-east-1 when an endpoint is given.
     pub region: Option<String>,
+    /// How long one attempt of a call may take before it counts as failed; default 30 s.
+    pub attempt_timeout: Option<Duration>,
 }
 
 /// One shard as ListShards describes it.
@@ -75,7 +77,7 @@ impl Kinesis {
         // A generous but bounded wait on every call.
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(5))
-            .operation_attempt_timeout(Duration::from_secs(30))
+            .operation_attempt_timeout(options.attempt_timeout.unwrap_or(Duration::from_secs(30)))
             .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
