@@ -74,8 +74,11 @@ def run_alarmlake(binary, lake, qs, work):
     answers = []
     for name, sql in qs:
         out = os.path.join(work, f"{name}.ndjson")
+        query_file = os.path.join(work, f"{name}.sql")
+        with open(query_file, "w") as f:
+            f.write(sql)
         subprocess.run(
-            [binary, "sql", "--lake", lake, "-c", sql, "--format", "ndjson", "--output", out],
+            [binary, "sql", "--lake", lake, "-f", query_file, "--format", "ndjson", "--output", out],
             capture_output=True, check=True,
         )
         with open(out) as f:

@@ -686,11 +686,117 @@ fn throttling_5xx_drops_and_timeouts_lose_nothing() {
         local.to_str().unwrap(),
     ]));
     assert_exactly_once(&local, &expected);
-    // The checkpoints live in the lake's bucket, each at its shard's last record.
-    assert_eq!(
-        std::fs::read_dir(local.join("_alarmlake/checkpoints/alarmlake").join(&stream))
-            .unwrap()
-            .count(),
-        4
+    // The checkpoints live in the lake's bucket, one per shard, with no batch left open and
+    // every lease released.
+    let committed = checkpoints(&local, &stream);
+    assert_eq!(committed.len(), 4);
+    for checkpoint in committed.values() {
+        assert!(
+            checkpoint["intent"].is_null() && checkpoint["lease"].is_null(),
+            "{checkpoint}"
+        );
+    }
+}
+
+/// Two workers share a stream through leases in the lake's bucket; one is killed, and the
+/// other takes its shards over when the leases lapse. Nothing is missing or doubled.
+#[test]
+fn two_workers_share_the_shards_and_one_takes_over_from_the_other() {
+    let Some(endpoint) = endpoint() else { return };
+    let (Ok(s3), Ok(python)) = (
+        std::env::var("ALARMLAKE_TEST_S3_ENDPOINT"),
+        std::env::var("ALARMLAKE_TEST_PYTHON"),
+    ) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the S3 emulator is missing"
+        );
+        return;
+    };
+    let stream = unique("workers");
+    let records = lines(8, 4_000);
+    let expected = runtime().block_on(put_stream(&endpoint, &stream, 4, &records));
+    let check = format!("{}/../scripts/lake_check.py", env!("CARGO_MANIFEST_DIR"));
+    let bucket = unique("workers").to_lowercase();
+    run_ok(Command::new(&python).args([&check, "create-bucket", &s3, &bucket]));
+    let lake_url = format!("s3://{bucket}/lake");
+    let dir = tempfile::tempdir().unwrap();
+    let worker = |name: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
+        credentials(&mut command)
+            .args([
+                "consume",
+                "--stream",
+                &stream,
+                "--kinesis-endpoint",
+                &endpoint,
+                "--s3-endpoint",
+                &s3,
+                "--lake",
+                &lake_url,
+                "--worker-id",
+                name,
+                "--lease-secs",
+                "4",
+                "--discovery-secs",
+                "1",
+                "--max-age-secs",
+                "1",
+                "--max-records-per-call",
+                "15",
+            ])
+            .stderr(std::fs::File::create(dir.path().join(format!("{name}.log"))).unwrap());
+        command.spawn().unwrap()
+    };
+    let log = |name: &str| std::fs::read_to_string(dir.path().join(format!("{name}.log"))).unwrap();
+    let shards_read = |name: &str| log(name).matches("reading shard").count();
+    let mut a = worker("a");
+    let mut b = worker("b");
+    // Both get a share of the four shards.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while shards_read("a") == 0 || shards_read("b") == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the shards were not shared:\na: {}\nb: {}",
+            log("a"),
+            log("b")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(log("a").contains("handing the shard to another worker") || shards_read("a") <= 3);
+    // Worker a dies without a word; b takes its shards when their leases lapse.
+    std::thread::sleep(Duration::from_millis(800));
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let before = shards_read("b");
+    let local = dir.path().join("lake");
+    let download = || {
+        let _ = std::fs::remove_dir_all(&local);
+        run_ok(Command::new(&python).args([
+            &check,
+            "download",
+            &s3,
+            &bucket,
+            "lake/",
+            local.to_str().unwrap(),
+        ]));
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        download();
+        if lake_positions_count(&local) >= expected.len() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "b did not finish: {}", log("b"));
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert!(
+        shards_read("b") > before,
+        "b took over shards: {}",
+        log("b")
     );
+    sigterm(&b);
+    assert!(wait_with_timeout(&mut b, Duration::from_secs(60)).success());
+    download();
+    assert_exactly_once(&local, &expected);
 }

@@ -7,6 +7,7 @@ pub mod backoff;
 pub mod checkpoint;
 pub mod consumer;
 pub mod kinesis;
+pub mod lease;
 pub mod metrics;
 pub mod metrics_server;
 pub mod shard;

@@ -17,8 +17,11 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use crate::backoff::Backoff;
-use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointStore, Intent, Version};
+use crate::checkpoint::{
+    Checkpoint, CheckpointError, CheckpointStore, Intent, Lease, Stored, Version,
+};
 use crate::kinesis::{ErrorKind, Kinesis, KinesisError, ShardInfo, StartAt};
+use crate::lease::{LeaseOptions, now_ms};
 use crate::metrics::{Metrics, ShardMetrics};
 
 /// Kinesis allows 5 GetRecords calls per second per shard; a reader waits this long between
@@ -38,8 +41,8 @@ pub struct ShardContext {
     pub decoder: Arc<Decoder>,
     pub writer: WriterConfig,
     pub metrics: Arc<Metrics>,
-    /// Becomes true when the consumer should stop: flush, commit, return.
-    pub stop: watch::Receiver<bool>,
+    /// Who this worker is, and how long its leases last.
+    pub lease: LeaseOptions,
     /// Return once the shard is caught up (an empty answer with nothing behind).
     pub drain: bool,
     /// Where a shard without a checkpoint and without parents starts.
@@ -53,7 +56,8 @@ pub struct ShardContext {
 pub enum ShardEnd {
     /// SHARD_END reached and committed: the children may start.
     Finished,
-    /// Asked to stop; everything read is committed.
+    /// Asked to stop (shutdown, or handing the shard to another worker); everything read is
+    /// committed and the lease released.
     Stopped,
     /// Caught up in drain mode; everything read is committed.
     Drained,
@@ -117,10 +121,30 @@ impl State {
     }
 }
 
-/// Reads `shard` until it ends, the consumer stops, or (in drain mode) it is caught up.
-pub async fn run(ctx: ShardContext, shard: ShardInfo) -> Result<ShardEnd, ShardError> {
+/// Reads `shard`, whose lease this worker holds (`acquired`), until it ends, `stop` becomes
+/// true, or (in drain mode) it is caught up. The lease is released on every normal return.
+pub async fn run(
+    ctx: ShardContext,
+    shard: ShardInfo,
+    acquired: Stored,
+    mut stop: watch::Receiver<bool>,
+) -> Result<ShardEnd, ShardError> {
     let metrics = ctx.metrics.shard(&shard.id);
-    let mut state = recover(&ctx, &shard.id).await?;
+    let mut state = recover(&ctx, &shard.id, acquired).await?;
+    let end = read(&ctx, &shard, &metrics, &mut state, &mut stop).await?;
+    // Hand the shard back: the lease goes, the checkpoint stays.
+    state.checkpoint.lease = None;
+    save_as_is(&ctx, &mut state).await?;
+    Ok(end)
+}
+
+async fn read(
+    ctx: &ShardContext,
+    shard: &ShardInfo,
+    metrics: &ShardMetrics,
+    state: &mut State,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<ShardEnd, ShardError> {
     if state.checkpoint.finished {
         return Ok(ShardEnd::Finished);
     }
@@ -132,14 +156,13 @@ pub async fn run(ctx: ShardContext, shard: ShardInfo) -> Result<ShardEnd, ShardE
     };
     let start = state.resume_point(&first_start);
     info!(shard = %shard.id, ?start, "reading shard");
-    let mut stop = ctx.stop.clone();
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
     let mut iterator = loop {
         match ctx.kinesis.iterator(&shard.id, &start).await {
             Ok(iterator) => break iterator,
             Err(e) if e.retryable() => {
                 warn!(shard = %shard.id, error = %e, "cannot get an iterator yet");
-                if sleep_or_stop(&mut stop, backoff.next_delay()).await {
+                if sleep_or_stop(stop, backoff.next_delay()).await {
                     return Ok(ShardEnd::Stopped);
                 }
             }
@@ -151,14 +174,13 @@ pub async fn run(ctx: ShardContext, shard: ShardInfo) -> Result<ShardEnd, ShardE
     let mut outcomes = Vec::new();
     loop {
         if *stop.borrow() {
-            flush(&ctx, &metrics, &mut state, false).await?;
+            flush(ctx, metrics, state, false).await?;
             return Ok(ShardEnd::Stopped);
         }
+        renew_if_due(ctx, state).await?;
         if let Some(last) = last_call {
             let since = last.elapsed();
-            if since < MIN_CALL_INTERVAL
-                && sleep_or_stop(&mut stop, MIN_CALL_INTERVAL - since).await
-            {
+            if since < MIN_CALL_INTERVAL && sleep_or_stop(stop, MIN_CALL_INTERVAL - since).await {
                 continue;
             }
         }
@@ -186,9 +208,9 @@ pub async fn run(ctx: ShardContext, shard: ShardInfo) -> Result<ShardEnd, ShardE
                 warn!(shard = %shard.id, error = %e, wait_ms = wait.as_millis() as u64, "GetRecords failed; backing off");
                 // Buffered records must not wait for the stream to recover.
                 if state.due(&ctx.writer, Instant::now()) {
-                    flush(&ctx, &metrics, &mut state, false).await?;
+                    flush(ctx, metrics, state, false).await?;
                 }
-                sleep_or_stop(&mut stop, wait).await;
+                sleep_or_stop(stop, wait).await;
                 continue;
             }
             Err(e) => return Err(e.into()),
@@ -230,31 +252,37 @@ pub async fn run(ctx: ShardContext, shard: ShardInfo) -> Result<ShardEnd, ShardE
         }
         match page.next_iterator {
             None => {
-                flush(&ctx, &metrics, &mut state, true).await?;
+                flush(ctx, metrics, state, true).await?;
                 info!(shard = %shard.id, "shard ended (SHARD_END) and is committed");
                 return Ok(ShardEnd::Finished);
             }
             Some(next) => iterator = next,
         }
         if state.due(&ctx.writer, Instant::now()) {
-            flush(&ctx, &metrics, &mut state, false).await?;
+            flush(ctx, metrics, state, false).await?;
         }
         if caught_up {
             if ctx.drain {
-                flush(&ctx, &metrics, &mut state, false).await?;
+                flush(ctx, metrics, state, false).await?;
                 return Ok(ShardEnd::Drained);
             }
-            sleep_or_stop(&mut stop, IDLE_WAIT).await;
+            sleep_or_stop(stop, IDLE_WAIT).await;
         }
     }
 }
 
-/// Loads the shard's checkpoint and undoes a batch a crash left half-written.
-async fn recover(ctx: &ShardContext, shard_id: &str) -> Result<State, ShardError> {
-    let (mut checkpoint, mut version) = match ctx.checkpoints.load(shard_id).await? {
-        Some(stored) => (stored.checkpoint, Some(stored.version)),
-        None => (Checkpoint::default(), None),
-    };
+/// Starts from the checkpoint read when the lease was taken, undoing a batch that a crash (or
+/// the previous owner) left half-written.
+async fn recover(
+    ctx: &ShardContext,
+    shard_id: &str,
+    acquired: Stored,
+) -> Result<State, ShardError> {
+    let Stored {
+        mut checkpoint,
+        version,
+    } = acquired;
+    let mut version = Some(version);
     if let Some(intent) = checkpoint.intent.take() {
         warn!(
             shard = shard_id,
@@ -347,8 +375,28 @@ async fn flush(
     Ok(())
 }
 
-/// Saves the checkpoint, retrying store errors; a conflict (lost ownership) is returned at once.
+/// Saves the checkpoint with the lease renewed, retrying store errors; a conflict (another
+/// worker took the shard) is returned at once.
 async fn save(ctx: &ShardContext, state: &mut State) -> Result<(), ShardError> {
+    state.checkpoint.lease = Some(Lease {
+        owner: ctx.lease.worker.clone(),
+        until_ms: now_ms() + ctx.lease.duration.as_millis() as i64,
+    });
+    save_as_is(ctx, state).await
+}
+
+/// Renews the lease once half of its term has passed.
+async fn renew_if_due(ctx: &ShardContext, state: &mut State) -> Result<(), ShardError> {
+    let half = ctx.lease.duration.as_millis() as i64 / 2;
+    let until = state.checkpoint.lease.as_ref().map_or(0, |l| l.until_ms);
+    if until - now_ms() < half {
+        save(ctx, state).await?;
+    }
+    Ok(())
+}
+
+/// Saves the checkpoint exactly as it is.
+async fn save_as_is(ctx: &ShardContext, state: &mut State) -> Result<(), ShardError> {
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
     loop {
         match ctx

@@ -14,6 +14,7 @@ use alarmlake_ingest::checkpoint::file::FileStore;
 use alarmlake_ingest::checkpoint::object::ObjectStoreCheckpoints;
 use alarmlake_ingest::consumer::{self, ConsumerOptions};
 use alarmlake_ingest::kinesis::{Kinesis, KinesisOptions, StartAt};
+use alarmlake_ingest::lease::LeaseOptions;
 use alarmlake_ingest::metrics::Metrics;
 use alarmlake_ingest::metrics_server;
 use alarmlake_ingest::shard::ShardContext;
@@ -58,6 +59,15 @@ pub struct ConsumeArgs {
     /// AWS region [default: from the AWS configuration].
     #[arg(long, env = "AWS_REGION")]
     region: Option<String>,
+    /// This worker's name among the consumers of --app [default: the host name].
+    #[arg(long, env = "ALARMLAKE_WORKER_ID")]
+    worker_id: Option<String>,
+    /// Seconds a shard lease lasts without renewal; a dead worker's shards move after this [default: 30].
+    #[arg(long, env = "ALARMLAKE_LEASE_SECS")]
+    lease_secs: Option<u64>,
+    /// Seconds between shard listings, heartbeats and rebalancing [default: 10].
+    #[arg(long, env = "ALARMLAKE_DISCOVERY_SECS")]
+    discovery_secs: Option<u64>,
     /// Seconds one Kinesis call may take before it is retried [default: 30].
     #[arg(long, env = "ALARMLAKE_KINESIS_TIMEOUT_SECS")]
     kinesis_timeout_secs: Option<u64>,
@@ -96,6 +106,9 @@ struct FileConfig {
     kinesis_endpoint: Option<String>,
     s3_endpoint: Option<String>,
     region: Option<String>,
+    worker_id: Option<String>,
+    lease_secs: Option<u64>,
+    discovery_secs: Option<u64>,
     kinesis_timeout_secs: Option<u64>,
     metrics_addr: Option<SocketAddr>,
     max_age_secs: Option<u64>,
@@ -113,6 +126,8 @@ struct Settings {
     kinesis_endpoint: Option<String>,
     s3_endpoint: Option<String>,
     region: Option<String>,
+    lease: LeaseOptions,
+    consumer: ConsumerOptions,
     kinesis_timeout: Option<Duration>,
     metrics_addr: Option<SocketAddr>,
     writer: WriterConfig,
@@ -154,6 +169,20 @@ fn settings(args: &ConsumeArgs) -> Result<Settings> {
         kinesis_endpoint: pick(&args.kinesis_endpoint, &file.kinesis_endpoint).or(endpoint.clone()),
         s3_endpoint: pick(&args.s3_endpoint, &file.s3_endpoint).or(endpoint),
         region: pick(&args.region, &file.region),
+        lease: LeaseOptions {
+            worker: pick(&args.worker_id, &file.worker_id)
+                .unwrap_or_else(LeaseOptions::default_worker_name),
+            duration: Duration::from_secs(args.lease_secs.or(file.lease_secs).unwrap_or(30).max(2)),
+        },
+        consumer: ConsumerOptions {
+            discovery_interval: Duration::from_secs(
+                args.discovery_secs
+                    .or(file.discovery_secs)
+                    .unwrap_or(10)
+                    .max(1),
+            ),
+            ..ConsumerOptions::default()
+        },
         kinesis_timeout: args
             .kinesis_timeout_secs
             .or(file.kinesis_timeout_secs)
@@ -258,7 +287,7 @@ async fn consume(settings: Settings, decoder: Arc<Decoder>, drain: bool) -> Resu
         info!("stopping: flushing and committing every shard");
         let _ = stop_sender.send(true);
     });
-    info!(stream = %settings.stream, lake = %settings.lake, app = %settings.app, "consuming");
+    info!(stream = %settings.stream, lake = %settings.lake, app = %settings.app, worker = %settings.lease.worker, "consuming");
     let ctx = ShardContext {
         kinesis,
         lake: Arc::new(lake),
@@ -266,12 +295,12 @@ async fn consume(settings: Settings, decoder: Arc<Decoder>, drain: bool) -> Resu
         decoder,
         writer: settings.writer.clone(),
         metrics: metrics.clone(),
-        stop,
+        lease: settings.lease.clone(),
         drain,
         initial: settings.start.clone(),
         records_per_call: settings.records_per_call,
     };
-    let result = consumer::run(ctx, ConsumerOptions::default()).await;
+    let result = consumer::run(ctx, settings.consumer.clone(), stop).await;
     if let Some((_, task)) = server {
         task.abort();
     }

@@ -8,7 +8,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Checkpoint, CheckpointError, CheckpointStore, Stored, Version, object_name, parse, render,
+    Checkpoint, CheckpointError, CheckpointStore, Stored, Version, heartbeat_bytes,
+    heartbeat_until, object_name, parse, render,
 };
 
 #[derive(Debug)]
@@ -96,6 +97,35 @@ impl CheckpointStore for FileStore {
         // The rename is durable once the folder is synced.
         File::open(&self.dir)?.sync_all()?;
         Ok(version_of(&bytes))
+    }
+
+    async fn heartbeat(&self, worker: &str, until_ms: i64) -> Result<(), CheckpointError> {
+        let dir = self.dir.join("workers");
+        fs::create_dir_all(&dir)?;
+        fs::write(dir.join(object_name(worker)), heartbeat_bytes(until_ms))?;
+        Ok(())
+    }
+
+    async fn workers(&self) -> Result<Vec<(String, i64)>, CheckpointError> {
+        let dir = self.dir.join("workers");
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return Ok(Vec::new());
+        };
+        let mut workers = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".json")
+                .to_string();
+            if let Some(until) = fs::read(entry.path())
+                .ok()
+                .and_then(|b| heartbeat_until(&b))
+            {
+                workers.push((name, until));
+            }
+        }
+        Ok(workers)
     }
 }
 

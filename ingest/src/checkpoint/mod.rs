@@ -35,6 +35,18 @@ pub struct Checkpoint {
     /// Records committed from this shard since the checkpoint was created.
     #[serde(default)]
     pub records: u64,
+    /// Which worker reads the shard, and until when; see [`crate::lease`].
+    #[serde(default)]
+    pub lease: Option<Lease>,
+}
+
+/// A worker's claim on a shard. It lapses at `until_ms` unless renewed; since every checkpoint
+/// save is conditional, a worker whose lease was taken over fails its next save and stops.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub owner: String,
+    /// Milliseconds since the Unix epoch.
+    pub until_ms: i64,
 }
 
 /// The files a batch is about to write, and the last record they hold.
@@ -89,6 +101,28 @@ pub trait CheckpointStore: Send + Sync + fmt::Debug {
         checkpoint: &Checkpoint,
         expected: Option<&Version>,
     ) -> Result<Version, CheckpointError>;
+
+    /// Announces that `worker` is alive until `until_ms` (it renews well before).
+    async fn heartbeat(&self, worker: &str, until_ms: i64) -> Result<(), CheckpointError>;
+
+    /// Every worker that announced itself, with the time its announcement lapses.
+    async fn workers(&self) -> Result<Vec<(String, i64)>, CheckpointError>;
+}
+
+/// A worker's heartbeat object.
+#[derive(Debug, Serialize, Deserialize)]
+struct Heartbeat {
+    until_ms: i64,
+}
+
+fn heartbeat_bytes(until_ms: i64) -> Vec<u8> {
+    serde_json::to_vec(&Heartbeat { until_ms }).unwrap_or_default()
+}
+
+fn heartbeat_until(bytes: &[u8]) -> Option<i64> {
+    serde_json::from_slice::<Heartbeat>(bytes)
+        .ok()
+        .map(|h| h.until_ms)
 }
 
 /// A shard id as one safe file or object name.

@@ -8,8 +8,11 @@ use std::sync::Arc;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 
+use futures::StreamExt;
+
 use super::{
-    Checkpoint, CheckpointError, CheckpointStore, Stored, Version, object_name, parse, render,
+    Checkpoint, CheckpointError, CheckpointStore, Stored, Version, heartbeat_bytes,
+    heartbeat_until, object_name, parse, render,
 };
 
 #[derive(Debug)]
@@ -75,5 +78,43 @@ impl CheckpointStore for ObjectStoreCheckpoints {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    async fn heartbeat(&self, worker: &str, until_ms: i64) -> Result<(), CheckpointError> {
+        let path = self
+            .prefix
+            .clone()
+            .join("workers")
+            .join(object_name(worker));
+        self.store
+            .put(&path, PutPayload::from(heartbeat_bytes(until_ms)))
+            .await?;
+        Ok(())
+    }
+
+    async fn workers(&self) -> Result<Vec<(String, i64)>, CheckpointError> {
+        let prefix = self.prefix.clone().join("workers");
+        let mut listing = self.store.list(Some(&prefix));
+        let mut workers = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta?;
+            let name = meta
+                .location
+                .filename()
+                .unwrap_or_default()
+                .trim_end_matches(".json")
+                .to_string();
+            match self.store.get(&meta.location).await {
+                Ok(result) => {
+                    if let Some(until) = heartbeat_until(&result.bytes().await?) {
+                        workers.push((name, until));
+                    }
+                }
+                // A worker's heartbeat removed between list and get is simply gone.
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(workers)
     }
 }
