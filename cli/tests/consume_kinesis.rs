@@ -6,7 +6,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
@@ -266,6 +266,15 @@ fn checkpoints(lake: &Path, stream: &str) -> BTreeMap<String, serde_json::Value>
     found
 }
 
+fn http_get(address: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(address).unwrap();
+    write!(socket, "GET {path} HTTP/1.1\r\nHost: {address}\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).unwrap();
+    answer
+}
+
 fn sigterm(child: &Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -346,10 +355,16 @@ fn a_restart_after_sigterm_neither_loses_nor_doubles() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     // Commit every second, stop after the first commits, then finish with a second run.
-    let mut child = consume_command(&endpoint, &stream, &lake, &["--max-age-secs", "1"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let log_file = dir.path().join("consume.log");
+    let mut child = consume_command(
+        &endpoint,
+        &stream,
+        &lake,
+        &["--max-age-secs", "1", "--metrics-addr", "127.0.0.1:0"],
+    )
+    .stderr(std::fs::File::create(&log_file).unwrap())
+    .spawn()
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !lake
         .join("_alarmlake/checkpoints/alarmlake")
@@ -362,6 +377,25 @@ fn a_restart_after_sigterm_neither_loses_nor_doubles() {
         assert!(Instant::now() < deadline, "no commit within a minute");
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The metrics endpoint answers while it runs.
+    let log = std::fs::read_to_string(&log_file).unwrap();
+    let address = log
+        .split("metrics on http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("the metrics address is logged")
+        .to_string();
+    let metrics = http_get(&address, "/metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    for name in [
+        "alarmlake_records_total{shard=\"shardId-000000000000\"}",
+        "alarmlake_millis_behind_latest",
+        "alarmlake_event_to_durable_seconds_bucket",
+        "alarmlake_commits_total",
+    ] {
+        assert!(metrics.contains(name), "{name} in {metrics}");
+    }
+    assert!(http_get(&address, "/healthz").ends_with("ok\n"));
     sigterm(&child);
     let status = wait_with_timeout(&mut child, Duration::from_secs(60));
     assert!(status.success(), "SIGTERM exits 0: {status:?}");
@@ -481,11 +515,12 @@ fn lake_rows_by_key(lake: &Path) -> Vec<(String, String, String)> {
 }
 
 #[test]
-fn resharding_while_running_loses_nothing_and_reads_parents_first() {
+fn splits_and_merges_while_running_lose_nothing_and_read_parents_first() {
     let Some(endpoint) = endpoint() else { return };
     let stream = unique("reshard");
-    let records = lines(8, 4_000);
-    let (before, after) = records.split_at(2_000);
+    let records = lines(8, 4_500);
+    let (before, rest) = records.split_at(2_000);
+    let (after_split, after_merge) = rest.split_at(1_500);
     let rt = runtime();
     let mut expected = rt.block_on(put_stream(&endpoint, &stream, 2, before));
     let dir = tempfile::tempdir().unwrap();
@@ -494,21 +529,25 @@ fn resharding_while_running_loses_nothing_and_reads_parents_first() {
         .stderr(std::fs::File::create(dir.path().join("consume.log")).unwrap())
         .spawn()
         .unwrap();
-    // Split both shards while the consumer runs, then write into the children.
+    // Split both shards while the consumer runs and write into the children; then merge them
+    // back to two and write into those.
     std::thread::sleep(Duration::from_millis(1500));
-    expected.extend(rt.block_on(async {
-        let client = test_client(&endpoint);
-        client
-            .update_shard_count()
-            .stream_name(&stream)
-            .target_shard_count(4)
-            .scaling_type(aws_sdk_kinesis::types::ScalingType::UniformScaling)
-            .send()
-            .await
-            .unwrap();
-        wait_active(&client, &stream).await;
-        put_records(&client, &stream, after).await
-    }));
+    for (shards, records) in [(4, after_split), (2, after_merge)] {
+        expected.extend(rt.block_on(async {
+            let client = test_client(&endpoint);
+            client
+                .update_shard_count()
+                .stream_name(&stream)
+                .target_shard_count(shards)
+                .scaling_type(aws_sdk_kinesis::types::ScalingType::UniformScaling)
+                .send()
+                .await
+                .unwrap();
+            wait_active(&client, &stream).await;
+            put_records(&client, &stream, records).await
+        }));
+        std::thread::sleep(Duration::from_millis(1000));
+    }
     let deadline = Instant::now() + Duration::from_secs(120);
     while lake_positions_count(&lake) < expected.len() {
         assert!(
@@ -799,4 +838,84 @@ fn two_workers_share_the_shards_and_one_takes_over_from_the_other() {
     assert!(wait_with_timeout(&mut b, Duration::from_secs(60)).success());
     download();
     assert_exactly_once(&local, &expected);
+}
+
+/// KPL aggregates are expanded: every user record is a row, at its own sub-sequence number.
+#[test]
+fn kpl_aggregated_records_become_one_row_per_user_record() {
+    use alarmlake_schemas::kpl::{UserRecord, aggregate};
+    let Some(endpoint) = endpoint() else { return };
+    let stream = unique("kpl");
+    let users = lines(4, 300);
+    // 15 aggregates of 20 user records each, plus the 300 lines once more as plain records.
+    let aggregates: Vec<(String, Vec<u8>)> = users
+        .chunks(20)
+        .map(|chunk| {
+            let records: Vec<UserRecord> = chunk
+                .iter()
+                .map(|(key, data)| UserRecord {
+                    partition_key: key.clone(),
+                    explicit_hash_key: None,
+                    data: data.clone(),
+                })
+                .collect();
+            (chunk[0].0.clone(), aggregate(&records))
+        })
+        .collect();
+    let mut all = aggregates.clone();
+    all.extend(users.iter().cloned());
+    let put = runtime().block_on(put_stream(&endpoint, &stream, 2, &all));
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let output = run_ok(&mut consume_command(
+        &endpoint,
+        &stream,
+        &lake,
+        &["--drain"],
+    ));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("consumed 315 records") && log.contains("600 events"),
+        "{log}"
+    );
+
+    let csv = run_ok(Command::new(env!("CARGO_BIN_EXE_alarmlake")).args([
+        "sql",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-c",
+        "SELECT shard_id, sequence_number, count(*) AS n, count(DISTINCT sub_sequence_number) AS subs, \
+                max(sub_sequence_number) AS top \
+         FROM (SELECT shard_id, sequence_number, sub_sequence_number FROM alarm_events \
+               UNION ALL SELECT shard_id, sequence_number, sub_sequence_number FROM mode_events \
+               UNION ALL SELECT shard_id, sequence_number, sub_sequence_number FROM camera_media) \
+         GROUP BY shard_id, sequence_number",
+    ]));
+    let rows: Vec<String> = String::from_utf8_lossy(&csv.stdout)
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    assert_eq!(rows.len(), put.len(), "every Kinesis record is in the lake");
+    let aggregated = rows.iter().filter(|r| r.ends_with(",20,20,19")).count();
+    let plain = rows.iter().filter(|r| r.ends_with(",1,1,0")).count();
+    assert_eq!((aggregated, plain), (15, 300), "{rows:?}");
+}
+
+/// A stream that does not exist is a clear error and a non-zero exit, not a retry loop.
+#[test]
+fn a_missing_stream_is_a_clear_error() {
+    let Some(endpoint) = endpoint() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let output = consume_command(&endpoint, "no-such-stream", &dir.path().join("lake"), &[])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("cannot read stream no-such-stream") && log.contains("ResourceNotFound"),
+        "{log}"
+    );
 }

@@ -21,6 +21,9 @@ pub struct ConsumerOptions {
     pub discovery_interval: Duration,
     /// How long to wait for readers to flush and commit after a stop.
     pub shutdown_timeout: Duration,
+    /// Record bytes all readers together may buffer before writing: each reader gets an equal
+    /// part, so memory stays bounded however many shards this worker reads.
+    pub buffer_budget_bytes: usize,
 }
 
 impl Default for ConsumerOptions {
@@ -28,6 +31,7 @@ impl Default for ConsumerOptions {
         ConsumerOptions {
             discovery_interval: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(60),
+            buffer_budget_bytes: 128 * 1024 * 1024,
         }
     }
 }
@@ -111,7 +115,7 @@ pub async fn run(
             share = balance(&ctx, &mut shards).await.unwrap_or(share);
             shards.elsewhere.clear();
         }
-        start_readers(&ctx, &mut shards, &mut tasks, share, &mut summary).await;
+        start_readers(&ctx, &options, &mut shards, &mut tasks, share, &mut summary).await;
         // Hand surplus shards back, so that workers that joined get theirs.
         if shards.running.len() > share {
             let surplus: Vec<String> = shards
@@ -228,6 +232,7 @@ async fn balance(ctx: &ShardContext, shards: &mut Shards) -> Option<usize> {
 /// Starts readers for shards that are free, ready (parents done) and within this worker's share.
 async fn start_readers(
     ctx: &ShardContext,
+    options: &ConsumerOptions,
     shards: &mut Shards,
     tasks: &mut JoinSet<(String, Result<ShardEnd, ShardError>)>,
     share: usize,
@@ -269,7 +274,11 @@ async fn start_readers(
         let (sender, receiver) = watch::channel(false);
         shards.running.insert(id.clone(), sender);
         summary.shards_read += 1;
-        let shard_ctx = ctx.clone();
+        let mut shard_ctx = ctx.clone();
+        let readers = share.min(shards.listed.len()).max(1);
+        let part = options.buffer_budget_bytes / readers;
+        shard_ctx.writer.target_bytes = shard_ctx.writer.target_bytes.min(part);
+        shard_ctx.writer.max_buffered_bytes = shard_ctx.writer.max_buffered_bytes.min(part);
         tasks.spawn(async move {
             let id = shard.id.clone();
             (id, shard::run(shard_ctx, shard, acquired, receiver).await)

@@ -80,6 +80,9 @@ pub struct ConsumeArgs {
     /// Buffered megabytes of one shard after which it writes and commits [default: 128].
     #[arg(long, env = "ALARMLAKE_TARGET_MB")]
     target_mb: Option<usize>,
+    /// Megabytes of records all shards together may buffer before writing [default: 128].
+    #[arg(long, env = "ALARMLAKE_MAX_BUFFER_MB")]
+    max_buffer_mb: Option<usize>,
     /// Records asked for per GetRecords call (1 to 10000) [default: 10000].
     #[arg(long, env = "ALARMLAKE_MAX_RECORDS_PER_CALL", value_parser = clap::value_parser!(i32).range(1..=10_000))]
     max_records_per_call: Option<i32>,
@@ -113,6 +116,7 @@ struct FileConfig {
     metrics_addr: Option<SocketAddr>,
     max_age_secs: Option<u64>,
     target_mb: Option<usize>,
+    max_buffer_mb: Option<usize>,
     max_records_per_call: Option<i32>,
 }
 
@@ -181,6 +185,9 @@ fn settings(args: &ConsumeArgs) -> Result<Settings> {
                     .unwrap_or(10)
                     .max(1),
             ),
+            buffer_budget_bytes: args.max_buffer_mb.or(file.max_buffer_mb).unwrap_or(128)
+                * 1024
+                * 1024,
             ..ConsumerOptions::default()
         },
         kinesis_timeout: args
