@@ -11,3 +11,4 @@ pub mod lease;
 pub mod metrics;
 pub mod metrics_server;
 pub mod shard;
+pub mod tcp;

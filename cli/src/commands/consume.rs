@@ -18,6 +18,7 @@ use alarmlake_ingest::lease::LeaseOptions;
 use alarmlake_ingest::metrics::Metrics;
 use alarmlake_ingest::metrics_server;
 use alarmlake_ingest::shard::ShardContext;
+use alarmlake_ingest::tcp;
 use alarmlake_schemas::Decoder;
 use alarmlake_transform::{Lake, WriterConfig};
 use anyhow::{Context, Result, bail};
@@ -34,6 +35,9 @@ pub struct ConsumeArgs {
     /// The Kinesis stream to read.
     #[arg(long, env = "ALARMLAKE_STREAM")]
     stream: Option<String>,
+    /// Read raw AlarmDecoder lines from a ser2sock server instead: tcp://HOST:PORT.
+    #[arg(long, env = "ALARMLAKE_SOURCE", conflicts_with = "stream")]
+    source: Option<String>,
     /// The lake: a folder, or s3://bucket/prefix [default: ./lake].
     #[arg(long, env = "ALARMLAKE_LAKE")]
     lake: Option<String>,
@@ -257,13 +261,63 @@ fn checkpoint_store(settings: &Settings, lake: &Lake) -> Result<Arc<dyn Checkpoi
 }
 
 pub fn run(args: ConsumeArgs) -> Result<ExitCode> {
-    let settings = settings(&args)?;
     let decoder = Arc::new(Decoder::new(args.decoder.config()?));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
+    if let Some(source) = &args.source {
+        let Some(address) = source.strip_prefix("tcp://") else {
+            bail!("--source {source:?}: only tcp://HOST:PORT (a ser2sock server) is supported");
+        };
+        let lake = args.lake.clone().unwrap_or_else(|| "./lake".into());
+        let mut writer = WriterConfig::default();
+        if let Some(secs) = args.max_age_secs {
+            writer.max_age = Duration::from_secs(secs);
+        }
+        return runtime.block_on(consume_tcp(
+            address,
+            &lake,
+            args.s3_endpoint.as_deref(),
+            decoder,
+            writer,
+        ));
+    }
+    let settings = settings(&args)?;
     runtime.block_on(consume(settings, decoder, args.drain))
+}
+
+/// Lines from a ser2sock server into the lake, until Ctrl-C or SIGTERM.
+async fn consume_tcp(
+    address: &str,
+    lake: &str,
+    s3_endpoint: Option<&str>,
+    decoder: Arc<Decoder>,
+    writer: WriterConfig,
+) -> Result<ExitCode> {
+    let lake_store =
+        Lake::open(lake, s3_endpoint).with_context(|| format!("cannot open lake {lake}"))?;
+    let (stop_sender, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        info!("stopping: writing what is buffered");
+        let _ = stop_sender.send(true);
+    });
+    info!(%address, %lake, "reading ser2sock lines");
+    let summary = tcp::run(
+        address,
+        Arc::new(lake_store),
+        decoder,
+        writer,
+        Arc::new(Metrics::default()),
+        stop,
+    )
+    .await?;
+    eprintln!(
+        "read {} lines over {} connections; {} files written",
+        summary.lines, summary.connections, summary.files
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn consume(settings: Settings, decoder: Arc<Decoder>, drain: bool) -> Result<ExitCode> {

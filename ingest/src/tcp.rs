@@ -1,0 +1,168 @@
+//! A ser2sock source: raw AlarmDecoder lines from a TCP server (`ser2sock` shares the device's
+//! serial port over the network), for home users without AWS. It reconnects with backoff when the
+//! connection drops, and writes through the same decoder and lake writer as the consumer.
+//!
+//! A TCP stream cannot be replayed, so there is no checkpoint: a line is in the lake once its
+//! flush is done, and lines buffered when the process dies are lost (at most `max_age` of them).
+//! Each line's position is the connection (`shard_id`, the time it opened) and its line number
+//! on that connection (`sequence_number`), which is unique and traceable.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alarmlake_schemas::{Decoder, RawRecord, RecordPosition};
+use alarmlake_transform::{
+    FinishedBatch, Lake, LakeError, LakeWriter, PreparedFile, WriterConfig, WriterError,
+};
+use chrono::{SecondsFormat, Utc};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::backoff::Backoff;
+use crate::metrics::Metrics;
+
+/// Longest line kept; a longer one is cut here and rejected by the decoder as too long.
+const MAX_LINE: usize = 1 << 20;
+/// How often buffers are checked for their age when lines are sparse.
+const TICK: Duration = Duration::from_secs(1);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TcpSourceError {
+    #[error("lake: {0}")]
+    Lake(#[from] LakeError),
+    #[error("writer: {0}")]
+    Writer(#[from] WriterError),
+    #[error("encoding thread failed: {0}")]
+    Join(String),
+}
+
+/// Totals of a run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TcpSummary {
+    pub connections: u64,
+    pub lines: u64,
+    pub files: u64,
+}
+
+/// Reads lines from `address` (host:port) into `lake` until `stop` becomes true.
+pub async fn run(
+    address: &str,
+    lake: Arc<Lake>,
+    decoder: Arc<Decoder>,
+    config: WriterConfig,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<TcpSummary, TcpSourceError> {
+    let stream_name = format!("tcp://{address}");
+    let shard_metrics = metrics.shard(&stream_name);
+    let mut writer = LakeWriter::new(config);
+    let mut summary = TcpSummary::default();
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    let mut outcomes = Vec::new();
+    'connections: while !*stop.borrow() {
+        let socket = tokio::select! {
+            socket = TcpStream::connect(address) => socket,
+            _ = stop.changed() => break,
+        };
+        let socket = match socket {
+            Ok(socket) => socket,
+            Err(e) => {
+                let wait = backoff.next_delay();
+                warn!(%address, error = %e, wait_s = wait.as_secs_f64(), "cannot connect; retrying");
+                flush_due(&lake, &mut writer, Instant::now(), &mut summary).await?;
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => continue,
+                    _ = stop.changed() => break,
+                }
+            }
+        };
+        backoff.reset();
+        summary.connections += 1;
+        let opened = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+        info!(%address, connection = %opened, "connected");
+        let mut reader = BufReader::new(socket);
+        let mut line = Vec::new();
+        let mut number = 0u64;
+        let mut tick = tokio::time::interval(TICK);
+        loop {
+            // `line` keeps a partly read line across a tick: read_until appends to it.
+            let mut limited = (&mut reader).take(MAX_LINE as u64);
+            let read = tokio::select! {
+                read = limited.read_until(b'\n', &mut line) => read,
+                _ = tick.tick() => {
+                    flush_due(&lake, &mut writer, Instant::now(), &mut summary).await?;
+                    continue;
+                }
+                _ = stop.changed() => break 'connections,
+            };
+            match read {
+                Ok(0) => {
+                    warn!(%address, "the server closed the connection; reconnecting");
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    warn!(%address, error = %e, "connection failed; reconnecting");
+                    break;
+                }
+            }
+            while matches!(line.last(), Some(b'\n' | b'\r')) {
+                line.pop();
+            }
+            if line.is_empty() {
+                continue;
+            }
+            number += 1;
+            summary.lines += 1;
+            shard_metrics
+                .records
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let record = RawRecord {
+                data: std::mem::take(&mut line),
+                position: RecordPosition::line(&stream_name, &opened, number, Utc::now()),
+            };
+            outcomes.clear();
+            decoder.decode_into(&record, &mut outcomes);
+            writer.append(
+                &record.position,
+                record.data.len(),
+                &outcomes,
+                Instant::now(),
+            );
+        }
+    }
+    let batches = writer.take_all_batches()?;
+    summary.files += write(&lake, batches).await?;
+    Ok(summary)
+}
+
+async fn flush_due(
+    lake: &Lake,
+    writer: &mut LakeWriter,
+    now: Instant,
+    summary: &mut TcpSummary,
+) -> Result<(), TcpSourceError> {
+    let due = writer.take_due_batches(now)?;
+    if !due.is_empty() {
+        summary.files += write(lake, due).await?;
+    }
+    Ok(())
+}
+
+async fn write(lake: &Lake, batches: Vec<FinishedBatch>) -> Result<u64, TcpSourceError> {
+    if batches.is_empty() {
+        return Ok(0);
+    }
+    let files = tokio::task::spawn_blocking(move || {
+        batches
+            .iter()
+            .map(FinishedBatch::encode)
+            .collect::<Result<Vec<PreparedFile>, WriterError>>()
+    })
+    .await
+    .map_err(|e| TcpSourceError::Join(e.to_string()))??;
+    lake.write(&files).await?;
+    Ok(files.len() as u64)
+}
