@@ -42,6 +42,8 @@ enum Command {
     Generate(commands::generate::GenerateArgs),
     /// Decode files (or stdin) and write them into the lake as Parquet.
     IngestFile(commands::ingest_file::IngestFileArgs),
+    /// Put the generator's events into a Kinesis stream (load testing).
+    Loadgen(commands::loadgen::LoadgenArgs),
     /// Query the lake with SQL: -c, -f, or an interactive shell.
     Sql(commands::sql::SqlArgs),
     /// Ready-made reports over the lake (`alarmlake report list`).
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => commands::decode::run(args),
         Command::Generate(args) => commands::generate::run(args),
         Command::IngestFile(args) => commands::ingest_file::run(args),
+        Command::Loadgen(args) => commands::loadgen::run(args),
         Command::Sql(args) => commands::sql::run(args),
         Command::AthenaDdl(args) => commands::athena_ddl::run(args),
         Command::Report(args) => commands::report::run(args),

@@ -919,3 +919,54 @@ fn a_missing_stream_is_a_clear_error() {
         "{log}"
     );
 }
+
+/// `alarmlake loadgen` fills a stream with the generator's events, keyed by site, and the
+/// consumer reads them all back.
+#[test]
+fn loadgen_fills_a_stream_that_the_consumer_reads_back() {
+    let Some(endpoint) = endpoint() else { return };
+    let stream = unique("loadgen");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
+    let output = run_ok(credentials(&mut command).args([
+        "loadgen",
+        "--stream",
+        &stream,
+        "--create",
+        "--shards",
+        "3",
+        "--homes",
+        "5",
+        "--count",
+        "2000",
+        "--endpoint-url",
+        &endpoint,
+    ]));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("put 2000 records"), "{log}");
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let output = run_ok(&mut consume_command(
+        &endpoint,
+        &stream,
+        &lake,
+        &["--drain"],
+    ));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("consumed 2000 records from 3 shards: 2000 events"),
+        "{log}"
+    );
+    // Panel events are keyed by their home, so the key and the site agree.
+    let csv = run_ok(Command::new(env!("CARGO_BIN_EXE_alarmlake")).args([
+        "sql",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-c",
+        "SELECT count(*) AS n, count(*) FILTER (WHERE partition_key = site) AS keyed FROM alarm_events",
+    ]));
+    let text = String::from_utf8_lossy(&csv.stdout);
+    let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(row[0], row[1], "{text}");
+}

@@ -49,6 +49,8 @@ pub struct ShardContext {
     pub initial: StartAt,
     /// Records asked for per GetRecords call (Kinesis allows up to 10,000).
     pub records_per_call: i32,
+    /// Benchmark P6's baseline: read and count, but neither decode nor write nor commit.
+    pub read_only: bool,
 }
 
 /// Why a reader returned.
@@ -223,6 +225,9 @@ async fn read(
         for record in page.records {
             metrics.records.fetch_add(1, Relaxed);
             metrics.bytes.fetch_add(record.data.len() as u64, Relaxed);
+            if ctx.read_only {
+                continue;
+            }
             state.last_read = Some(record.position.sequence_number.clone());
             state.pending_records += 1;
             let arrival = record.position.arrival_time;
@@ -249,6 +254,23 @@ async fn read(
                     .append(&user.position, user.data.len(), &outcomes, now);
             }
             state.first_pending.get_or_insert(now);
+        }
+        if ctx.read_only {
+            // The baseline: what the stream yields with nothing done to it.
+            if page.next_iterator.is_none() || caught_up && ctx.drain {
+                return Ok(if page.next_iterator.is_none() {
+                    ShardEnd::Finished
+                } else {
+                    ShardEnd::Drained
+                });
+            }
+            if let Some(next) = page.next_iterator {
+                iterator = next;
+            }
+            if caught_up {
+                sleep_or_stop(stop, IDLE_WAIT).await;
+            }
+            continue;
         }
         match page.next_iterator {
             None => {

@@ -93,6 +93,9 @@ pub struct ConsumeArgs {
     /// Exit once every shard is caught up (or finished) and committed, instead of waiting for more.
     #[arg(long)]
     drain: bool,
+    /// Benchmark baseline: read the shards and count, without decoding, writing or committing.
+    #[arg(long, hide = true)]
+    bench_read_only: bool,
     /// A TOML file with any of these settings.
     #[arg(long, env = "ALARMLAKE_CONFIG")]
     config: Option<PathBuf>,
@@ -284,7 +287,7 @@ pub fn run(args: ConsumeArgs) -> Result<ExitCode> {
         ));
     }
     let settings = settings(&args)?;
-    runtime.block_on(consume(settings, decoder, args.drain))
+    runtime.block_on(consume(settings, decoder, args.drain, args.bench_read_only))
 }
 
 /// Lines from a ser2sock server into the lake, until Ctrl-C or SIGTERM.
@@ -320,7 +323,12 @@ async fn consume_tcp(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn consume(settings: Settings, decoder: Arc<Decoder>, drain: bool) -> Result<ExitCode> {
+async fn consume(
+    settings: Settings,
+    decoder: Arc<Decoder>,
+    drain: bool,
+    read_only: bool,
+) -> Result<ExitCode> {
     let lake = Lake::open(&settings.lake, settings.s3_endpoint.as_deref())
         .with_context(|| format!("cannot open lake {}", settings.lake))?;
     let checkpoints = checkpoint_store(&settings, &lake)?;
@@ -360,6 +368,7 @@ async fn consume(settings: Settings, decoder: Arc<Decoder>, drain: bool) -> Resu
         drain,
         initial: settings.start.clone(),
         records_per_call: settings.records_per_call,
+        read_only,
     };
     let result = consumer::run(ctx, settings.consumer.clone(), stop).await;
     if let Some((_, task)) = server {

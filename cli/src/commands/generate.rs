@@ -22,6 +22,17 @@ pub enum FormatArg {
     Mixed,
 }
 
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Json => Format::Json,
+            FormatArg::Raw => Format::Raw,
+            FormatArg::Mode => Format::Mode,
+            FormatArg::Mixed => Format::Mixed,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
     /// Number of homes.
@@ -47,12 +58,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode> {
     let start = DateTime::parse_from_rfc3339(&args.start)
         .with_context(|| format!("--start {:?} is not an RFC 3339 time", args.start))?
         .with_timezone(&Utc);
-    let format = match args.format {
-        FormatArg::Json => Format::Json,
-        FormatArg::Raw => Format::Raw,
-        FormatArg::Mode => Format::Mode,
-        FormatArg::Mixed => Format::Mixed,
-    };
+    let format = args.format.into();
     let config = GeneratorConfig {
         homes: args.homes,
         days: args.days,

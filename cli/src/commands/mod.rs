@@ -6,5 +6,6 @@ pub mod decode;
 pub mod demo;
 pub mod generate;
 pub mod ingest_file;
+pub mod loadgen;
 pub mod report;
 pub mod sql;
