@@ -52,7 +52,8 @@ install_localstack() {
         'localstack-core[runtime]==4.13.1' 'cbor2<6' 'pyopenssl<25' 'cryptography<45' service-identity
     # LocalStack 4.13.1 on Python 3.11 needs postponed annotations in this one module.
     local api
-    api=$("$localstack_venv/bin/python" -c 'import localstack.packages.api as m; print(m.__file__)')
+    # (Found without importing it, since importing it is what fails.)
+    api=$("$localstack_venv/bin/python" -c 'import importlib.util as u; print(u.find_spec("localstack").submodule_search_locations[0])')/packages/api.py
     if ! head -1 "$api" | grep -q '__future__'; then
         sed -i '1i from __future__ import annotations' "$api"
     fi
