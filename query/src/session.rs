@@ -13,7 +13,7 @@ use datafusion::datasource::listing::{
 use datafusion::error::DataFusionError;
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext, col};
 use datafusion::sql::parser::DFParser;
 use object_store::aws::AmazonS3Builder;
 use url::Url;
@@ -64,9 +64,13 @@ impl LakeSession {
                 CacheManagerConfig::default().with_list_files_cache_limit(LIST_CACHE_BYTES),
             )
             .build_arc()?;
-        let config = SessionConfig::new()
+        let mut config = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema("alarmlake", "lake");
+        // Statistics of every column of every file are merged for each query: over a lake of
+        // hour files (1,440 files of 80 columns in benchmark P2) that cost more than the scans it
+        // could save (0.52 s against 0.23 s for a daily count). Partition pruning needs none.
+        config.options_mut().execution.collect_statistics = false;
         let mut ctx = SessionContext::new_with_config_rt(config, runtime);
         datafusion_functions_json::register_all(&mut ctx)?;
         let root = root_url(location, &options, &ctx)?;
@@ -176,18 +180,30 @@ async fn register(ctx: &SessionContext, table: Table, root: &Url) -> Result<(), 
         .join(&format!("{}/", table.name()))
         .map_err(|_| QueryError::Location(root.to_string()))?;
     let table_url = ListingTableUrl::parse(url.as_str())?;
+    // The writer sorts every file by (site, event_time) (neither is ever null); declared, it
+    // lets DataFusion skip sorting what one file already orders.
+    let sorted = vec![vec![
+        col("site").sort(true, false),
+        col("event_time").sort(true, false),
+    ]];
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![
             ("date".to_string(), DataType::Date32),
             ("hour".to_string(), DataType::Int32),
-        ]);
+        ])
+        .with_file_sort_order(sorted);
     // The table's schema without the writer's metadata (version, table name): queries that
     // combine tables (UNION) need their schemas to agree on metadata, and readers need none.
     let schema = Arc::new(Schema::new(table.schema().fields().clone()));
     let config = ListingTableConfig::new(table_url)
         .with_listing_options(options)
         .with_schema(schema);
-    ctx.register_table(table.name(), Arc::new(ListingTable::try_new(config)?))?;
+    // The session's statistics cache, as SessionContext::register_listing_table would set it, so
+    // that a user who turns statistics on (`SET datafusion.execution.collect_statistics = true`)
+    // reads each footer once per session, not once per query.
+    let statistics = ctx.runtime_env().cache_manager.get_file_statistic_cache();
+    let listing = ListingTable::try_new(config)?.with_cache(statistics);
+    ctx.register_table(table.name(), Arc::new(listing))?;
     Ok(())
 }

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Benchmarks P3, P5 and P6 of the Kinesis consumer (release build), against kinesis-mock on
+# 127.0.0.1 (started and stopped here with scripts/emulators.sh):
+#   P3  consumer CPU seconds (user + sys of the consumer process only) per million records,
+#       decode → Parquet → checkpoint included, 8 shards;
+#   P5  peak RSS of the consumer with 64 shards and a backlog;
+#   P6  events consumed per second, divided by what a bare GetRecords loop (no decoding, no
+#       writing) reads from the same stream (`consume --bench-read-only`).
+# Prints the figures and appends them to benches/RESULTS.md.
+#
+# Usage: benches/consumer.sh [RECORDS_P3] [RECORDS_PER_SHARD_P5]     (defaults 60000 and 500)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/alarmlake/target}"
+records="${1:-60000}"
+per_shard="${2:-500}"
+work="${CONSUMER_BENCH_DIR:-$HOME/.cache/alarmlake/consumer-bench}"
+rm -rf "$work"
+mkdir -p "$work"
+
+cargo build --release --locked -p alarmlake
+bin="$CARGO_TARGET_DIR/release/alarmlake"
+bash scripts/emulators.sh install kinesis
+bash scripts/emulators.sh start kinesis
+trap 'bash scripts/emulators.sh stop kinesis' EXIT
+eval "$(bash scripts/emulators.sh env kinesis)"
+endpoint="$ALARMLAKE_TEST_KINESIS_ENDPOINT"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+
+# run NAME ARGS...: the consumer under /usr/bin/time; "<wall s> <peak KB> <user s> <sys s>".
+run() {
+    local name=$1
+    shift
+    /usr/bin/time -f "%e %M %U %S" -o "$work/$name.time" "$bin" consume "$@" 2>"$work/$name.log"
+    cat "$work/$name.time"
+}
+
+echo "== P3 and P6: $records records on 8 shards"
+"$bin" loadgen --stream p3 --create --shards 8 --homes 40 --count "$records" --format mixed \
+    --endpoint-url "$endpoint" --concurrency 8 2>&1 | tail -1
+read -r base_wall _ base_user base_sys < <(run baseline --stream p3 --endpoint-url "$endpoint" \
+    --lake "$work/lake-baseline" --app baseline --drain --bench-read-only)
+read -r full_wall full_rss full_user full_sys < <(run p3 --stream p3 --endpoint-url "$endpoint" \
+    --lake "$work/lake-p3" --app p3 --drain)
+grep -h '^consumed' "$work/baseline.log" "$work/p3.log"
+
+echo "== P5: 64 shards with $per_shard records each"
+"$bin" loadgen --stream p5 --create --shards 64 --homes 200 --count $((64 * per_shard)) --format mixed \
+    --endpoint-url "$endpoint" --concurrency 8 2>&1 | tail -1
+read -r p5_wall p5_rss p5_user p5_sys < <(run p5 --stream p5 --endpoint-url "$endpoint" \
+    --lake "$work/lake-p5" --app p5 --drain)
+grep -h '^consumed' "$work/p5.log"
+
+report=$(python3 - "$records" "$base_wall" "$base_user" "$base_sys" "$full_wall" "$full_rss" "$full_user" "$full_sys" \
+    "$((64 * per_shard))" "$p5_wall" "$p5_rss" "$p5_user" "$p5_sys" <<'PY'
+import sys
+(n, bw, bu, bs, fw, frss, fu, fs, n5, w5, rss5, u5, s5) = sys.argv[1:]
+n, n5 = int(n), int(n5)
+bw, bu, bs, fw, fu, fs = map(float, (bw, bu, bs, fw, fu, fs))
+cpu = fu + fs
+print("| measure | figure | goal |")
+print("|---|---:|---|")
+print(f"| P3: consumer CPU s per million records (8 shards, {n:,} records; {cpu:.1f} CPU s) | **{cpu / n * 1e6:.2f}** | <= 1.5 |")
+print(f"| P5: peak RSS, 64 shards, {n5:,} records backlog | **{int(rss5) / 1024:.0f} MB** | <= 300 MB |")
+print(f"| P6: consumer {n / fw:,.0f} records/s vs bare GetRecords loop {n / bw:,.0f} records/s | **{bw / fw:.2f}** | >= 0.9 |")
+print()
+print(f"Wall seconds: baseline {bw:.1f}, consumer {fw:.1f} (peak RSS {int(frss) / 1024:.0f} MB), P5 run {float(w5):.1f}. "
+      f"Baseline CPU {bu + bs:.1f} s.")
+PY
+)
+echo "$report"
+{
+    echo
+    echo "## Benchmarks P3, P5, P6: the Kinesis consumer against kinesis-mock ($(date -u +%Y-%m-%d))"
+    echo
+    echo "- Command: \`benches/consumer.sh $records $per_shard\` (release build; kinesis-local 0.6.2 on 127.0.0.1)"
+    echo "- Machine: $(nproc) vCPU $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(free -g | awk '/Mem:/{print $2}') GiB"
+    echo
+    echo "$report"
+} >>benches/RESULTS.md
