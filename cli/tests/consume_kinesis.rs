@@ -178,6 +178,57 @@ async fn put_stream(
     put_records(&client, stream, records).await
 }
 
+fn lake_check() -> String {
+    format!("{}/../scripts/lake_check.py", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A bucket on the S3 emulator for a test's lake (at `lake/`), created and read back with
+/// `scripts/lake_check.py`. `None` (skip) outside the test script, a failure in CI.
+struct S3Lake {
+    endpoint: String,
+    python: String,
+    bucket: String,
+}
+
+impl S3Lake {
+    fn create(name: &str) -> Option<S3Lake> {
+        let (Ok(endpoint), Ok(python)) = (
+            std::env::var("ALARMLAKE_TEST_S3_ENDPOINT"),
+            std::env::var("ALARMLAKE_TEST_PYTHON"),
+        ) else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "the S3 emulator is missing"
+            );
+            return None;
+        };
+        let bucket = unique(name).to_lowercase();
+        run_ok(Command::new(&python).args([&lake_check(), "create-bucket", &endpoint, &bucket]));
+        Some(S3Lake {
+            endpoint,
+            python,
+            bucket,
+        })
+    }
+
+    fn url(&self) -> String {
+        format!("s3://{}/lake", self.bucket)
+    }
+
+    /// Replaces `local` with a copy of the lake.
+    fn download(&self, local: &Path) {
+        let _ = std::fs::remove_dir_all(local);
+        run_ok(Command::new(&self.python).args([
+            &lake_check(),
+            "download",
+            &self.endpoint,
+            &self.bucket,
+            "lake/",
+            local.to_str().unwrap(),
+        ]));
+    }
+}
+
 fn consume_command(endpoint: &str, stream: &str, lake: &Path, extra: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
     credentials(&mut command).args([
@@ -317,11 +368,8 @@ fn a_clean_run_puts_every_record_in_the_lake_once() {
 
     // DuckDB reads the same files and counts the same rows.
     if let Ok(python) = std::env::var("ALARMLAKE_TEST_PYTHON") {
-        let counts = run_ok(Command::new(python).args([
-            &format!("{}/../scripts/lake_check.py", env!("CARGO_MANIFEST_DIR")),
-            "counts",
-            lake.to_str().unwrap(),
-        ]));
+        let counts =
+            run_ok(Command::new(python).args([&lake_check(), "counts", lake.to_str().unwrap()]));
         let counts: serde_json::Value = serde_json::from_slice(&counts.stdout).unwrap();
         let total: u64 = counts["counts"]
             .as_object()
@@ -602,22 +650,13 @@ fn lake_positions_count(lake: &Path) -> usize {
 #[test]
 fn throttling_5xx_drops_and_timeouts_lose_nothing() {
     let Some(endpoint) = endpoint() else { return };
-    let (Ok(s3), Ok(python)) = (
-        std::env::var("ALARMLAKE_TEST_S3_ENDPOINT"),
-        std::env::var("ALARMLAKE_TEST_PYTHON"),
-    ) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the S3 emulator is missing"
-        );
+    let Some(bucket) = S3Lake::create("faults") else {
         return;
     };
+    let s3 = bucket.endpoint.clone();
     let stream = unique("faults");
     let records = lines(6, 3_000);
     let expected = runtime().block_on(put_stream(&endpoint, &stream, 4, &records));
-    let check = format!("{}/../scripts/lake_check.py", env!("CARGO_MANIFEST_DIR"));
-    let bucket = unique("faults").to_lowercase();
-    run_ok(Command::new(&python).args([&check, "create-bucket", &s3, &bucket]));
 
     let json = "application/x-amz-json-1.1";
     let kinesis_proxy = FaultProxy::start(
@@ -672,7 +711,7 @@ fn throttling_5xx_drops_and_timeouts_lose_nothing() {
             },
         ],
     );
-    let lake_url = format!("s3://{bucket}/lake");
+    let lake_url = bucket.url();
     let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
     credentials(&mut command).args([
         "consume",
@@ -716,14 +755,7 @@ fn throttling_5xx_drops_and_timeouts_lose_nothing() {
 
     let dir = tempfile::tempdir().unwrap();
     let local = dir.path().join("lake");
-    run_ok(Command::new(&python).args([
-        &check,
-        "download",
-        &s3,
-        &bucket,
-        "lake/",
-        local.to_str().unwrap(),
-    ]));
+    bucket.download(&local);
     assert_exactly_once(&local, &expected);
     // The checkpoints live in the lake's bucket, one per shard, with no batch left open and
     // every lease released.
@@ -742,23 +774,14 @@ fn throttling_5xx_drops_and_timeouts_lose_nothing() {
 #[test]
 fn two_workers_share_the_shards_and_one_takes_over_from_the_other() {
     let Some(endpoint) = endpoint() else { return };
-    let (Ok(s3), Ok(python)) = (
-        std::env::var("ALARMLAKE_TEST_S3_ENDPOINT"),
-        std::env::var("ALARMLAKE_TEST_PYTHON"),
-    ) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the S3 emulator is missing"
-        );
+    let Some(bucket) = S3Lake::create("workers") else {
         return;
     };
+    let s3 = bucket.endpoint.clone();
     let stream = unique("workers");
     let records = lines(8, 4_000);
     let expected = runtime().block_on(put_stream(&endpoint, &stream, 4, &records));
-    let check = format!("{}/../scripts/lake_check.py", env!("CARGO_MANIFEST_DIR"));
-    let bucket = unique("workers").to_lowercase();
-    run_ok(Command::new(&python).args([&check, "create-bucket", &s3, &bucket]));
-    let lake_url = format!("s3://{bucket}/lake");
+    let lake_url = bucket.url();
     let dir = tempfile::tempdir().unwrap();
     let worker = |name: &str| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
@@ -809,17 +832,7 @@ fn two_workers_share_the_shards_and_one_takes_over_from_the_other() {
     a.wait().unwrap();
     let before = shards_read("b");
     let local = dir.path().join("lake");
-    let download = || {
-        let _ = std::fs::remove_dir_all(&local);
-        run_ok(Command::new(&python).args([
-            &check,
-            "download",
-            &s3,
-            &bucket,
-            "lake/",
-            local.to_str().unwrap(),
-        ]));
-    };
+    let download = || bucket.download(&local);
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         download();

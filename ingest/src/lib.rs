@@ -6,6 +6,7 @@
 pub mod backoff;
 pub mod checkpoint;
 pub mod consumer;
+pub mod encode;
 pub mod kinesis;
 pub mod lease;
 pub mod metrics;

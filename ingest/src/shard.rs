@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use alarmlake_schemas::kpl::deaggregate_record;
 use alarmlake_schemas::{Decoder, Outcome};
-use alarmlake_transform::{
-    FinishedBatch, Lake, LakeError, LakeWriter, PreparedFile, WriterConfig, WriterError,
-};
+use alarmlake_transform::{Lake, LakeError, LakeWriter, PreparedFile, WriterConfig, WriterError};
 use chrono::Utc;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -20,6 +18,7 @@ use crate::backoff::Backoff;
 use crate::checkpoint::{
     Checkpoint, CheckpointError, CheckpointStore, Intent, Lease, Stored, Version,
 };
+use crate::encode::{EncodeError, encode_batches};
 use crate::kinesis::{ErrorKind, Kinesis, KinesisError, ShardInfo, StartAt};
 use crate::lease::{LeaseOptions, now_ms};
 use crate::metrics::{Metrics, ShardMetrics};
@@ -75,8 +74,8 @@ pub enum ShardError {
     Lake(#[from] LakeError),
     #[error("writer: {0}")]
     Writer(#[from] WriterError),
-    #[error("encoding thread failed: {0}")]
-    Join(String),
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
 }
 
 impl ShardError {
@@ -222,38 +221,45 @@ async fn read(
         }
         let caught_up = page.records.is_empty() && page.millis_behind_latest.unwrap_or(0) == 0;
         let now = Instant::now();
-        for record in page.records {
-            metrics.records.fetch_add(1, Relaxed);
-            metrics.bytes.fetch_add(record.data.len() as u64, Relaxed);
-            if ctx.read_only {
-                continue;
+        // Counters and the resume point are kept per page, not per record: this loop is the
+        // consumer's hot path.
+        metrics
+            .records
+            .fetch_add(page.records.len() as u64, Relaxed);
+        metrics.bytes.fetch_add(
+            page.records.iter().map(|r| r.data.len() as u64).sum(),
+            Relaxed,
+        );
+        if !ctx.read_only {
+            if let Some(last) = page.records.last() {
+                state.last_read = Some(last.position.sequence_number.clone());
+                state.first_pending.get_or_insert(now);
             }
-            state.last_read = Some(record.position.sequence_number.clone());
-            state.pending_records += 1;
-            let arrival = record.position.arrival_time;
-            state.oldest_arrival = Some(state.oldest_arrival.map_or(arrival, |t| t.min(arrival)));
-            for user in deaggregate_record(record) {
-                outcomes.clear();
-                ctx.decoder.decode_into(&user, &mut outcomes);
-                for outcome in &outcomes {
-                    match outcome {
-                        Outcome::Event(_) => {
-                            metrics.events.fetch_add(1, Relaxed);
-                            state.pending_rows += 1;
+            state.pending_records += page.records.len() as u64;
+            let (mut events, mut rejected) = (0u64, 0u64);
+            for record in page.records {
+                let arrival = record.position.arrival_time;
+                state.oldest_arrival =
+                    Some(state.oldest_arrival.map_or(arrival, |t| t.min(arrival)));
+                for user in deaggregate_record(record) {
+                    outcomes.clear();
+                    ctx.decoder.decode_into(&user, &mut outcomes);
+                    for outcome in &outcomes {
+                        match outcome {
+                            Outcome::Event(_) => events += 1,
+                            Outcome::Rejected { .. } => rejected += 1,
+                            Outcome::Chatter { .. } => {}
                         }
-                        Outcome::Rejected { .. } => {
-                            metrics.rejected.fetch_add(1, Relaxed);
-                            state.pending_rows += 1;
-                        }
-                        Outcome::Chatter { .. } => {}
                     }
+                    state.pending_bytes += user.data.len();
+                    state
+                        .writer
+                        .append(&user.position, user.data.len(), &outcomes, now);
                 }
-                state.pending_bytes += user.data.len();
-                state
-                    .writer
-                    .append(&user.position, user.data.len(), &outcomes, now);
             }
-            state.first_pending.get_or_insert(now);
+            state.pending_rows += (events + rejected) as usize;
+            metrics.events.fetch_add(events, Relaxed);
+            metrics.rejected.fetch_add(rejected, Relaxed);
         }
         if ctx.read_only {
             // The baseline: what the stream yields with nothing done to it.
@@ -347,14 +353,7 @@ async fn flush(
     }
     let started = Instant::now();
     let batches = state.writer.take_all_batches()?;
-    let files = tokio::task::spawn_blocking(move || {
-        batches
-            .iter()
-            .map(FinishedBatch::encode)
-            .collect::<Result<Vec<PreparedFile>, WriterError>>()
-    })
-    .await
-    .map_err(|e| ShardError::Join(e.to_string()))??;
+    let files = encode_batches(batches).await?;
     let target = state
         .last_read
         .clone()

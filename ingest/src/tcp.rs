@@ -11,9 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alarmlake_schemas::{Decoder, RawRecord, RecordPosition};
-use alarmlake_transform::{
-    FinishedBatch, Lake, LakeError, LakeWriter, PreparedFile, WriterConfig, WriterError,
-};
+use alarmlake_transform::{FinishedBatch, Lake, LakeError, LakeWriter, WriterConfig, WriterError};
 use chrono::{SecondsFormat, Utc};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::net::TcpStream;
@@ -21,6 +19,7 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::backoff::Backoff;
+use crate::encode::{EncodeError, encode_batches};
 use crate::metrics::Metrics;
 
 /// Longest line kept; a longer one is cut here and rejected by the decoder as too long.
@@ -34,8 +33,8 @@ pub enum TcpSourceError {
     Lake(#[from] LakeError),
     #[error("writer: {0}")]
     Writer(#[from] WriterError),
-    #[error("encoding thread failed: {0}")]
-    Join(String),
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
 }
 
 /// Totals of a run.
@@ -144,25 +143,12 @@ async fn flush_due(
     now: Instant,
     summary: &mut TcpSummary,
 ) -> Result<(), TcpSourceError> {
-    let due = writer.take_due_batches(now)?;
-    if !due.is_empty() {
-        summary.files += write(lake, due).await?;
-    }
+    summary.files += write(lake, writer.take_due_batches(now)?).await?;
     Ok(())
 }
 
 async fn write(lake: &Lake, batches: Vec<FinishedBatch>) -> Result<u64, TcpSourceError> {
-    if batches.is_empty() {
-        return Ok(0);
-    }
-    let files = tokio::task::spawn_blocking(move || {
-        batches
-            .iter()
-            .map(FinishedBatch::encode)
-            .collect::<Result<Vec<PreparedFile>, WriterError>>()
-    })
-    .await
-    .map_err(|e| TcpSourceError::Join(e.to_string()))??;
+    let files = encode_batches(batches).await?;
     lake.write(&files).await?;
     Ok(files.len() as u64)
 }

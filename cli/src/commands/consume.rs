@@ -300,12 +300,7 @@ async fn consume_tcp(
 ) -> Result<ExitCode> {
     let lake_store =
         Lake::open(lake, s3_endpoint).with_context(|| format!("cannot open lake {lake}"))?;
-    let (stop_sender, stop) = watch::channel(false);
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        info!("stopping: writing what is buffered");
-        let _ = stop_sender.send(true);
-    });
+    let stop = stop_on_signal("stopping: writing what is buffered");
     info!(%address, %lake, "reading ser2sock lines");
     let summary = tcp::run(
         address,
@@ -341,7 +336,7 @@ async fn consume(
         },
     )
     .await;
-    let (stop_sender, stop) = watch::channel(false);
+    let stop = stop_on_signal("stopping: flushing and committing every shard");
     let metrics = Arc::new(Metrics::default());
     let server = match settings.metrics_addr {
         Some(addr) => Some(
@@ -351,11 +346,6 @@ async fn consume(
         ),
         None => None,
     };
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        info!("stopping: flushing and committing every shard");
-        let _ = stop_sender.send(true);
-    });
     info!(stream = %settings.stream, lake = %settings.lake, app = %settings.app, worker = %settings.lease.worker, "consuming");
     let ctx = ShardContext {
         kinesis,
@@ -381,6 +371,17 @@ async fn consume(
         summary.shards_read
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A flag that becomes true at Ctrl-C or SIGTERM, when `message` is logged.
+fn stop_on_signal(message: &'static str) -> watch::Receiver<bool> {
+    let (sender, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        info!("{message}");
+        let _ = sender.send(true);
+    });
+    stop
 }
 
 /// Ctrl-C or SIGTERM.
