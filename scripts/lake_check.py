@@ -7,6 +7,8 @@
                                                its rows with alarmlake's (exit 1 on a difference)
     lake_check.py create-bucket ENDPOINT BUCKET
     lake_check.py download ENDPOINT BUCKET PREFIX DEST_DIR
+    lake_check.py put ENDPOINT BUCKET KEY TEXT
+    lake_check.py keys ENDPOINT BUCKET PREFIX  -> the keys under PREFIX, relative to it
 
 DuckDB cannot read S3 here (its httpfs extension is downloaded at run time, and tests reach only
 127.0.0.1), so S3 lakes are downloaded with boto3 first and read from a folder.
@@ -122,6 +124,18 @@ def download(endpoint, bucket, prefix, dest):
             client.download_file(bucket, key, target)
 
 
+def put(endpoint, bucket, key, text):
+    s3(endpoint).put_object(Bucket=bucket, Key=key, Body=text.encode())
+
+
+def keys(endpoint, bucket, prefix):
+    """Prints the keys under prefix, relative to it, one per line."""
+    paginator = s3(endpoint).get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            print(item["Key"][len(prefix):].lstrip("/"))
+
+
 def main(argv):
     command, args = argv[1], argv[2:]
     if command == "counts":
@@ -132,6 +146,10 @@ def main(argv):
         create_bucket(*args)
     elif command == "download":
         download(*args)
+    elif command == "put":
+        put(*args)
+    elif command == "keys":
+        keys(*args)
     else:
         sys.exit(f"unknown command {command}")
 

@@ -1,7 +1,9 @@
 //! `alarmlake`: the one binary. Each subcommand lives in its own module under `commands/`.
 
+mod allocator;
 mod commands;
 mod decoder_args;
+mod duration_arg;
 mod event_json;
 mod input;
 mod logging;
@@ -10,11 +12,6 @@ mod pipeline;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-/// mimalloc: the decode-to-Arrow path allocates a few small strings per event, and with the
-/// system allocator that was a tenth of its time (`benches/RESULTS.md`).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(
@@ -50,9 +47,12 @@ enum Command {
     Report(commands::report::ReportArgs),
     /// Print CREATE EXTERNAL TABLE statements for Athena over an S3 lake.
     AthenaDdl(commands::athena_ddl::AthenaDdlArgs),
+    /// Delete the partitions older than a window (`--keep 30d`), or list them (`--dry-run`).
+    Retain(commands::retain::RetainArgs),
 }
 
 fn main() -> ExitCode {
+    allocator::tune();
     let cli = Cli::parse();
     logging::init(cli.log_json);
     let result = match cli.command {
@@ -65,6 +65,7 @@ fn main() -> ExitCode {
         Command::Sql(args) => commands::sql::run(args),
         Command::AthenaDdl(args) => commands::athena_ddl::run(args),
         Command::Report(args) => commands::report::run(args),
+        Command::Retain(args) => commands::retain::run(args),
     };
     match result {
         Ok(code) => code,

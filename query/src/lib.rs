@@ -9,6 +9,7 @@ pub mod output;
 pub mod repl;
 pub mod reports;
 mod session;
+mod tuning;
 
 pub use output::{OutputFormat, write_batches};
 pub use session::{LakeSession, QueryError, SessionOptions, statements};

@@ -13,10 +13,12 @@ use datafusion::datasource::listing::{
 use datafusion::error::DataFusionError;
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext, col};
+use datafusion::prelude::{DataFrame, SQLOptions, SessionContext, col};
 use datafusion::sql::parser::DFParser;
 use object_store::aws::AmazonS3Builder;
 use url::Url;
+
+use crate::tuning;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -52,25 +54,19 @@ pub struct LakeSession {
     allow_writes: bool,
 }
 
-/// File listings are cached for the session, so a query does not re-list S3 (DataFusion lists
-/// on every query unless a cache is configured; the default cache holds only 1 MiB).
-const LIST_CACHE_BYTES: usize = 64 * 1024 * 1024;
-
 impl LakeSession {
     /// Opens a session over `location`: a folder or `s3://bucket/prefix`.
     pub async fn open(location: &str, options: SessionOptions) -> Result<LakeSession, QueryError> {
         let runtime = RuntimeEnvBuilder::new()
             .with_cache_manager(
-                CacheManagerConfig::default().with_list_files_cache_limit(LIST_CACHE_BYTES),
+                CacheManagerConfig::default()
+                    .with_list_files_cache_limit(tuning::LIST_CACHE_BYTES)
+                    .with_metadata_cache_limit(tuning::METADATA_CACHE_BYTES),
             )
             .build_arc()?;
-        let mut config = SessionConfig::new()
+        let config = tuning::session_config()?
             .with_information_schema(true)
             .with_default_catalog_and_schema("alarmlake", "lake");
-        // Statistics of every column of every file are merged for each query: over a lake of
-        // hour files (1,440 files of 80 columns in benchmark P2) that cost more than the scans it
-        // could save (0.52 s against 0.23 s for a daily count). Partition pruning needs none.
-        config.options_mut().execution.collect_statistics = false;
         let mut ctx = SessionContext::new_with_config_rt(config, runtime);
         datafusion_functions_json::register_all(&mut ctx)?;
         let root = root_url(location, &options, &ctx)?;
@@ -186,7 +182,10 @@ async fn register(ctx: &SessionContext, table: Table, root: &Url) -> Result<(), 
         col("site").sort(true, false),
         col("event_time").sort(true, false),
     ]];
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+    // The session's Parquet options (see `tuning`), not the format's own defaults.
+    let parquet =
+        ParquetFormat::default().with_options(ctx.state().table_options().parquet.clone());
+    let options = ListingOptions::new(Arc::new(parquet))
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![
             ("date".to_string(), DataType::Date32),

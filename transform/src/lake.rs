@@ -76,7 +76,9 @@ impl Lake {
             path: location.to_string(),
             source,
         })?;
-        let store = LocalFileSystem::new_with_prefix(location)?;
+        // Deleting a partition's last file (retention, compaction, recovery) also removes its
+        // emptied folders, up to the lake root, as on an object store.
+        let store = LocalFileSystem::new_with_prefix(location)?.with_automatic_cleanup(true);
         Ok(Lake {
             store: Arc::new(store),
             root: Path::default(),
@@ -139,20 +141,48 @@ impl Lake {
 
     /// Every file under a relative prefix (for tests and tools).
     pub async fn list(&self, relative: &str) -> Result<Vec<String>, LakeError> {
+        Ok(self
+            .list_sized(relative)
+            .await?
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect())
+    }
+
+    /// Every file under a relative prefix with its size in bytes, sorted by path.
+    pub async fn list_sized(&self, relative: &str) -> Result<Vec<(String, u64)>, LakeError> {
         let prefix = self.path(relative)?;
         let mut stream = self.store.list(Some(&prefix));
         let mut files = Vec::new();
-        let root = self.root.as_ref();
         while let Some(meta) = stream.next().await {
-            let location = meta?.location.to_string();
-            let relative = location
-                .strip_prefix(root)
-                .unwrap_or(&location)
-                .trim_start_matches('/')
-                .to_string();
-            files.push(relative);
+            let meta = meta?;
+            files.push((self.relative(&meta.location), meta.size));
         }
         files.sort();
         Ok(files)
+    }
+
+    /// The names of the folders directly under a relative prefix (one listing with a
+    /// delimiter, so a long history is not listed file by file).
+    pub async fn subfolders(&self, relative: &str) -> Result<Vec<String>, LakeError> {
+        let prefix = self.path(relative)?;
+        let listing = self.store.list_with_delimiter(Some(&prefix)).await?;
+        let mut names: Vec<String> = listing
+            .common_prefixes
+            .iter()
+            .filter_map(|folder| folder.filename().map(str::to_string))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// An object path relative to the lake root.
+    fn relative(&self, location: &Path) -> String {
+        let location = location.as_ref();
+        location
+            .strip_prefix(self.root.as_ref())
+            .unwrap_or(location)
+            .trim_start_matches('/')
+            .to_string()
     }
 }

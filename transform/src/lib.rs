@@ -13,6 +13,7 @@ mod lake;
 mod parquet_file;
 mod partition;
 mod positions;
+pub mod retention;
 mod writer;
 
 pub use parquet_file::EncodeError;

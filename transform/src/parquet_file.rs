@@ -25,8 +25,30 @@ use crate::positions::PositionRange;
 /// Metadata key of the JSON list of stream ranges a file covers.
 pub const POSITIONS_KEY: &str = "alarmlake.positions";
 
-/// Column chunks with less data than this are not worth a compression context.
-const SMALL_COLUMN_BYTES: usize = 8 * 1024;
+/// Column chunks with less Arrow data than this are stored uncompressed: a few hundred bytes
+/// of run-length levels or dictionary indices gain nothing from a codec.
+const TINY_COLUMN_BYTES: usize = 8 * 1024;
+
+/// Column chunks with less Arrow data than this use Snappy rather than zstd.
+///
+/// A zstd column chunk costs a compression context to write and, in the Parquet reader, a
+/// compression and a decompression context to read: on the hour files of one home (benchmark
+/// P2, 1,440 files of about 1,400 rows) creating those contexts was a fifth of every query's
+/// time. Snappy needs no context and every engine reads it (it is Firehose's default); zstd's
+/// better ratio is kept for the chunks big enough to pay for its set-up.
+const SMALL_COLUMN_BYTES: usize = 64 * 1024;
+
+/// The codec for one column chunk, by how much data it holds (see the two limits above).
+fn codec_for(column: &dyn Array) -> Compression {
+    let bytes = column.get_buffer_memory_size();
+    if column.null_count() == column.len() || bytes < TINY_COLUMN_BYTES {
+        Compression::UNCOMPRESSED
+    } else if bytes < SMALL_COLUMN_BYTES {
+        Compression::SNAPPY
+    } else {
+        Compression::ZSTD(ZstdLevel::default())
+    }
+}
 
 /// Rows per row group: about 10 MB of keypad rows before compression.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
@@ -83,19 +105,9 @@ fn properties(table: Table, positions: &PositionRange, batch: &RecordBatch) -> W
             KeyValue::new(POSITIONS_KEY.to_string(), positions.to_json()),
         ]))
         .set_created_by(format!("alarmlake {}", env!("CARGO_PKG_VERSION")));
-    // Every compressed column chunk costs the Parquet writer a zstd context, which is worth it
-    // only for enough data: columns that are null in every row (a few bytes of run-length levels)
-    // and columns with under 8 KiB of data are stored uncompressed. On the hourly files of a
-    // single home (P1) context creation was a third of the encoder's time.
     for (field, column) in schema.fields().iter().zip(batch.columns()) {
-        if column.null_count() == column.len()
-            || column.get_buffer_memory_size() < SMALL_COLUMN_BYTES
-        {
-            builder = builder.set_column_compression(
-                ColumnPath::from(field.name().as_str()),
-                Compression::UNCOMPRESSED,
-            );
-        }
+        builder = builder
+            .set_column_compression(ColumnPath::from(field.name().as_str()), codec_for(column));
     }
     builder.build()
 }

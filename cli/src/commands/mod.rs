@@ -8,4 +8,5 @@ pub mod generate;
 pub mod ingest_file;
 pub mod loadgen;
 pub mod report;
+pub mod retain;
 pub mod sql;

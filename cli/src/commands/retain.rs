@@ -1,0 +1,95 @@
+//! `alarmlake retain`: deletes the partitions older than a window, or lists them (`--dry-run`).
+
+use std::process::ExitCode;
+
+use alarmlake_schemas::Table;
+use alarmlake_transform::Lake;
+use alarmlake_transform::retention::{self, ExpiredPartition};
+use anyhow::{Context, Result};
+use chrono::{Duration, Utc};
+use clap::Args;
+
+use crate::duration_arg;
+
+#[derive(Args, Debug)]
+pub struct RetainArgs {
+    /// The lake: a folder, or s3://bucket/prefix (AWS settings from the environment).
+    #[arg(long, default_value = "./lake", env = "ALARMLAKE_LAKE")]
+    lake: String,
+    /// S3 endpoint, for S3-compatible stores and emulators (default: AWS_ENDPOINT_URL).
+    #[arg(long, env = "ALARMLAKE_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// How much history to keep, by event time: 30d, 12h, 2w (at least 1h).
+    #[arg(long, value_parser = duration_arg::parse)]
+    keep: Duration,
+    /// Only this table [default: every table].
+    #[arg(long, value_parser = parse_table)]
+    table: Option<Table>,
+    /// List what would be deleted, and delete nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+fn parse_table(name: &str) -> Result<Table, String> {
+    Table::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Table::ALL.iter().map(|t| t.name()).collect();
+        format!(
+            "unknown table {name:?}; the tables are {}",
+            names.join(", ")
+        )
+    })
+}
+
+pub fn run(args: RetainArgs) -> Result<ExitCode> {
+    let lake = Lake::open(&args.lake, args.s3_endpoint.as_deref())
+        .with_context(|| format!("cannot open lake {}", args.lake))?;
+    let tables: Vec<Table> = match args.table {
+        Some(table) => vec![table],
+        None => Table::ALL.to_vec(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let now = Utc::now();
+    let cutoff = now - args.keep;
+    let expired = runtime
+        .block_on(retention::expired(&lake, &tables, args.keep, now))
+        .context("cannot list the lake's partitions")?;
+    let verb = if args.dry_run {
+        "would delete"
+    } else {
+        "deleting"
+    };
+    for partition in &expired {
+        println!(
+            "{verb} {}/{}: {} files, {}",
+            partition.table.name(),
+            partition.partition,
+            partition.files.len(),
+            megabytes(partition.bytes)
+        );
+    }
+    if !args.dry_run {
+        runtime
+            .block_on(retention::delete(&lake, &expired))
+            .context("deleting expired partitions")?;
+    }
+    println!("{}", summary(&expired, args.dry_run, cutoff));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(expired: &[ExpiredPartition], dry_run: bool, cutoff: chrono::DateTime<Utc>) -> String {
+    let files: usize = expired.iter().map(|p| p.files.len()).sum();
+    let bytes: u64 = expired.iter().map(|p| p.bytes).sum();
+    let verb = if dry_run { "would delete" } else { "deleted" };
+    format!(
+        "{verb} {} partitions ({files} files, {}) with events before {}",
+        expired.len(),
+        megabytes(bytes),
+        cutoff.format("%Y-%m-%d %H:%M UTC")
+    )
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
