@@ -3,8 +3,9 @@
 //! (`benches/p2.sh`, figures in `benches/RESULTS.md`).
 //!
 //! Every option can still be changed: `DATAFUSION_*` environment variables (the option's key in
-//! upper case, dots as underscores, as in datafusion-cli) win over these defaults, and `SET`
-//! changes them for the rest of a session.
+//! upper case, dots as underscores, as in datafusion-cli) win over these defaults. `SET` changes
+//! execution options for the rest of a session; the Parquet reader options are copied into each
+//! table when the session registers it, so for those only the environment works.
 
 use datafusion::common::config::ConfigOptions;
 use datafusion::error::DataFusionError;
