@@ -89,3 +89,49 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
                 .is_some_and(|e| e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UNIT: &str = include_str!("../../packaging/alarmlake.service");
+
+    fn setting<'u>(key: &str) -> Vec<&'u str> {
+        UNIT.lines()
+            .filter_map(|line| line.strip_prefix(key)?.strip_prefix('='))
+            .collect()
+    }
+
+    /// The unit starts a command line this binary accepts, with the example config's path.
+    #[test]
+    fn the_systemd_unit_runs_a_valid_command() {
+        let exec = setting("ExecStart");
+        assert_eq!(exec.len(), 1, "one ExecStart");
+        let words: Vec<&str> = exec[0].split_whitespace().collect();
+        assert!(words[0].ends_with("/alarmlake"));
+        let cli = Cli::try_parse_from(&words).expect("the unit's command line parses");
+        assert!(matches!(cli.command, Command::Consume(_)));
+        assert!(cli.log_json);
+        assert!(words.contains(&"/etc/alarmlake/alarmlake.toml"));
+    }
+
+    /// Graceful stop, restarts and the hardening the README promises.
+    #[test]
+    fn the_systemd_unit_is_hardened_and_stops_gracefully() {
+        for (key, value) in [
+            ("KillSignal", "SIGTERM"),
+            ("Restart", "on-failure"),
+            ("DynamicUser", "yes"),
+            ("ProtectSystem", "strict"),
+            ("ProtectHome", "yes"),
+            ("NoNewPrivileges", "yes"),
+            ("PrivateTmp", "yes"),
+            ("CapabilityBoundingSet", ""),
+        ] {
+            assert_eq!(setting(key), vec![value], "{key}");
+        }
+        // Long enough for the consumer's flush and commit on SIGTERM.
+        let stop: Vec<&str> = setting("TimeoutStopSec");
+        assert!(stop[0].parse::<u64>().unwrap() >= 60);
+    }
+}

@@ -28,7 +28,7 @@ use serde::Deserialize;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use crate::decoder_args::DecoderArgs;
+use crate::decoder_args::{Bulk, DecoderArgs};
 
 #[derive(Args, Debug)]
 pub struct ConsumeArgs {
@@ -103,11 +103,13 @@ pub struct ConsumeArgs {
     decoder: DecoderArgs,
 }
 
-/// The `--config` file: the same settings as the flags.
+/// The `--config` file: the same settings as the flags (`packaging/alarmlake.example.toml`
+/// documents each one).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     stream: Option<String>,
+    source: Option<String>,
     lake: Option<String>,
     checkpoints: Option<String>,
     app: Option<String>,
@@ -125,6 +127,32 @@ struct FileConfig {
     target_mb: Option<usize>,
     max_buffer_mb: Option<usize>,
     max_records_per_call: Option<i32>,
+    site: Option<String>,
+    tz: Option<String>,
+    #[serde(default)]
+    site_tz: Vec<String>,
+    bulk: Option<Bulk>,
+}
+
+impl FileConfig {
+    fn load(path: Option<&Path>) -> Result<FileConfig> {
+        let Some(path) = path else {
+            return Ok(FileConfig::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("{} is not a valid config", path.display()))
+    }
+
+    /// The decoder settings of the file, for the flags that were not given.
+    fn decoder(&self) -> DecoderArgs {
+        DecoderArgs {
+            site: self.site.clone(),
+            tz: self.tz.clone(),
+            site_tz: self.site_tz.clone(),
+            bulk: self.bulk,
+        }
+    }
 }
 
 /// Settings after flags, environment, file and defaults.
@@ -145,16 +173,7 @@ struct Settings {
     records_per_call: i32,
 }
 
-fn settings(args: &ConsumeArgs) -> Result<Settings> {
-    let file: FileConfig = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            toml::from_str(&text)
-                .with_context(|| format!("{} is not a valid config", path.display()))?
-        }
-        None => FileConfig::default(),
-    };
+fn settings(args: &ConsumeArgs, file: &FileConfig) -> Result<Settings> {
     let pick =
         |flag: &Option<String>, from_file: &Option<String>| flag.clone().or(from_file.clone());
     let Some(stream) = pick(&args.stream, &file.stream) else {
@@ -264,29 +283,49 @@ fn checkpoint_store(settings: &Settings, lake: &Lake) -> Result<Arc<dyn Checkpoi
 }
 
 pub fn run(args: ConsumeArgs) -> Result<ExitCode> {
-    let decoder = Arc::new(Decoder::new(args.decoder.config()?));
+    let file = FileConfig::load(args.config.as_deref())?;
+    let decoder = args.decoder.clone().or(file.decoder());
+    let decoder = Arc::new(Decoder::new(decoder.config()?));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
-    if let Some(source) = &args.source {
+    // A stream given as a flag wins over a source from the file, and the other way round.
+    let source = match (&args.stream, &args.source) {
+        (Some(_), _) => None,
+        (None, Some(source)) => Some(source.clone()),
+        (None, None) => file.source.clone(),
+    };
+    if let Some(source) = source {
         let Some(address) = source.strip_prefix("tcp://") else {
             bail!("--source {source:?}: only tcp://HOST:PORT (a ser2sock server) is supported");
         };
-        let lake = args.lake.clone().unwrap_or_else(|| "./lake".into());
+        let lake = args
+            .lake
+            .clone()
+            .or(file.lake.clone())
+            .unwrap_or_else(|| "./lake".into());
         let mut writer = WriterConfig::default();
-        if let Some(secs) = args.max_age_secs {
+        if let Some(secs) = args.max_age_secs.or(file.max_age_secs) {
             writer.max_age = Duration::from_secs(secs);
         }
+        let s3_endpoint = [
+            &args.s3_endpoint,
+            &file.s3_endpoint,
+            &args.endpoint_url,
+            &file.endpoint_url,
+        ]
+        .into_iter()
+        .find_map(|e| e.clone());
         return runtime.block_on(consume_tcp(
             address,
             &lake,
-            args.s3_endpoint.as_deref(),
+            s3_endpoint.as_deref(),
             decoder,
             writer,
         ));
     }
-    let settings = settings(&args)?;
+    let settings = settings(&args, &file)?;
     runtime.block_on(consume(settings, decoder, args.drain, args.bench_read_only))
 }
 
@@ -422,5 +461,72 @@ mod tests {
         ));
         assert!(parse_start("at-timestamp:yesterday").is_err());
         assert!(parse_start("oldest").is_err());
+    }
+
+    const EXAMPLE: &str = include_str!("../../../packaging/alarmlake.example.toml");
+
+    /// The example with every commented-out setting (`# key = value`) switched on.
+    fn example_with_everything() -> String {
+        EXAMPLE
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest)
+                    if rest.split_once(" = ").is_some_and(|(key, _)| {
+                        !key.is_empty()
+                            && key
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    }) =>
+                {
+                    rest
+                }
+                _ => line,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_example_config_parses_as_it_is_and_with_everything_on() {
+        let plain: FileConfig = toml::from_str(EXAMPLE).expect("the example parses");
+        assert_eq!(plain.stream.as_deref(), Some("alarm-events"));
+        let full: FileConfig =
+            toml::from_str(&example_with_everything()).expect("every documented setting parses");
+        assert_eq!(full.lease_secs, Some(30));
+        assert_eq!(full.site_tz.len(), 2);
+        assert!(matches!(full.bulk, Some(Bulk::Never)));
+        assert!(full.decoder().config().is_ok());
+    }
+
+    /// Every flag of `consume` has its key in the example, and every key there is a flag: the
+    /// file, the flags and the README cannot drift apart.
+    #[test]
+    fn the_example_config_matches_the_flags() {
+        use clap::Args as _;
+        let table: toml::Table = toml::from_str(&example_with_everything()).unwrap();
+        let keys: std::collections::BTreeSet<String> = table.keys().cloned().collect();
+        // Flags that are not settings: the file itself, one-shot modes, and the benchmark's.
+        let not_settings = ["config", "drain", "bench-read-only"];
+        let flags: std::collections::BTreeSet<String> =
+            ConsumeArgs::augment_args(clap::Command::new("consume"))
+                .get_arguments()
+                .filter_map(|arg| arg.get_long())
+                .filter(|long| !not_settings.contains(long))
+                .map(|long| long.replace('-', "_"))
+                .collect();
+        assert_eq!(keys, flags);
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let file: FileConfig =
+            toml::from_str("tz = \"Europe/Berlin\"\nsite = \"from-file\"").unwrap();
+        let flags = DecoderArgs {
+            tz: Some("America/New_York".into()),
+            ..DecoderArgs::default()
+        };
+        let merged = flags.or(file.decoder());
+        assert_eq!(merged.tz.as_deref(), Some("America/New_York"));
+        assert_eq!(merged.site.as_deref(), Some("from-file"));
     }
 }
