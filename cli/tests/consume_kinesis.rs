@@ -6,7 +6,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command};
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
@@ -17,19 +17,11 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, StreamStatus};
 use chrono::{DateTime, Utc};
 use support::fault_proxy::{Fault, FaultProxy, Rule};
+use support::{S3Lake, credentials, lake_check, run_ok, sql_csv, tool, unique};
 
 /// The emulator's endpoint; `None` (skip) outside the test script, a failure in CI.
 fn endpoint() -> Option<String> {
-    match std::env::var("ALARMLAKE_TEST_KINESIS_ENDPOINT") {
-        Ok(endpoint) => Some(endpoint),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("ALARMLAKE_TEST_KINESIS_ENDPOINT is not set: run scripts/test.sh")
-        }
-        Err(_) => {
-            eprintln!("skipped: no Kinesis emulator (run scripts/test.sh)");
-            None
-        }
-    }
+    tool("ALARMLAKE_TEST_KINESIS_ENDPOINT")
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -37,23 +29,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-/// A stream name no other test (or earlier run against the same emulator) uses.
-fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{name}-{}-{nanos}", std::process::id())
-}
-
-fn credentials(command: &mut Command) -> &mut Command {
-    command
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
 }
 
 /// Generated lines (mixed panels, MODE hubs and cameras) with their site as partition key.
@@ -178,57 +153,6 @@ async fn put_stream(
     put_records(&client, stream, records).await
 }
 
-fn lake_check() -> String {
-    format!("{}/../scripts/lake_check.py", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A bucket on the S3 emulator for a test's lake (at `lake/`), created and read back with
-/// `scripts/lake_check.py`. `None` (skip) outside the test script, a failure in CI.
-struct S3Lake {
-    endpoint: String,
-    python: String,
-    bucket: String,
-}
-
-impl S3Lake {
-    fn create(name: &str) -> Option<S3Lake> {
-        let (Ok(endpoint), Ok(python)) = (
-            std::env::var("ALARMLAKE_TEST_S3_ENDPOINT"),
-            std::env::var("ALARMLAKE_TEST_PYTHON"),
-        ) else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "the S3 emulator is missing"
-            );
-            return None;
-        };
-        let bucket = unique(name).to_lowercase();
-        run_ok(Command::new(&python).args([&lake_check(), "create-bucket", &endpoint, &bucket]));
-        Some(S3Lake {
-            endpoint,
-            python,
-            bucket,
-        })
-    }
-
-    fn url(&self) -> String {
-        format!("s3://{}/lake", self.bucket)
-    }
-
-    /// Replaces `local` with a copy of the lake.
-    fn download(&self, local: &Path) {
-        let _ = std::fs::remove_dir_all(local);
-        run_ok(Command::new(&self.python).args([
-            &lake_check(),
-            "download",
-            &self.endpoint,
-            &self.bucket,
-            "lake/",
-            local.to_str().unwrap(),
-        ]));
-    }
-}
-
 fn consume_command(endpoint: &str, stream: &str, lake: &Path, extra: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
     credentials(&mut command).args([
@@ -244,15 +168,10 @@ fn consume_command(endpoint: &str, stream: &str, lake: &Path, extra: &[&str]) ->
     command
 }
 
-fn run_ok(command: &mut Command) -> Output {
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+/// One `consume --drain` run, which must succeed; returns its log.
+fn drain(endpoint: &str, stream: &str, lake: &Path) -> String {
+    let output = run_ok(&mut consume_command(endpoint, stream, lake, &["--drain"]));
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// Every (shard, sequence number) in the lake, with how often it appears.
@@ -261,15 +180,7 @@ fn lake_positions(lake: &Path) -> BTreeMap<(String, String), usize> {
                UNION ALL SELECT shard_id, sequence_number FROM mode_events \
                UNION ALL SELECT shard_id, sequence_number FROM camera_media \
                UNION ALL SELECT shard_id, sequence_number FROM dead_letters";
-    let output = run_ok(Command::new(env!("CARGO_BIN_EXE_alarmlake")).args([
-        "sql",
-        "--lake",
-        lake.to_str().unwrap(),
-        "--format",
-        "csv",
-        "-c",
-        sql,
-    ]));
+    let output = run_ok(&mut sql_csv(lake, sql));
     let mut positions = BTreeMap::new();
     for line in String::from_utf8_lossy(&output.stdout).lines().skip(1) {
         let (shard, sequence) = line.split_once(',').unwrap();
@@ -356,13 +267,7 @@ fn a_clean_run_puts_every_record_in_the_lake_once() {
     let expected = runtime().block_on(put_stream(&endpoint, &stream, 4, &records));
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let output = run_ok(&mut consume_command(
-        &endpoint,
-        &stream,
-        &lake,
-        &["--drain"],
-    ));
-    let log = String::from_utf8_lossy(&output.stderr);
+    let log = drain(&endpoint, &stream, &lake);
     assert!(log.contains("consumed 5000 records from 4 shards"), "{log}");
     assert_exactly_once(&lake, &expected);
 
@@ -461,12 +366,7 @@ fn a_restart_after_sigterm_neither_loses_nor_doubles() {
             last_in_lake.as_deref()
         );
     }
-    run_ok(&mut consume_command(
-        &endpoint,
-        &stream,
-        &lake,
-        &["--drain"],
-    ));
+    drain(&endpoint, &stream, &lake);
     assert_exactly_once(&lake, &expected);
 }
 
@@ -528,12 +428,7 @@ fn kill_9_at_random_points_then_restart_is_exactly_once() {
         "some kill landed inside a batch (recovered {recoveries}, open {open})"
     );
     eprintln!("{kills} kills; {recoveries} interrupted batches recovered, {open} open at the end");
-    run_ok(&mut consume_command(
-        &endpoint,
-        &stream,
-        &lake,
-        &["--drain"],
-    ));
+    drain(&endpoint, &stream, &lake);
     assert_exactly_once(&lake, &expected);
 }
 
@@ -542,15 +437,7 @@ fn lake_rows_by_key(lake: &Path) -> Vec<(String, String, String)> {
     let sql = "SELECT partition_key, shard_id, CAST(ingest_time AS VARCHAR) FROM alarm_events \
                UNION ALL SELECT partition_key, shard_id, CAST(ingest_time AS VARCHAR) FROM mode_events \
                UNION ALL SELECT partition_key, shard_id, CAST(ingest_time AS VARCHAR) FROM camera_media";
-    let output = run_ok(Command::new(env!("CARGO_BIN_EXE_alarmlake")).args([
-        "sql",
-        "--lake",
-        lake.to_str().unwrap(),
-        "--format",
-        "csv",
-        "-c",
-        sql,
-    ]));
+    let output = run_ok(&mut sql_csv(lake, sql));
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .skip(1)
@@ -880,32 +767,21 @@ fn kpl_aggregated_records_become_one_row_per_user_record() {
     let put = runtime().block_on(put_stream(&endpoint, &stream, 2, &all));
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let output = run_ok(&mut consume_command(
-        &endpoint,
-        &stream,
-        &lake,
-        &["--drain"],
-    ));
-    let log = String::from_utf8_lossy(&output.stderr);
+    let log = drain(&endpoint, &stream, &lake);
     assert!(
         log.contains("consumed 315 records") && log.contains("600 events"),
         "{log}"
     );
 
-    let csv = run_ok(Command::new(env!("CARGO_BIN_EXE_alarmlake")).args([
-        "sql",
-        "--lake",
-        lake.to_str().unwrap(),
-        "--format",
-        "csv",
-        "-c",
+    let csv = run_ok(&mut sql_csv(
+        &lake,
         "SELECT shard_id, sequence_number, count(*) AS n, count(DISTINCT sub_sequence_number) AS subs, \
                 max(sub_sequence_number) AS top \
          FROM (SELECT shard_id, sequence_number, sub_sequence_number FROM alarm_events \
                UNION ALL SELECT shard_id, sequence_number, sub_sequence_number FROM mode_events \
                UNION ALL SELECT shard_id, sequence_number, sub_sequence_number FROM camera_media) \
          GROUP BY shard_id, sequence_number",
-    ]));
+    ));
     let rows: Vec<String> = String::from_utf8_lossy(&csv.stdout)
         .lines()
         .skip(1)
@@ -958,27 +834,16 @@ fn loadgen_fills_a_stream_that_the_consumer_reads_back() {
     assert!(log.contains("put 2000 records"), "{log}");
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let output = run_ok(&mut consume_command(
-        &endpoint,
-        &stream,
-        &lake,
-        &["--drain"],
-    ));
-    let log = String::from_utf8_lossy(&output.stderr);
+    let log = drain(&endpoint, &stream, &lake);
     assert!(
         log.contains("consumed 2000 records from 3 shards: 2000 events"),
         "{log}"
     );
     // Panel events are keyed by their home, so the key and the site agree.
-    let csv = run_ok(Command::new(env!("CARGO_BIN_EXE_alarmlake")).args([
-        "sql",
-        "--lake",
-        lake.to_str().unwrap(),
-        "--format",
-        "csv",
-        "-c",
+    let csv = run_ok(&mut sql_csv(
+        &lake,
         "SELECT count(*) AS n, count(*) FILTER (WHERE partition_key = site) AS keyed FROM alarm_events",
-    ]));
+    ));
     let text = String::from_utf8_lossy(&csv.stdout);
     let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
     assert_eq!(row[0], row[1], "{text}");

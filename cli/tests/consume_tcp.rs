@@ -1,27 +1,25 @@
 //! `alarmlake consume --source tcp://...`: raw AlarmDecoder lines from a ser2sock server,
 //! through a dropped connection and a reconnect, into the lake.
 
+mod support;
+
 use std::io::Write;
 use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::sql_csv;
+
 fn count_rows(lake: &std::path::Path) -> usize {
     if !lake.join("alarm_events").exists() {
         return 0;
     }
-    let output = Command::new(env!("CARGO_BIN_EXE_alarmlake"))
-        .args([
-            "sql",
-            "--lake",
-            lake.to_str().unwrap(),
-            "--format",
-            "csv",
-            "-c",
-            "SELECT count(*) AS n, count(DISTINCT shard_id) AS connections FROM alarm_events",
-        ])
-        .output()
-        .unwrap();
+    let output = sql_csv(
+        lake,
+        "SELECT count(*) AS n, count(DISTINCT shard_id) AS connections FROM alarm_events",
+    )
+    .output()
+    .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
     text.lines()
         .nth(1)

@@ -7,6 +7,8 @@
 //! `ALARMLAKE_TEST_PYTHON` and `ALARMLAKE_TEST_S3_ENDPOINT`. Run on their own, without those,
 //! these tests say so and pass; under CI (`CI` set) a missing tool is a failure.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -16,23 +18,7 @@ use alarmlake_schemas::alarmdecoder::AlarmMessage;
 use alarmlake_schemas::{Decoder, EventBody, Outcome, RawRecord, RecordPosition};
 use chrono::{DateTime, Timelike, Utc};
 use serde_json::{Value, json};
-
-fn tool(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("{name} is not set: run the tests with scripts/test.sh")
-        }
-        _ => {
-            eprintln!("skipped: {name} is not set (scripts/test.sh sets it)");
-            None
-        }
-    }
-}
-
-fn repo_file(relative: &str) -> String {
-    format!("{}/../{relative}", env!("CARGO_MANIFEST_DIR"))
-}
+use support::{S3Lake, credentials, lake_check, run_ok, stdout_of, tool};
 
 /// Generates a small mixed input: two homes, one day.
 fn generate(dir: &Path) -> (String, String) {
@@ -118,17 +104,6 @@ fn expected(text: &str) -> Value {
     })
 }
 
-fn run(command: &mut Command) -> String {
-    let output = command.output().expect("command starts");
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 fn ingest(input: &str, lake: &str, endpoint: Option<&str>) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
     // Small files, so that each partition gets several and the counts must add up across them.
@@ -142,21 +117,14 @@ fn ingest(input: &str, lake: &str, endpoint: Option<&str>) {
         input,
     ]);
     if let Some(endpoint) = endpoint {
-        command.args(["--s3-endpoint", endpoint]).envs([
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_REGION", "us-east-1"),
-        ]);
+        credentials(command.args(["--s3-endpoint", endpoint]));
     }
-    run(&mut command);
+    run_ok(&mut command);
 }
 
 fn duckdb_counts(python: &str, lake: &Path) -> Value {
-    let out = run(Command::new(python).args([
-        &repo_file("scripts/lake_check.py"),
-        "counts",
-        &lake.to_string_lossy(),
-    ]));
+    let out =
+        stdout_of(Command::new(python).args([&lake_check(), "counts", &lake.to_string_lossy()]));
     serde_json::from_str(&out).expect("lake_check prints JSON")
 }
 
@@ -183,35 +151,15 @@ fn duckdb_reads_back_a_local_lake() {
 
 #[test]
 fn duckdb_reads_back_an_s3_lake_on_moto() {
-    let (Some(python), Some(endpoint)) = (
-        tool("ALARMLAKE_TEST_PYTHON"),
-        tool("ALARMLAKE_TEST_S3_ENDPOINT"),
-    ) else {
+    let (Some(python), Some(s3)) = (tool("ALARMLAKE_TEST_PYTHON"), S3Lake::create("readback"))
+    else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let (input, text) = generate(dir.path());
-    let bucket = format!("lake-{}", std::process::id());
-    run(Command::new(&python).args([
-        &repo_file("scripts/lake_check.py"),
-        "create-bucket",
-        &endpoint,
-        &bucket,
-    ]));
-    ingest(
-        &input,
-        &format!("s3://{bucket}/lakes/test"),
-        Some(&endpoint),
-    );
+    ingest(&input, &s3.url(), Some(&s3.endpoint));
     let local = dir.path().join("downloaded");
-    run(Command::new(&python).args([
-        &repo_file("scripts/lake_check.py"),
-        "download",
-        &endpoint,
-        &bucket,
-        "lakes/test/",
-        &local.to_string_lossy(),
-    ]));
+    s3.download(&local);
     assert_eq!(duckdb_counts(&python, &local), expected(&text));
 }
 
@@ -242,7 +190,7 @@ fn reports_agree_with_duckdb() {
     let lake = dir.path().join("lake");
     ingest(&input.to_string_lossy(), &lake.to_string_lossy(), None);
 
-    let list = run(Command::new(env!("CARGO_BIN_EXE_alarmlake")).args(["report", "list"]));
+    let list = stdout_of(Command::new(env!("CARGO_BIN_EXE_alarmlake")).args(["report", "list"]));
     let names: Vec<&str> = list
         .lines()
         .filter_map(|l| l.split_whitespace().next())
@@ -264,13 +212,15 @@ fn reports_agree_with_duckdb() {
         ] {
             let mut args = vec!["report", name];
             args.extend(&filter);
-            let sql = run(Command::new(env!("CARGO_BIN_EXE_alarmlake"))
-                .args(args.iter().chain(["--show-sql"].iter())));
+            let sql = stdout_of(
+                Command::new(env!("CARGO_BIN_EXE_alarmlake"))
+                    .args(args.iter().chain(["--show-sql"].iter())),
+            );
             let sql_file = dir.path().join(format!("{name}.sql"));
             std::fs::write(&sql_file, sql).unwrap();
             let mut query = args.clone();
             query.extend(["--lake", lake.to_str().unwrap(), "--format", "ndjson"]);
-            let rows = run(Command::new(env!("CARGO_BIN_EXE_alarmlake")).args(&query));
+            let rows = stdout_of(Command::new(env!("CARGO_BIN_EXE_alarmlake")).args(&query));
             if filter.is_empty() {
                 assert!(
                     !rows.trim().is_empty(),
@@ -280,7 +230,7 @@ fn reports_agree_with_duckdb() {
             let rows_file = dir.path().join(format!("{name}.ndjson"));
             std::fs::write(&rows_file, rows).unwrap();
             let compare = [
-                repo_file("scripts/lake_check.py"),
+                lake_check(),
                 "compare-report".into(),
                 lake.to_string_lossy().into_owned(),
                 sql_file.to_string_lossy().into_owned(),

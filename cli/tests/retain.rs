@@ -4,49 +4,31 @@
 //! by moto on 127.0.0.1 (`scripts/test.sh` starts it and sets `ALARMLAKE_TEST_S3_ENDPOINT` and
 //! `ALARMLAKE_TEST_PYTHON`).
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
 use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
+use support::{S3Lake, credentials, stdout_of};
 
-const AWS: [(&str, &str); 3] = [
-    ("AWS_ACCESS_KEY_ID", "test"),
-    ("AWS_SECRET_ACCESS_KEY", "test"),
-    ("AWS_REGION", "us-east-1"),
+/// Files that are not partition files, put in the lake before the test: retention must leave
+/// them alone.
+const FOREIGN: [(&str, &str); 2] = [
+    ("_alarmlake/checkpoints/app/stream/shard-0.json", "{}"),
+    ("notes/readme.txt", "mine"),
 ];
 
-fn tool(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("{name} is not set: run the tests with scripts/test.sh")
-        }
-        _ => {
-            eprintln!("skipped: {name} is not set (scripts/test.sh sets it)");
-            None
-        }
-    }
-}
-
-fn alarmlake(args: &[&str], endpoint: Option<&str>) -> Output {
+/// `alarmlake ARGS`, with the emulator's credentials and `endpoint` for S3 lakes.
+fn alarmlake(args: &[&str], endpoint: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
-    command.args(args).envs(AWS);
+    credentials(command.args(args));
     if let Some(endpoint) = endpoint {
         command.args(["--s3-endpoint", endpoint]);
     }
-    command.output().expect("alarmlake starts")
-}
-
-fn succeed(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    command
 }
 
 /// Three days of two homes (every table), up to the current hour, ingested into `lake`.
@@ -64,7 +46,7 @@ fn fill(dir: &Path, lake: &str, endpoint: Option<&str>) {
     let input = dir.join("input.ndjson");
     std::fs::write(&input, &bytes).unwrap();
     let input = input.to_string_lossy();
-    succeed(alarmlake(
+    stdout_of(&mut alarmlake(
         &["ingest-file", "--lake", lake, "--no-progress", &input],
         endpoint,
     ));
@@ -80,7 +62,7 @@ fn partition_end(path: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Runs the whole scenario against a lake whose files `list` returns (paths relative to the
-/// lake root). `_alarmlake/checkpoints/...` and `notes/...` must already exist in it.
+/// lake root). The [`FOREIGN`] files must already be in it.
 fn check(lake: &str, endpoint: Option<&str>, list: &dyn Fn() -> BTreeSet<String>) {
     let keep = Duration::hours(36);
     let before = list();
@@ -94,11 +76,14 @@ fn check(lake: &str, endpoint: Option<&str>, list: &dyn Fn() -> BTreeSet<String>
         old(Utc::now() - keep) > 10,
         "the lake must have old partitions"
     );
-    assert!(before.contains("_alarmlake/checkpoints/app/stream/shard-0.json"));
-    assert!(before.contains("notes/readme.txt"));
+    for (path, _) in FOREIGN {
+        assert!(before.contains(path), "{path} is missing");
+    }
 
     // A window under an hour could delete the partition being written: refused.
-    let short = alarmlake(&["retain", "--lake", lake, "--keep", "30m"], endpoint);
+    let short = alarmlake(&["retain", "--lake", lake, "--keep", "30m"], endpoint)
+        .output()
+        .unwrap();
     assert!(!short.status.success());
     assert!(
         String::from_utf8_lossy(&short.stderr).contains("at least one hour"),
@@ -106,7 +91,7 @@ fn check(lake: &str, endpoint: Option<&str>, list: &dyn Fn() -> BTreeSet<String>
         String::from_utf8_lossy(&short.stderr)
     );
 
-    let dry = succeed(alarmlake(
+    let dry = stdout_of(&mut alarmlake(
         &["retain", "--lake", lake, "--keep", "36h", "--dry-run"],
         endpoint,
     ));
@@ -115,7 +100,7 @@ fn check(lake: &str, endpoint: Option<&str>, list: &dyn Fn() -> BTreeSet<String>
     assert_eq!(list(), before, "a dry run deletes nothing");
 
     let earliest = Utc::now() - keep;
-    let out = succeed(alarmlake(
+    let out = stdout_of(&mut alarmlake(
         &["retain", "--lake", lake, "--keep", "36h"],
         endpoint,
     ));
@@ -140,7 +125,7 @@ fn check(lake: &str, endpoint: Option<&str>, list: &dyn Fn() -> BTreeSet<String>
 
     // What is left still answers, and holds nothing older than the window.
     let cutoff = earliest.format("%Y-%m-%dT%H:00:00Z").to_string();
-    let count = succeed(alarmlake(
+    let count = stdout_of(&mut alarmlake(
         &[
             "sql",
             "--lake",
@@ -163,26 +148,12 @@ fn retain_deletes_only_expired_partitions_of_a_local_lake() {
     let lake = dir.path().join("lake");
     let lake_arg = lake.to_string_lossy().into_owned();
     fill(dir.path(), &lake_arg, None);
-    for (path, text) in [
-        ("_alarmlake/checkpoints/app/stream/shard-0.json", "{}"),
-        ("notes/readme.txt", "mine"),
-    ] {
+    for (path, text) in FOREIGN {
         let file = lake.join(path);
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(file, text).unwrap();
     }
-    let list = || {
-        walkdir(&lake)
-            .into_iter()
-            .map(|p| {
-                p.strip_prefix(&lake)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect::<BTreeSet<String>>()
-    };
-    check(&lake_arg, None, &list);
+    check(&lake_arg, None, &|| files_under(&lake));
     // Emptied partition folders go too, as they would on an object store.
     for entry in std::fs::read_dir(lake.join("alarm_events")).unwrap() {
         let date = entry.unwrap().path();
@@ -195,47 +166,20 @@ fn retain_deletes_only_expired_partitions_of_a_local_lake() {
 
 #[test]
 fn retain_deletes_only_expired_partitions_of_an_s3_lake() {
-    let (Some(python), Some(endpoint)) = (
-        tool("ALARMLAKE_TEST_PYTHON"),
-        tool("ALARMLAKE_TEST_S3_ENDPOINT"),
-    ) else {
+    let Some(s3) = S3Lake::create("retain") else {
         return;
     };
-    let helper = format!("{}/../scripts/lake_check.py", env!("CARGO_MANIFEST_DIR"));
-    let py = |args: &[&str]| {
-        let output = Command::new(&python)
-            .arg(&helper)
-            .args(args)
-            .output()
-            .unwrap();
-        succeed(output)
-    };
-    let bucket = format!("retain-{}", std::process::id());
-    py(&["create-bucket", &endpoint, &bucket]);
-    let lake = format!("s3://{bucket}/lakes/home");
     let dir = tempfile::tempdir().unwrap();
-    fill(dir.path(), &lake, Some(&endpoint));
-    for (key, text) in [
-        (
-            "lakes/home/_alarmlake/checkpoints/app/stream/shard-0.json",
-            "{}",
-        ),
-        ("lakes/home/notes/readme.txt", "mine"),
-    ] {
-        py(&["put", &endpoint, &bucket, key, text]);
+    fill(dir.path(), &s3.url(), Some(&s3.endpoint));
+    for (path, text) in FOREIGN {
+        s3.put(path, text);
     }
-    let list = || {
-        py(&["keys", &endpoint, &bucket, "lakes/home/"])
-            .lines()
-            .map(str::to_string)
-            .collect::<BTreeSet<String>>()
-    };
-    check(&lake, Some(&endpoint), &list);
+    check(&s3.url(), Some(&s3.endpoint), &|| s3.keys());
 }
 
-/// Every file under `dir`, recursively.
-fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
+/// Every file under `dir`, recursively, relative to it.
+fn files_under(dir: &Path) -> BTreeSet<String> {
+    let mut files = BTreeSet::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(folder) = pending.pop() {
         for entry in std::fs::read_dir(&folder).unwrap() {
@@ -243,7 +187,8 @@ fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
             if path.is_dir() {
                 pending.push(path);
             } else {
-                files.push(path);
+                let relative = path.strip_prefix(dir).unwrap();
+                files.insert(relative.to_string_lossy().into_owned());
             }
         }
     }

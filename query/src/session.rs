@@ -70,8 +70,13 @@ impl LakeSession {
         let mut ctx = SessionContext::new_with_config_rt(config, runtime);
         datafusion_functions_json::register_all(&mut ctx)?;
         let root = root_url(location, &options, &ctx)?;
+        // The session's Parquet options (see `tuning`), not the format's own defaults; every
+        // table reads with the same ones.
+        let format = Arc::new(
+            ParquetFormat::default().with_options(ctx.state().table_options().parquet.clone()),
+        );
         for table in Table::ALL {
-            register(&ctx, table, &root).await?;
+            register(&ctx, table, &root, &format).await?;
         }
         Ok(LakeSession {
             ctx,
@@ -171,7 +176,12 @@ fn root_url(
 
 /// Registers one table as a listing table with `date` and `hour` partition columns. The schema
 /// is the table's own, so a table without files is registered too, empty.
-async fn register(ctx: &SessionContext, table: Table, root: &Url) -> Result<(), QueryError> {
+async fn register(
+    ctx: &SessionContext,
+    table: Table,
+    root: &Url,
+    format: &Arc<ParquetFormat>,
+) -> Result<(), QueryError> {
     let url = root
         .join(&format!("{}/", table.name()))
         .map_err(|_| QueryError::Location(root.to_string()))?;
@@ -182,10 +192,7 @@ async fn register(ctx: &SessionContext, table: Table, root: &Url) -> Result<(), 
         col("site").sort(true, false),
         col("event_time").sort(true, false),
     ]];
-    // The session's Parquet options (see `tuning`), not the format's own defaults.
-    let parquet =
-        ParquetFormat::default().with_options(ctx.state().table_options().parquet.clone());
-    let options = ListingOptions::new(Arc::new(parquet))
+    let options = ListingOptions::new(format.clone())
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![
             ("date".to_string(), DataType::Date32),

@@ -173,6 +173,33 @@ struct Settings {
     records_per_call: i32,
 }
 
+/// The lake: flag (or its variable), else the file, else `./lake`.
+fn lake_location(args: &ConsumeArgs, file: &FileConfig) -> String {
+    args.lake
+        .clone()
+        .or(file.lake.clone())
+        .unwrap_or_else(|| "./lake".into())
+}
+
+/// The S3 endpoint: `s3_endpoint` from the flags or the file, else the shared `endpoint_url`.
+fn s3_endpoint(args: &ConsumeArgs, file: &FileConfig) -> Option<String> {
+    [
+        &args.s3_endpoint,
+        &file.s3_endpoint,
+        &args.endpoint_url,
+        &file.endpoint_url,
+    ]
+    .into_iter()
+    .find_map(Option::clone)
+}
+
+/// How long a shard (or the ser2sock source) buffers before it writes.
+fn max_age(args: &ConsumeArgs, file: &FileConfig) -> Duration {
+    args.max_age_secs
+        .or(file.max_age_secs)
+        .map_or(WriterConfig::default().max_age, Duration::from_secs)
+}
+
 fn settings(args: &ConsumeArgs, file: &FileConfig) -> Result<Settings> {
     let pick =
         |flag: &Option<String>, from_file: &Option<String>| flag.clone().or(from_file.clone());
@@ -182,22 +209,18 @@ fn settings(args: &ConsumeArgs, file: &FileConfig) -> Result<Settings> {
     let start = parse_start(&pick(&args.start, &file.start).unwrap_or("trim-horizon".into()))?;
     let endpoint = pick(&args.endpoint_url, &file.endpoint_url);
     let defaults = WriterConfig::default();
-    let max_age = args
-        .max_age_secs
-        .or(file.max_age_secs)
-        .map_or(defaults.max_age, Duration::from_secs);
     let target_bytes = args
         .target_mb
         .or(file.target_mb)
         .map_or(defaults.target_bytes, |mb| mb * 1024 * 1024);
     Ok(Settings {
         stream,
-        lake: pick(&args.lake, &file.lake).unwrap_or_else(|| "./lake".into()),
+        lake: lake_location(args, file),
         checkpoints: pick(&args.checkpoints, &file.checkpoints),
         app: pick(&args.app, &file.app).unwrap_or_else(|| "alarmlake".into()),
         start,
-        kinesis_endpoint: pick(&args.kinesis_endpoint, &file.kinesis_endpoint).or(endpoint.clone()),
-        s3_endpoint: pick(&args.s3_endpoint, &file.s3_endpoint).or(endpoint),
+        kinesis_endpoint: pick(&args.kinesis_endpoint, &file.kinesis_endpoint).or(endpoint),
+        s3_endpoint: s3_endpoint(args, file),
         region: pick(&args.region, &file.region),
         lease: LeaseOptions {
             worker: pick(&args.worker_id, &file.worker_id)
@@ -222,7 +245,7 @@ fn settings(args: &ConsumeArgs, file: &FileConfig) -> Result<Settings> {
             .map(Duration::from_secs),
         metrics_addr: args.metrics_addr.or(file.metrics_addr),
         writer: WriterConfig {
-            max_age,
+            max_age: max_age(args, file),
             target_bytes,
             ..defaults
         },
@@ -300,23 +323,12 @@ pub fn run(args: ConsumeArgs) -> Result<ExitCode> {
         let Some(address) = source.strip_prefix("tcp://") else {
             bail!("--source {source:?}: only tcp://HOST:PORT (a ser2sock server) is supported");
         };
-        let lake = args
-            .lake
-            .clone()
-            .or(file.lake.clone())
-            .unwrap_or_else(|| "./lake".into());
-        let mut writer = WriterConfig::default();
-        if let Some(secs) = args.max_age_secs.or(file.max_age_secs) {
-            writer.max_age = Duration::from_secs(secs);
-        }
-        let s3_endpoint = [
-            &args.s3_endpoint,
-            &file.s3_endpoint,
-            &args.endpoint_url,
-            &file.endpoint_url,
-        ]
-        .into_iter()
-        .find_map(|e| e.clone());
+        let lake = lake_location(&args, &file);
+        let writer = WriterConfig {
+            max_age: max_age(&args, &file),
+            ..WriterConfig::default()
+        };
+        let s3_endpoint = s3_endpoint(&args, &file);
         return runtime.block_on(consume_tcp(
             address,
             &lake,

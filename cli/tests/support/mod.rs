@@ -1,3 +1,138 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests: the tools and emulators `scripts/test.sh` provides,
+//! running the binary, and lakes on the S3 emulator.
+
+// Each test binary compiles this module and uses a part of it.
+#![allow(dead_code)]
 
 pub mod fault_proxy;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// A tool or emulator endpoint from the variable `scripts/test.sh` sets. Run on their own,
+/// without it, tests say so and pass; under CI (`CI` set) a missing one is a failure.
+pub fn tool(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{name} is not set: run the tests with scripts/test.sh")
+        }
+        _ => {
+            eprintln!("skipped: {name} is not set (scripts/test.sh sets it)");
+            None
+        }
+    }
+}
+
+/// The emulators' fixed credentials and region, whatever the developer's AWS set-up says.
+pub fn credentials(command: &mut Command) -> &mut Command {
+    command
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+}
+
+/// Runs `command`, which must succeed; a failure shows the command and both outputs.
+pub fn run_ok(command: &mut Command) -> Output {
+    let output = command.output().expect("command starts");
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({:?}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// [`run_ok`], and its standard output.
+pub fn stdout_of(command: &mut Command) -> String {
+    String::from_utf8_lossy(&run_ok(command).stdout).into_owned()
+}
+
+/// `alarmlake sql --format csv` of one statement over `lake`, to run as the test needs.
+pub fn sql_csv(lake: &Path, sql: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
+    command.args([
+        "sql",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-c",
+        sql,
+    ]);
+    command
+}
+
+/// A name no other test (or earlier run against the same emulator) uses.
+pub fn unique(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{name}-{}-{nanos}", std::process::id())
+}
+
+/// `scripts/lake_check.py`: DuckDB over a lake, and S3 chores against the emulator.
+pub fn lake_check() -> String {
+    format!("{}/../scripts/lake_check.py", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A bucket on the S3 emulator for a test's lake (at `lake/`), created and read back with
+/// `scripts/lake_check.py`. `None` (skip) outside the test script, a failure in CI.
+pub struct S3Lake {
+    pub endpoint: String,
+    python: String,
+    bucket: String,
+}
+
+impl S3Lake {
+    pub fn create(name: &str) -> Option<S3Lake> {
+        let endpoint = tool("ALARMLAKE_TEST_S3_ENDPOINT")?;
+        let python = tool("ALARMLAKE_TEST_PYTHON")?;
+        let lake = S3Lake {
+            endpoint,
+            python,
+            bucket: unique(name).to_lowercase(),
+        };
+        lake.helper("create-bucket", &[]);
+        Some(lake)
+    }
+
+    pub fn url(&self) -> String {
+        format!("s3://{}/lake", self.bucket)
+    }
+
+    /// Replaces `local` with a copy of the lake.
+    pub fn download(&self, local: &Path) {
+        let _ = std::fs::remove_dir_all(local);
+        self.helper("download", &["lake/", local.to_str().unwrap()]);
+    }
+
+    /// Writes `text` at `relative` (to the lake root).
+    pub fn put(&self, relative: &str, text: &str) {
+        self.helper("put", &[&format!("lake/{relative}"), text]);
+    }
+
+    /// Every key in the lake, relative to its root.
+    pub fn keys(&self) -> BTreeSet<String> {
+        self.helper("keys", &["lake/"])
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `lake_check.py COMMAND ENDPOINT BUCKET ARGS...`
+    fn helper(&self, command: &str, args: &[&str]) -> String {
+        stdout_of(
+            Command::new(&self.python)
+                .arg(lake_check())
+                .arg(command)
+                .args([&self.endpoint, &self.bucket])
+                .args(args),
+        )
+    }
+}
