@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use alarmlake_schemas::kpl::deaggregate_record;
-use alarmlake_schemas::{Decoder, Outcome};
+use alarmlake_schemas::{Decoder, Tally};
 use alarmlake_transform::{Lake, LakeError, LakeWriter, PreparedFile, WriterConfig, WriterError};
 use chrono::Utc;
 use tokio::sync::watch;
@@ -236,7 +236,7 @@ async fn read(
                 state.first_pending.get_or_insert(now);
             }
             state.pending_records += page.records.len() as u64;
-            let (mut events, mut rejected) = (0u64, 0u64);
+            let mut tally = Tally::default();
             for record in page.records {
                 let arrival = record.position.arrival_time;
                 state.oldest_arrival =
@@ -244,22 +244,17 @@ async fn read(
                 for user in deaggregate_record(record) {
                     outcomes.clear();
                     ctx.decoder.decode_into(&user, &mut outcomes);
-                    for outcome in &outcomes {
-                        match outcome {
-                            Outcome::Event(_) => events += 1,
-                            Outcome::Rejected { .. } => rejected += 1,
-                            Outcome::Chatter { .. } => {}
-                        }
-                    }
+                    outcomes.iter().for_each(|outcome| tally.add(outcome));
                     state.pending_bytes += user.data.len();
                     state
                         .writer
                         .append(&user.position, user.data.len(), &outcomes, now);
                 }
             }
-            state.pending_rows += (events + rejected) as usize;
-            metrics.events.fetch_add(events, Relaxed);
-            metrics.rejected.fetch_add(rejected, Relaxed);
+            // Chatter is counted, but writes no row.
+            state.pending_rows += (tally.events + tally.rejected) as usize;
+            metrics.events.fetch_add(tally.events, Relaxed);
+            metrics.rejected.fetch_add(tally.rejected, Relaxed);
         }
         if ctx.read_only {
             // The baseline: what the stream yields with nothing done to it.
