@@ -8,6 +8,8 @@ mod event_json;
 mod input;
 mod logging;
 mod pipeline;
+mod size_arg;
+mod table_arg;
 
 use std::process::ExitCode;
 
@@ -49,6 +51,8 @@ enum Command {
     AthenaDdl(commands::athena_ddl::AthenaDdlArgs),
     /// Delete the partitions older than a window (`--keep 30d`), or list them (`--dry-run`).
     Retain(commands::retain::RetainArgs),
+    /// Merge the small files of closed partitions into bigger ones, removing duplicate rows.
+    Compact(commands::compact::CompactArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::AthenaDdl(args) => commands::athena_ddl::run(args),
         Command::Report(args) => commands::report::run(args),
         Command::Retain(args) => commands::retain::run(args),
+        Command::Compact(args) => commands::compact::run(args),
     };
     match result {
         Ok(code) => code,

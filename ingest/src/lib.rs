@@ -9,6 +9,7 @@ pub mod consumer;
 pub mod encode;
 pub mod kinesis;
 pub mod lease;
+pub mod maintenance;
 pub mod metrics;
 pub mod metrics_server;
 pub mod shard;

@@ -101,6 +101,8 @@ impl Lake {
         let root = self.root.as_ref();
         let full = if root.is_empty() {
             relative.to_string()
+        } else if relative.is_empty() {
+            root.to_string()
         } else {
             format!("{root}/{relative}")
         };

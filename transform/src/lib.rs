@@ -8,6 +8,8 @@
 //! which is what the exactly-once protocol in `design.md` needs; [`Lake::delete`] removes a
 //! batch's files by name after a crash.
 
+mod closed_partitions;
+pub mod compaction;
 mod file_name;
 mod lake;
 mod parquet_file;
@@ -18,6 +20,7 @@ mod writer;
 
 pub use parquet_file::EncodeError;
 
+pub use closed_partitions::ClosedPartition;
 pub use file_name::file_name;
 pub use lake::{Lake, LakeError, WrittenFile};
 pub use parquet_file::{POSITIONS_KEY, encode};

@@ -33,6 +33,27 @@ impl Position {
     fn to_json(&self) -> Value {
         json!({"sequence_number": self.sequence_number, "sub_sequence_number": self.sub_sequence_number, "event_index": self.event_index})
     }
+
+    fn from_json(stream: &str, shard_id: &str, value: &Value) -> Option<Position> {
+        Some(Position {
+            stream: stream.to_string(),
+            shard_id: shard_id.to_string(),
+            sequence_number: value.get("sequence_number")?.as_str()?.to_string(),
+            sub_sequence_number: value.get("sub_sequence_number")?.as_u64()?,
+            event_index: u32::try_from(value.get("event_index")?.as_u64()?).ok()?,
+        })
+    }
+}
+
+impl SourceRange {
+    /// Whether two ranges of the same source share any position: only then can two files
+    /// hold the same row.
+    pub fn overlaps(&self, other: &SourceRange) -> bool {
+        self.first.stream == other.first.stream
+            && self.first.shard_id == other.first.shard_id
+            && self.first.cmp_in_source(&other.last) != Ordering::Greater
+            && other.first.cmp_in_source(&self.last) != Ordering::Greater
+    }
 }
 
 /// The first and last position of one source (stream and shard) in a file.
@@ -114,6 +135,33 @@ impl PositionRange {
         self.sources.first().map(|s| &s.first)
     }
 
+    /// Whether any source range of `self` overlaps one of `other`.
+    pub fn overlaps(&self, other: &PositionRange) -> bool {
+        self.sources
+            .iter()
+            .any(|a| other.sources.iter().any(|b| a.overlaps(b)))
+    }
+
+    /// Reads the JSON of [`PositionRange::to_json`] back; `None` if it is not that.
+    pub fn from_json(text: &str) -> Option<PositionRange> {
+        let Value::Array(items) = serde_json::from_str::<Value>(text).ok()? else {
+            return None;
+        };
+        let sources = items
+            .iter()
+            .map(|item| {
+                let stream = item.get("stream")?.as_str()?;
+                let shard = item.get("shard_id")?.as_str()?;
+                Some(SourceRange {
+                    first: Position::from_json(stream, shard, item.get("first")?)?,
+                    last: Position::from_json(stream, shard, item.get("last")?)?,
+                    rows: item.get("rows")?.as_u64()?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(PositionRange { sources })
+    }
+
     /// The JSON written into the file's metadata.
     pub fn to_json(&self) -> String {
         let sources: Vec<Value> = self
@@ -122,5 +170,50 @@ impl PositionRange {
             .map(|s| json!({"stream": s.first.stream, "shard_id": s.first.shard_id, "rows": s.rows, "first": s.first.to_json(), "last": s.last.to_json()}))
             .collect();
         Value::Array(sources).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(shard: &str, first: &str, last: &str) -> PositionRange {
+        let at = |seq: &str| Position {
+            stream: "s".into(),
+            shard_id: shard.into(),
+            sequence_number: seq.into(),
+            sub_sequence_number: 0,
+            event_index: 0,
+        };
+        PositionRange {
+            sources: vec![SourceRange {
+                first: at(first),
+                last: at(last),
+                rows: 2,
+            }],
+        }
+    }
+
+    #[test]
+    fn ranges_survive_the_metadata_round_trip() {
+        let r = range(
+            "shardId-1",
+            "49590338271490256608559692538361571095921575989136588898",
+            "49590338271490256608559692538361571095921575989136588999",
+        );
+        assert_eq!(PositionRange::from_json(&r.to_json()), Some(r));
+        assert_eq!(PositionRange::from_json("{}"), None);
+        assert_eq!(PositionRange::from_json("[{\"stream\": 1}]"), None);
+    }
+
+    #[test]
+    fn only_ranges_of_one_source_that_share_a_position_overlap() {
+        let a = range("shard-1", "100", "200");
+        assert!(a.overlaps(&range("shard-1", "200", "300")));
+        assert!(a.overlaps(&range("shard-1", "120", "130")));
+        // Sequence numbers compare as numbers, not text.
+        assert!(!a.overlaps(&range("shard-1", "99", "99")));
+        assert!(!a.overlaps(&range("shard-1", "1000", "2000")));
+        assert!(!a.overlaps(&range("shard-2", "100", "200")));
     }
 }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use chrono::{Duration, Utc};
 use clap::Args;
 
-use crate::duration_arg;
+use crate::{duration_arg, table_arg};
 
 #[derive(Args, Debug)]
 pub struct RetainArgs {
@@ -23,21 +23,11 @@ pub struct RetainArgs {
     #[arg(long, value_parser = duration_arg::parse)]
     keep: Duration,
     /// Only this table [default: every table].
-    #[arg(long, value_parser = parse_table)]
+    #[arg(long, value_parser = table_arg::parse)]
     table: Option<Table>,
     /// List what would be deleted, and delete nothing.
     #[arg(long)]
     dry_run: bool,
-}
-
-fn parse_table(name: &str) -> Result<Table, String> {
-    Table::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = Table::ALL.iter().map(|t| t.name()).collect();
-        format!(
-            "unknown table {name:?}; the tables are {}",
-            names.join(", ")
-        )
-    })
 }
 
 pub fn run(args: RetainArgs) -> Result<ExitCode> {

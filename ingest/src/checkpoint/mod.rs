@@ -16,6 +16,9 @@
 
 pub mod file;
 pub mod object;
+mod pending;
+
+pub use pending::{LAKE_CHECKPOINTS, pending_intent_files};
 
 use std::fmt;
 
@@ -76,6 +79,8 @@ pub enum CheckpointError {
     Io(#[from] std::io::Error),
     #[error("checkpoint store: {0}")]
     Store(#[from] object_store::Error),
+    #[error("checkpoint store: {0}")]
+    Lake(#[from] alarmlake_transform::LakeError),
     #[error("checkpoint location {0:?} is not a folder or an object store URL")]
     Location(String),
 }

@@ -1,0 +1,189 @@
+//! `alarmlake compact`: merges the small files of closed partitions into files of a target
+//! size, or lists what it would merge (`--dry-run`).
+
+use std::process::ExitCode;
+
+use alarmlake_ingest::maintenance::{self, CompactionRun};
+use alarmlake_schemas::Table;
+use alarmlake_transform::Lake;
+use alarmlake_transform::compaction::{Compacted, CompactionConfig, PartitionPlan};
+use anyhow::{Context, Result};
+use chrono::Duration;
+use clap::Args;
+
+use crate::{duration_arg, size_arg, table_arg};
+
+#[derive(Args, Debug)]
+pub struct CompactArgs {
+    /// The lake: a folder, or s3://bucket/prefix (AWS settings from the environment).
+    #[arg(long, default_value = "./lake", env = "ALARMLAKE_LAKE")]
+    lake: String,
+    /// S3 endpoint, for S3-compatible stores and emulators (default: AWS_ENDPOINT_URL).
+    #[arg(long, env = "ALARMLAKE_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// Only this table [default: every table].
+    #[arg(long, value_parser = table_arg::parse)]
+    table: Option<Table>,
+    /// Only hours that ended at least this long ago (event time): 2h, 1d.
+    #[arg(long, default_value = "2h", value_parser = duration_arg::parse)]
+    older_than: Duration,
+    /// Only hours that ended within this window before now: 3d [default: all history].
+    #[arg(long, value_parser = duration_arg::parse)]
+    within: Option<Duration>,
+    /// Size of the files to write: 128MB, 64MiB.
+    #[arg(long, default_value = "128MB", value_parser = size_arg::parse)]
+    target_size: u64,
+    /// Consumers' checkpoints, if they were given --checkpoints (files named in their pending
+    /// intents are left alone); the lake's own _alarmlake/checkpoints is always read.
+    #[arg(long, env = "ALARMLAKE_CHECKPOINTS")]
+    checkpoints: Option<String>,
+    /// List what would be merged, and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub fn run(args: CompactArgs) -> Result<ExitCode> {
+    let lake = Lake::open(&args.lake, args.s3_endpoint.as_deref())
+        .with_context(|| format!("cannot open lake {}", args.lake))?;
+    let tables: Vec<Table> = args.table.map_or_else(|| Table::ALL.to_vec(), |t| vec![t]);
+    let config = CompactionConfig {
+        older_than: args.older_than,
+        since: args.within.map(|w| chrono::Utc::now() - w),
+        target_bytes: args.target_size,
+    };
+    let checkpoints = maintenance::checkpoint_locations(
+        &lake,
+        args.checkpoints.as_deref(),
+        args.s3_endpoint.as_deref(),
+    )?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let owner = owner();
+    let run = runtime
+        .block_on(maintenance::compact_lake(
+            &lake,
+            &tables,
+            &config,
+            &checkpoints,
+            args.dry_run,
+            &owner,
+            |plan, done| println!("{}", done_line(plan, done)),
+        ))
+        .context("compaction failed; run it again to finish or undo the interrupted partition")?;
+    if let Some(held) = &run.held_by {
+        eprintln!(
+            "another compaction ({}) holds the lake's compaction lock; nothing was done",
+            held.owner
+        );
+        return Ok(ExitCode::from(3));
+    }
+    for plan in &run.plans {
+        for (path, reason) in &plan.left_alone {
+            eprintln!("left alone: {path}: {reason}");
+        }
+        if args.dry_run && !plan.outputs.is_empty() {
+            println!("{}", plan_line(plan));
+        }
+    }
+    println!("{}", summary(&run, args.dry_run));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Who holds the lock, for the message another compactor prints.
+fn owner() -> String {
+    format!("alarmlake compact, pid {}", std::process::id())
+}
+
+fn plan_line(plan: &PartitionPlan) -> String {
+    let files: usize = plan.outputs.iter().map(|o| o.inputs.len()).sum();
+    let bytes: u64 = plan
+        .outputs
+        .iter()
+        .flat_map(|o| &o.inputs)
+        .map(|c| c.bytes)
+        .sum();
+    format!(
+        "would merge {}: {files} files ({}) into {}{}",
+        plan.folder,
+        megabytes(bytes),
+        plural(plan.outputs.len(), "file"),
+        protected_note(plan)
+    )
+}
+
+fn done_line(plan: &PartitionPlan, done: &Compacted) -> String {
+    format!(
+        "compacted {}: {} into {} ({} → {}), {} duplicate rows removed{}",
+        plan.folder,
+        plural(done.files_in as usize, "file"),
+        plural(done.files_out as usize, "file"),
+        megabytes(done.bytes_in),
+        megabytes(done.bytes_out),
+        done.duplicates,
+        protected_note(plan)
+    )
+}
+
+fn protected_note(plan: &PartitionPlan) -> String {
+    match plan.protected {
+        0 => String::new(),
+        n => format!("; {n} files of a consumer's pending batch left alone"),
+    }
+}
+
+fn summary(run: &CompactionRun, dry_run: bool) -> String {
+    let mut text = if dry_run {
+        let outputs: usize = run.plans.iter().map(|p| p.outputs.len()).sum();
+        let inputs: usize = run
+            .plans
+            .iter()
+            .flat_map(|p| &p.outputs)
+            .map(|o| o.inputs.len())
+            .sum();
+        format!(
+            "dry run: would merge {} into {} in {}",
+            plural(inputs, "file"),
+            plural(outputs, "file"),
+            plural(
+                run.plans.iter().filter(|p| !p.outputs.is_empty()).count(),
+                "partition"
+            )
+        )
+    } else {
+        let done = &run.done;
+        format!(
+            "compacted {}: {} into {} ({} → {}, {} rows), {} duplicate rows removed",
+            plural(
+                run.plans.iter().filter(|p| !p.outputs.is_empty()).count(),
+                "partition"
+            ),
+            plural(done.files_in as usize, "file"),
+            plural(done.files_out as usize, "file"),
+            megabytes(done.bytes_in),
+            megabytes(done.bytes_out),
+            done.rows_out,
+            done.duplicates
+        )
+    };
+    let recovered = run.recovered;
+    if recovered.rolled_forward + recovered.rolled_back > 0 {
+        text.push_str(&format!(
+            "; first finished {} and undid {} interrupted compactions",
+            recovered.rolled_forward, recovered.rolled_back
+        ));
+    }
+    text
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
