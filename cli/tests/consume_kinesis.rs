@@ -6,23 +6,18 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use alarmlake_benches::generator::{Format, Generator, GeneratorConfig};
-use alarmlake_ingest::kinesis::https_client;
-use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, StreamStatus};
 use chrono::{DateTime, Utc};
 use support::fault_proxy::{Fault, FaultProxy, Rule};
-use support::{S3Lake, credentials, lake_check, run_ok, sql_csv, tool, unique};
-
-/// The emulator's endpoint; `None` (skip) outside the test script, a failure in CI.
-fn endpoint() -> Option<String> {
-    tool("ALARMLAKE_TEST_KINESIS_ENDPOINT")
-}
+use support::kinesis::{
+    consume_command, endpoint, put_records, put_stream, sigterm, test_client, wait_active,
+    wait_with_timeout,
+};
+use support::{S3Lake, credentials, lake_check, run_ok, sql_csv, unique};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -57,115 +52,6 @@ fn lines(homes: usize, count: usize) -> Vec<(String, Vec<u8>)> {
             (site, line.as_bytes().to_vec())
         })
         .collect()
-}
-
-fn test_client(endpoint: &str) -> aws_sdk_kinesis::Client {
-    let config = aws_sdk_kinesis::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(https_client())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .build();
-    aws_sdk_kinesis::Client::from_conf(config)
-}
-
-async fn wait_active(client: &aws_sdk_kinesis::Client, stream: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let summary = client
-            .describe_stream_summary()
-            .stream_name(stream)
-            .send()
-            .await
-            .unwrap();
-        let status = summary
-            .stream_description_summary()
-            .map(|s| s.stream_status().clone());
-        if status == Some(StreamStatus::Active) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "stream never became active");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Puts `records` (retrying the ones a batch refuses); returns the (shard, sequence number)
-/// Kinesis gave each.
-async fn put_records(
-    client: &aws_sdk_kinesis::Client,
-    stream: &str,
-    records: &[(String, Vec<u8>)],
-) -> BTreeSet<(String, String)> {
-    let mut positions = BTreeSet::new();
-    for chunk in records.chunks(500) {
-        let mut pending: Vec<&(String, Vec<u8>)> = chunk.iter().collect();
-        while !pending.is_empty() {
-            let entries: Vec<PutRecordsRequestEntry> = pending
-                .iter()
-                .map(|(key, data)| {
-                    PutRecordsRequestEntry::builder()
-                        .partition_key(key)
-                        .data(Blob::new(data.clone()))
-                        .build()
-                        .unwrap()
-                })
-                .collect();
-            let answer = client
-                .put_records()
-                .stream_name(stream)
-                .set_records(Some(entries))
-                .send()
-                .await
-                .unwrap();
-            let mut retry = Vec::new();
-            for (record, result) in pending.iter().zip(answer.records()) {
-                match (result.shard_id(), result.sequence_number()) {
-                    (Some(shard), Some(sequence)) => {
-                        positions.insert((shard.to_string(), sequence.to_string()));
-                    }
-                    _ => retry.push(*record),
-                }
-            }
-            pending = retry;
-        }
-    }
-    assert_eq!(positions.len(), records.len());
-    positions
-}
-
-/// Creates a stream of `shards` shards and puts `records` into it.
-async fn put_stream(
-    endpoint: &str,
-    stream: &str,
-    shards: i32,
-    records: &[(String, Vec<u8>)],
-) -> BTreeSet<(String, String)> {
-    let client = test_client(endpoint);
-    client
-        .create_stream()
-        .stream_name(stream)
-        .shard_count(shards)
-        .send()
-        .await
-        .unwrap();
-    wait_active(&client, stream).await;
-    put_records(&client, stream, records).await
-}
-
-fn consume_command(endpoint: &str, stream: &str, lake: &Path, extra: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
-    credentials(&mut command).args([
-        "consume",
-        "--stream",
-        stream,
-        "--endpoint-url",
-        endpoint,
-        "--lake",
-        lake.to_str().unwrap(),
-    ]);
-    command.args(extra).env("RUST_LOG", "info");
-    command
 }
 
 /// One `consume --drain` run, which must succeed; returns its log.
@@ -235,28 +121,6 @@ fn http_get(address: &str, path: &str) -> String {
     let mut answer = String::new();
     socket.read_to_string(&mut answer).unwrap();
     answer
-}
-
-fn sigterm(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the consumer did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod lake;
 mod parquet_file;
 mod partition;
 mod positions;
+pub mod probe;
 pub mod retention;
 mod writer;
 

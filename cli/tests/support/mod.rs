@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+pub mod kinesis;
 
 use std::collections::BTreeSet;
 use std::path::Path;

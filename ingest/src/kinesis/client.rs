@@ -45,6 +45,15 @@ pub struct ShardInfo {
     pub parents: Vec<String>,
 }
 
+/// What DescribeStreamSummary says about a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamSummary {
+    /// ACTIVE, CREATING, UPDATING or DELETING.
+    pub status: String,
+    pub open_shards: Option<i32>,
+    pub retention_hours: Option<i32>,
+}
+
 /// Where a reader starts in a shard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartAt {
@@ -115,13 +124,26 @@ impl Kinesis {
     /// Checks that the stream exists and the credentials work: a clear error at start instead
     /// of a retry loop.
     pub async fn check(&self) -> Result<(), KinesisError> {
-        self.client
+        self.summary().await.map(|_| ())
+    }
+
+    /// The stream's status, open shards and retention (DescribeStreamSummary).
+    pub async fn summary(&self) -> Result<StreamSummary, KinesisError> {
+        let answer = self
+            .client
             .describe_stream_summary()
             .stream_name(&self.stream)
             .send()
             .await
-            .map(|_| ())
-            .map_err(|e| KinesisError::from_sdk("DescribeStreamSummary", e))
+            .map_err(|e| KinesisError::from_sdk("DescribeStreamSummary", e))?;
+        let description = answer.stream_description_summary();
+        Ok(StreamSummary {
+            status: description
+                .map(|d| d.stream_status().as_str().to_string())
+                .unwrap_or_default(),
+            open_shards: description.map(|d| d.open_shard_count()),
+            retention_hours: description.map(|d| d.retention_period_hours()),
+        })
     }
 
     /// Every shard of the stream (open and closed but not yet expired), following pagination.

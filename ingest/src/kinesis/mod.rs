@@ -3,5 +3,7 @@
 mod client;
 mod errors;
 
-pub use client::{Kinesis, KinesisOptions, RecordsPage, ShardInfo, StartAt, https_client};
+pub use client::{
+    Kinesis, KinesisOptions, RecordsPage, ShardInfo, StartAt, StreamSummary, https_client,
+};
 pub use errors::{ErrorKind, KinesisError};

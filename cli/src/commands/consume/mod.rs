@@ -3,6 +3,9 @@
 //! Every setting comes from a flag, else its environment variable, else the TOML file given
 //! with `--config` (same names, with `_` for `-`), else its default.
 
+mod check;
+mod upkeep;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,11 +18,14 @@ use alarmlake_ingest::checkpoint::object::ObjectStoreCheckpoints;
 use alarmlake_ingest::consumer::{self, ConsumerOptions};
 use alarmlake_ingest::kinesis::{Kinesis, KinesisOptions, StartAt};
 use alarmlake_ingest::lease::LeaseOptions;
+use alarmlake_ingest::maintenance;
 use alarmlake_ingest::metrics::Metrics;
 use alarmlake_ingest::metrics_server;
 use alarmlake_ingest::shard::ShardContext;
 use alarmlake_ingest::tcp;
 use alarmlake_schemas::Decoder;
+use alarmlake_transform::compaction::CompactionConfig;
+use alarmlake_transform::retention;
 use alarmlake_transform::{Lake, WriterConfig};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
@@ -29,6 +35,7 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::decoder_args::{Bulk, DecoderArgs};
+use crate::duration_arg;
 
 #[derive(Args, Debug)]
 pub struct ConsumeArgs {
@@ -90,9 +97,26 @@ pub struct ConsumeArgs {
     /// Records asked for per GetRecords call (1 to 10000) [default: 10000].
     #[arg(long, env = "ALARMLAKE_MAX_RECORDS_PER_CALL", value_parser = clap::value_parser!(i32).range(1..=10_000))]
     max_records_per_call: Option<i32>,
+    /// Compact the lake's closed hours this often, in the background: 1h, 30m [default: never].
+    #[arg(long, env = "ALARMLAKE_COMPACT_EVERY")]
+    compact_every: Option<String>,
+    /// Scheduled compaction merges hours that ended at least this long ago [default: 2h].
+    #[arg(long, env = "ALARMLAKE_COMPACT_OLDER_THAN")]
+    compact_older_than: Option<String>,
+    /// Size of the files scheduled compaction writes, in MB; merging needs several times this
+    /// much memory [default: 64].
+    #[arg(long, env = "ALARMLAKE_COMPACT_TARGET_MB")]
+    compact_target_mb: Option<u64>,
+    /// Delete hour partitions older than this, checked every hour: 30d, 12w [default: keep all].
+    #[arg(long, env = "ALARMLAKE_RETAIN")]
+    retain: Option<String>,
     /// Exit once every shard is caught up (or finished) and committed, instead of waiting for more.
     #[arg(long)]
     drain: bool,
+    /// Check the settings, the stream, the lake and the permissions, print the plan, and exit
+    /// (0 if the consumer would run, 2 if not).
+    #[arg(long)]
+    check: bool,
     /// Benchmark baseline: read the shards and count, without decoding, writing or committing.
     #[arg(long, hide = true)]
     bench_read_only: bool,
@@ -127,6 +151,10 @@ struct FileConfig {
     target_mb: Option<usize>,
     max_buffer_mb: Option<usize>,
     max_records_per_call: Option<i32>,
+    compact_every: Option<String>,
+    compact_older_than: Option<String>,
+    compact_target_mb: Option<u64>,
+    retain: Option<String>,
     site: Option<String>,
     tz: Option<String>,
     #[serde(default)]
@@ -171,6 +199,7 @@ struct Settings {
     metrics_addr: Option<SocketAddr>,
     writer: WriterConfig,
     records_per_call: i32,
+    upkeep: upkeep::Upkeep,
 }
 
 /// The lake: flag (or its variable), else the file, else `./lake`.
@@ -198,6 +227,46 @@ fn max_age(args: &ConsumeArgs, file: &FileConfig) -> Duration {
     args.max_age_secs
         .or(file.max_age_secs)
         .map_or(WriterConfig::default().max_age, Duration::from_secs)
+}
+
+/// Scheduled compaction and retention, for both sources.
+fn upkeep_settings(args: &ConsumeArgs, file: &FileConfig) -> Result<upkeep::Upkeep> {
+    let duration = |name: &str, flag: &Option<String>, from_file: &Option<String>| {
+        flag.clone()
+            .or(from_file.clone())
+            .map(|text| duration_arg::parse(&text).map_err(|e| anyhow::anyhow!("--{name}: {e}")))
+            .transpose()
+    };
+    let compact_every = duration("compact-every", &args.compact_every, &file.compact_every)?;
+    if compact_every.is_some_and(|every| every < chrono::Duration::seconds(1)) {
+        bail!("--compact-every must be at least 1s");
+    }
+    let retain = duration("retain", &args.retain, &file.retain)?;
+    if let Some(keep) = retain
+        && keep < retention::MIN_KEEP
+    {
+        bail!("--retain must be at least 1h: a shorter window could delete the hour being written");
+    }
+    let defaults = CompactionConfig::default();
+    Ok(upkeep::Upkeep {
+        compact_every,
+        compaction: CompactionConfig {
+            older_than: duration(
+                "compact-older-than",
+                &args.compact_older_than,
+                &file.compact_older_than,
+            )?
+            .unwrap_or(defaults.older_than),
+            target_bytes: args
+                .compact_target_mb
+                .or(file.compact_target_mb)
+                .unwrap_or(64)
+                .max(1)
+                * 1_000_000,
+            ..defaults
+        },
+        retain,
+    })
 }
 
 fn settings(args: &ConsumeArgs, file: &FileConfig) -> Result<Settings> {
@@ -254,6 +323,7 @@ fn settings(args: &ConsumeArgs, file: &FileConfig) -> Result<Settings> {
             .or(file.max_records_per_call)
             .unwrap_or(10_000)
             .clamp(1, 10_000),
+        upkeep: upkeep_settings(args, file)?,
     })
 }
 
@@ -329,15 +399,28 @@ pub fn run(args: ConsumeArgs) -> Result<ExitCode> {
             ..WriterConfig::default()
         };
         let s3_endpoint = s3_endpoint(&args, &file);
+        let upkeep = upkeep_settings(&args, &file)?;
+        if args.check {
+            return Ok(runtime.block_on(check::check_tcp(
+                address,
+                &lake,
+                s3_endpoint.as_deref(),
+                &upkeep,
+            )));
+        }
         return runtime.block_on(consume_tcp(
             address,
             &lake,
             s3_endpoint.as_deref(),
             decoder,
             writer,
+            upkeep,
         ));
     }
     let settings = settings(&args, &file)?;
+    if args.check {
+        return Ok(runtime.block_on(check::check_kinesis(&settings, &settings.upkeep)));
+    }
     runtime.block_on(consume(settings, decoder, args.drain, args.bench_read_only))
 }
 
@@ -348,10 +431,13 @@ async fn consume_tcp(
     s3_endpoint: Option<&str>,
     decoder: Arc<Decoder>,
     writer: WriterConfig,
+    upkeep: upkeep::Upkeep,
 ) -> Result<ExitCode> {
     let lake_store =
         Lake::open(lake, s3_endpoint).with_context(|| format!("cannot open lake {lake}"))?;
     let stop = stop_on_signal("stopping: writing what is buffered");
+    let checkpoints = maintenance::checkpoint_locations(&lake_store, None, s3_endpoint)?;
+    let upkeep_task = upkeep::spawn(upkeep, lake_store.clone(), checkpoints, stop.clone());
     info!(%address, %lake, "reading ser2sock lines");
     let summary = tcp::run(
         address,
@@ -361,7 +447,11 @@ async fn consume_tcp(
         Arc::new(Metrics::default()),
         stop,
     )
-    .await?;
+    .await;
+    if let Some(task) = upkeep_task {
+        task.abort();
+    }
+    let summary = summary?;
     eprintln!(
         "read {} lines over {} connections; {} files written",
         summary.lines, summary.connections, summary.files
@@ -378,6 +468,11 @@ async fn consume(
     let lake = Lake::open(&settings.lake, settings.s3_endpoint.as_deref())
         .with_context(|| format!("cannot open lake {}", settings.lake))?;
     let checkpoints = checkpoint_store(&settings, &lake)?;
+    let upkeep_locations = maintenance::checkpoint_locations(
+        &lake,
+        settings.checkpoints.as_deref(),
+        settings.s3_endpoint.as_deref(),
+    )?;
     let kinesis = Kinesis::connect(
         &settings.stream,
         &KinesisOptions {
@@ -411,8 +506,17 @@ async fn consume(
         records_per_call: settings.records_per_call,
         read_only,
     };
+    let upkeep_task = upkeep::spawn(
+        settings.upkeep.clone(),
+        (*ctx.lake).clone(),
+        upkeep_locations,
+        stop.clone(),
+    );
     let result = consumer::run(ctx, settings.consumer.clone(), stop).await;
     if let Some((_, task)) = server {
+        task.abort();
+    }
+    if let Some(task) = upkeep_task {
         task.abort();
     }
     let summary = result?;
@@ -475,7 +579,7 @@ mod tests {
         assert!(parse_start("oldest").is_err());
     }
 
-    const EXAMPLE: &str = include_str!("../../../packaging/alarmlake.example.toml");
+    const EXAMPLE: &str = include_str!("../../../../packaging/alarmlake.example.toml");
 
     /// The example with every commented-out setting (`# key = value`) switched on.
     fn example_with_everything() -> String {
@@ -518,7 +622,7 @@ mod tests {
         let table: toml::Table = toml::from_str(&example_with_everything()).unwrap();
         let keys: std::collections::BTreeSet<String> = table.keys().cloned().collect();
         // Flags that are not settings: the file itself, one-shot modes, and the benchmark's.
-        let not_settings = ["config", "drain", "bench-read-only"];
+        let not_settings = ["config", "drain", "check", "bench-read-only"];
         let flags: std::collections::BTreeSet<String> =
             ConsumeArgs::augment_args(clap::Command::new("consume"))
                 .get_arguments()

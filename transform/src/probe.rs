@@ -1,0 +1,60 @@
+//! A pre-flight check of a lake location: can this process list, write, read and delete there,
+//! and does the store honour conditional writes? The exactly-once protocol and the leases rely
+//! on `PutMode::Create` failing when the object exists; a store that ignores it (some
+//! S3-compatible servers, or a proxy that strips the header) would let two workers both think
+//! they own a shard, so `alarmlake consume --check` says so before anything runs.
+
+use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
+
+use crate::lake::{Lake, LakeError};
+
+/// What the probe found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    /// A second create of the same object was refused, as it must be.
+    pub conditional_writes: bool,
+}
+
+/// Lists `relative`, then creates, re-creates (which must fail), reads back and deletes a
+/// probe object named `name` under it. Any permission problem is the error.
+pub async fn probe(lake: &Lake, relative: &str, name: &str) -> Result<Probe, LakeError> {
+    lake.list(relative).await?;
+    let path = lake.path(&format!("{relative}/{name}"))?;
+    let create = || PutOptions {
+        mode: PutMode::Create,
+        ..PutOptions::default()
+    };
+    let body = PutPayload::from_static(b"alarmlake consume --check");
+    lake.store().put_opts(&path, body.clone(), create()).await?;
+    let conditional_writes = match lake.store().put_opts(&path, body, create()).await {
+        Ok(_) => false,
+        Err(object_store::Error::AlreadyExists { .. })
+        | Err(object_store::Error::Precondition { .. }) => true,
+        Err(e) => {
+            let _ = lake.store().delete(&path).await;
+            return Err(e.into());
+        }
+    };
+    let read = lake.store().get(&path).await?.bytes().await?;
+    lake.store().delete(&path).await?;
+    if read.as_ref() != b"alarmlake consume --check" {
+        return Err(LakeError::BadPath(format!(
+            "the probe object {path} read back different bytes"
+        )));
+    }
+    Ok(Probe { conditional_writes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_local_lake_passes_and_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(dir.path().to_str().unwrap(), None).unwrap();
+        let probe = probe(&lake, "_alarmlake/check", "probe-1").await.unwrap();
+        assert!(probe.conditional_writes);
+        assert!(lake.list("").await.unwrap().is_empty());
+    }
+}
