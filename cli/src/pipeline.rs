@@ -56,6 +56,12 @@ impl Summary {
             "  {} events, {} rejected, {} chatter skipped",
             t.events, t.rejected, t.chatter
         );
+        if t.unknown_fields + t.type_changed_fields > 0 {
+            eprintln!(
+                "  schema drift: {} unknown fields and {} fields of a changed type kept in the extra column",
+                t.unknown_fields, t.type_changed_fields
+            );
+        }
         for (table, n) in &self.events_by_table {
             eprintln!("  {table}: {n}");
         }

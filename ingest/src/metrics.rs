@@ -19,6 +19,10 @@ pub struct ShardMetrics {
     pub records: AtomicU64,
     pub events: AtomicU64,
     pub rejected: AtomicU64,
+    /// Event fields no decoder knows, kept in `extra` (schema drift).
+    pub unknown_fields: AtomicU64,
+    /// Known fields whose value had an unusable type, kept in `extra` (schema drift).
+    pub type_changed_fields: AtomicU64,
     pub bytes: AtomicU64,
     pub files: AtomicU64,
     pub commits: AtomicU64,
@@ -117,7 +121,7 @@ impl Metrics {
             map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
         };
         let mut out = String::new();
-        let counters: [Counter; 7] = [
+        let counters: [Counter; 9] = [
             ("alarmlake_records_total", "Kinesis records read", |s| {
                 s.records.load(Relaxed)
             }),
@@ -128,6 +132,16 @@ impl Metrics {
                 "alarmlake_rejected_total",
                 "records or events sent to dead_letters",
                 |s| s.rejected.load(Relaxed),
+            ),
+            (
+                "alarmlake_unknown_fields_total",
+                "event fields no decoder knows, kept in the extra column",
+                |s| s.unknown_fields.load(Relaxed),
+            ),
+            (
+                "alarmlake_type_changed_fields_total",
+                "known fields with a value of another type, kept in the extra column",
+                |s| s.type_changed_fields.load(Relaxed),
             ),
             ("alarmlake_bytes_total", "record bytes read", |s| {
                 s.bytes.load(Relaxed)

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::alarmdecoder::{self, AlarmEvent, dict};
 use crate::camera::{self, CameraOutcome};
+use crate::drift::{self, Extra};
 use crate::event::{Event, EventBody, Outcome};
 use crate::json_flat;
 use crate::json_probe::{Probe, Shape, json_error};
@@ -65,6 +66,8 @@ struct Sink<'a> {
     next_index: u32,
     site: &'a str,
     arrival: DateTime<Utc>,
+    /// What the next event keeps outside its typed columns.
+    extra: Option<Box<Extra>>,
 }
 
 impl Sink<'_> {
@@ -81,6 +84,7 @@ impl Sink<'_> {
             site,
             event_time,
             body,
+            extra: self.extra.take(),
         }));
     }
 
@@ -132,6 +136,7 @@ impl Decoder {
             next_index: 0,
             site,
             arrival,
+            extra: None,
         };
         let data = record.data.as_slice();
         if self.config.bulk == BulkPolicy::Always {
@@ -185,7 +190,7 @@ impl Decoder {
                 if let Some(end) = json_flat::probe_into(rest, &mut probe)
                     .filter(|end| *end <= self.config.max_line_bytes)
                 {
-                    self.json_value(&probe, &rest[..end], sink);
+                    self.json_value(probe, &rest[..end], sink);
                     rest = &rest[end..];
                     continue;
                 }
@@ -220,7 +225,7 @@ impl Decoder {
     fn json_unit<'t>(&self, text: &'t str, line_end: usize, sink: &mut Sink) -> &'t str {
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Probe>();
         match stream.next() {
-            Some(Ok(probe)) => {
+            Some(Ok(mut probe)) => {
                 let end = stream.byte_offset();
                 let raw = &text[..end];
                 if end > self.config.max_line_bytes {
@@ -233,7 +238,27 @@ impl Decoder {
                         raw.as_bytes(),
                     );
                 } else {
-                    self.json_value(&probe, raw, sink);
+                    probe.unknown = drift::unknown_fields(raw);
+                    self.json_value(probe, raw, sink);
+                }
+                &text[end..]
+            }
+            Some(Err(e))
+                if text.starts_with('{') && e.classify() == serde_json::error::Category::Data =>
+            {
+                // Well-formed JSON with a value of an unexpected type: keep the event without
+                // that field if it can be decoded so (see `drift`).
+                let mut objects =
+                    serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+                let end = match objects.next() {
+                    Some(Ok(_)) => objects.byte_offset(),
+                    _ => line_end,
+                };
+                let raw = &text[..end];
+                if end > self.config.max_line_bytes {
+                    sink.reject(json_error(&e), raw.as_bytes());
+                } else {
+                    self.json_without_mistyped(raw, json_error(&e), None, sink);
                 }
                 &text[end..]
             }
@@ -265,9 +290,63 @@ impl Decoder {
         }
     }
 
-    fn json_value(&self, probe: &Probe, raw: &str, sink: &mut Sink) {
+    /// Decodes a probed object; an error that names a field of the wrong type gives the
+    /// object a second chance without that field.
+    fn json_value(&self, probe: Probe, raw: &str, sink: &mut Sink) {
+        sink.extra = Extra::of(&probe.unknown, &[]);
+        match self.try_json_value(&probe, raw, sink) {
+            Ok(()) => {}
+            Err(error) if error.field.is_some() => {
+                let field = error.field.clone();
+                self.json_without_mistyped(raw, error, field.as_deref(), sink);
+            }
+            Err(error) => sink.reject(error, raw.as_bytes()),
+        }
+        sink.extra = None;
+    }
+
+    /// Decodes `raw` after moving its mistyped fields (and `refused`, a field a decoder could
+    /// not use) to `extra`, repeating while a decoder names another such field. When the event
+    /// cannot be decoded without them, `first_error` is the rejection.
+    fn json_without_mistyped(
+        &self,
+        raw: &str,
+        first_error: DecodeError,
+        refused: Option<&str>,
+        sink: &mut Sink,
+    ) {
+        /// More fields than any event has: the loop ends even on hostile input.
+        const MAX_ROUNDS: usize = 8;
+        let mut object = raw.to_string();
+        let mut moved: Vec<(String, String)> = Vec::new();
+        let mut refused = refused.map(str::to_string);
+        for _ in 0..MAX_ROUNDS {
+            let Some((kept, taken)) = drift::without_mistyped(&object, refused.as_deref()) else {
+                break;
+            };
+            moved.extend(taken);
+            object = kept;
+            let Ok(mut probe) = serde_json::from_str::<Probe>(&object) else {
+                break;
+            };
+            probe.unknown = drift::unknown_fields(&object);
+            sink.extra = Extra::of(&probe.unknown, &moved);
+            match self.try_json_value(&probe, raw, sink) {
+                Ok(()) => {
+                    sink.extra = None;
+                    return;
+                }
+                Err(error) if error.field.is_some() => refused = error.field,
+                Err(_) => break,
+            }
+        }
+        sink.extra = None;
+        sink.reject(first_error, raw.as_bytes());
+    }
+
+    fn try_json_value(&self, probe: &Probe, raw: &str, sink: &mut Sink) -> Result<(), DecodeError> {
         let shape = probe.shape();
-        let result = match shape {
+        match shape {
             Shape::Mode => ModeEvent::from_probe(probe).map(|(event, time)| {
                 sink.event(event.home_id.to_string(), time, EventBody::Mode(event));
             }),
@@ -292,9 +371,6 @@ impl Decoder {
                 sink.event(site.to_string(), event_time, EventBody::Alarm(event));
                 Ok(())
             }),
-        };
-        if let Err(error) = result {
-            sink.reject(error, raw.as_bytes());
         }
     }
 
@@ -326,7 +402,8 @@ impl Decoder {
                     "\"time\" is {}, expected an ISO timestamp string",
                     other.kind()
                 ),
-            )),
+            )
+            .in_field("time")),
         }
     }
 

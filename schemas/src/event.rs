@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::alarmdecoder::AlarmEvent;
 use crate::camera::CameraMedia;
+use crate::drift::Extra;
 use crate::mode::{BulkRecord, ModeEvent};
 use crate::reject::Rejected;
 use crate::tables::Table;
@@ -38,6 +39,9 @@ pub struct Event {
     /// When the event happened, in UTC; the arrival time when the format carries no time.
     pub event_time: DateTime<Utc>,
     pub body: EventBody,
+    /// Fields kept outside the typed columns (see [`crate::drift`]); boxed, as most events
+    /// have none.
+    pub extra: Option<Box<Extra>>,
 }
 
 /// What one unit of a record (a line, a JSON value, a notification entry) became. Every unit
@@ -64,12 +68,22 @@ pub struct Tally {
     pub events: u64,
     pub rejected: u64,
     pub chatter: u64,
+    /// Fields of events that no decoder knows, kept in `extra`.
+    pub unknown_fields: u64,
+    /// Known fields whose value had an unusable type, kept in `extra` instead.
+    pub type_changed_fields: u64,
 }
 
 impl Tally {
     pub fn add(&mut self, outcome: &Outcome) {
         match outcome {
-            Outcome::Event(_) => self.events += 1,
+            Outcome::Event(event) => {
+                self.events += 1;
+                if let Some(extra) = &event.extra {
+                    self.unknown_fields += u64::from(extra.unknown_fields);
+                    self.type_changed_fields += u64::from(extra.type_changed_fields);
+                }
+            }
             Outcome::Rejected { .. } => self.rejected += 1,
             Outcome::Chatter { .. } => self.chatter += 1,
         }

@@ -158,7 +158,7 @@ fn assign<'a>(p: &mut Probe<'a>, seen: &mut u64, key: &str, v: Value<'a>) -> Opt
         return None;
     }
     // Dispatch on the length first: a flat match over fifty keys compares them one by one.
-    // Unknown fields are skipped, as serde skips them.
+    // Unknown fields are left alone here; the caller sees that no field bit was set.
     match key.len() {
         4 => match key {
             "site" => text!(48, site),
@@ -276,8 +276,16 @@ pub fn probe_into<'a>(text: &'a str, probe: &mut Probe<'a>) -> Option<usize> {
         if b.get(i) != Some(&b':') {
             return None;
         }
-        let (value, next) = value_at(text, skip_ws(b, i + 1))?;
+        let value_start = skip_ws(b, i + 1);
+        let (value, next) = value_at(text, value_start)?;
+        let seen_before = seen;
         assign(probe, &mut seen, key, value)?;
+        if seen == seen_before {
+            // No field took it: a field the decoders do not know, kept for `extra`.
+            probe
+                .unknown
+                .push((Cow::Borrowed(key), text.get(value_start..next)?));
+        }
         i = skip_ws(b, next);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
@@ -307,13 +315,21 @@ mod tests {
         }
     }
 
+    /// The fast path reads what serde reads, and keeps as unknown exactly the fields that
+    /// `drift::unknown_fields` finds.
     fn agree(text: &str) {
-        if let Some((fast, end)) = probe_prefix(text) {
+        if let Some((mut fast, end)) = probe_prefix(text) {
+            let unknown = std::mem::take(&mut fast.unknown);
             let serde = serde_prefix(text);
             assert_eq!(
                 Some((format!("{fast:?}"), end)),
                 serde,
                 "fast path disagrees with serde on {text:?}"
+            );
+            assert_eq!(
+                unknown,
+                crate::drift::unknown_fields(&text[..end]),
+                "unknown fields of {text:?}"
             );
         }
     }

@@ -3,7 +3,7 @@
 //! Records on one stream mix AlarmDecoder `dict()`s, MODE events and S3 notifications. Instead
 //! of parsing into a `serde_json::Value` and then looking at it, the object is deserialized into
 //! one struct of optional, borrowed fields; which fields are present says which shape it is.
-//! Unknown fields are skipped. This is what makes JSON decoding fast enough for a million
+//! Unknown fields are collected as raw text for the `extra` column. This is what makes JSON decoding fast enough for a million
 //! events per second per core.
 
 use std::borrow::Cow;
@@ -111,6 +111,10 @@ pub struct Probe<'a> {
     /// `s3:TestEvent` notifications have `Event` and no `Records`.
     #[serde(rename = "Event", borrow)]
     pub s3_event: Option<Cow<'a, str>>,
+    /// Fields no decoder reads, as (key, raw JSON value), kept for the `extra` column (see
+    /// [`crate::drift`]). The fast path fills it as it reads; after serde, the caller does.
+    #[serde(skip)]
+    pub unknown: Vec<(Cow<'a, str>, &'a str)>,
 }
 
 /// The JSON shapes a record can have.

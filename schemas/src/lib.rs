@@ -7,6 +7,7 @@
 pub mod alarmdecoder;
 pub mod camera;
 pub mod decode;
+pub mod drift;
 pub mod event;
 pub mod json_flat;
 pub mod json_probe;

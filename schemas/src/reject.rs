@@ -118,6 +118,9 @@ pub struct Rejected {
 pub struct DecodeError {
     pub reason: RejectReason,
     pub detail: String,
+    /// The top-level JSON field whose value had the wrong type, when one did: the decoder can
+    /// then keep the event without it (see [`crate::drift`]).
+    pub field: Option<String>,
 }
 
 impl DecodeError {
@@ -125,7 +128,14 @@ impl DecodeError {
         DecodeError {
             reason,
             detail: detail.into(),
+            field: None,
         }
+    }
+
+    /// Names the field whose value had the wrong type.
+    pub fn in_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_string());
+        self
     }
 
     /// Attaches the raw input that failed.

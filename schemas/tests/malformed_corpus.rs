@@ -54,8 +54,10 @@ fn corpus() -> Vec<(&'static str, Vec<u8>, Expect)> {
             Reject(InvalidJson),
         ),
         (
-            "boolean given as string",
+            "required boolean given as string",
+            // Without the bitfield, the flag cannot be recovered: the event is not kept.
             KEYPAD_DICT
+                .replace(r#""bitfield": "[10000001000000003A--]", "#, "")
                 .replace(r#""ready": true"#, r#""ready": "yes""#)
                 .into_bytes(),
             Reject(WrongType),
@@ -78,13 +80,6 @@ fn corpus() -> Vec<(&'static str, Vec<u8>, Expect)> {
         (
             "integer beyond i64",
             s(r#"{"address": 99999999999999999999, "channel": 1, "value": 1}"#),
-            Reject(WrongType),
-        ),
-        (
-            "time of wrong type",
-            KEYPAD_DICT
-                .replace(r#""time": "2017-01-17T23:41:02""#, r#""time": true"#)
-                .into_bytes(),
             Reject(WrongType),
         ),
         (

@@ -30,6 +30,7 @@ fn wrong_type(field: &str, expected: &str, got: &Scalar) -> DecodeError {
         RejectReason::WrongType,
         format!("{field:?} is {}, expected {expected}", got.kind()),
     )
+    .in_field(field)
 }
 
 /// Reads a required integer field within `range`.

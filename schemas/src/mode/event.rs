@@ -42,6 +42,7 @@ fn wrong_type(field: &str, expected: &str, got: &Scalar) -> DecodeError {
         RejectReason::WrongType,
         format!("MODE {field:?} is {}, expected {expected}", got.kind()),
     )
+    .in_field(field)
 }
 
 fn optional_text(value: &Option<Scalar>, field: &str) -> Result<Option<String>, DecodeError> {

@@ -87,6 +87,7 @@ pub fn fields() -> Vec<Field> {
         text("event_data_type"),
         int("lrr_version"),
         text("aui_value"),
+        text("extra"),
     ]);
     fields
 }
@@ -404,6 +405,7 @@ pub struct AlarmEventsBuilder {
     rf: Sparse<RfColumns>,
     lrr: Sparse<LrrColumns>,
     aui: Sparse<AuiColumn>,
+    extra: StringBuilder,
 }
 
 impl AlarmEventsBuilder {
@@ -414,6 +416,8 @@ impl AlarmEventsBuilder {
         self.message_type.append_value(body.message.message_type());
         self.time.append_option(body.time.as_deref());
         self.raw.append_option(body.raw.as_deref());
+        self.extra
+            .append_option(event.extra.as_ref().map(|e| e.json.as_str()));
         match &body.message {
             AlarmMessage::Keypad(k) => self.keypad.row(row).append(k),
             AlarmMessage::Expander(ExpanderMessage {
@@ -450,6 +454,7 @@ impl TableBuilder for AlarmEventsBuilder {
             rf: Sparse::with_capacity(rows / 8),
             lrr: Sparse::with_capacity(rows / 8),
             aui: Sparse::with_capacity(0),
+            extra: strings(rows, 0),
         }
     }
 
@@ -469,6 +474,7 @@ impl TableBuilder for AlarmEventsBuilder {
         self.rf.finish_into(rows, &mut columns);
         self.lrr.finish_into(rows, &mut columns);
         self.aui.finish_into(rows, &mut columns);
+        columns.push(Arc::new(self.extra.finish()));
         columns
     }
 }

@@ -23,6 +23,7 @@ pub fn fields() -> Vec<Field> {
         Field::new("origin_device_ip", DataType::Utf8, true),
         Field::new("origin_project_key_id", DataType::Utf8, true),
         Field::new("origin_project_key_name", DataType::Utf8, true),
+        Field::new("extra", DataType::Utf8, true),
     ]
 }
 
@@ -37,6 +38,7 @@ pub struct ModeEventsBuilder {
     origin_device_ip: StringBuilder,
     origin_project_key_id: StringBuilder,
     origin_project_key_name: StringBuilder,
+    extra: StringBuilder,
 }
 
 impl ModeEventsBuilder {
@@ -56,6 +58,8 @@ impl ModeEventsBuilder {
             .append_option(body.origin_project_key_id.as_deref());
         self.origin_project_key_name
             .append_option(body.origin_project_key_name.as_deref());
+        self.extra
+            .append_option(event.extra.as_ref().map(|e| e.json.as_str()));
     }
 }
 
@@ -74,6 +78,7 @@ impl TableBuilder for ModeEventsBuilder {
             origin_device_ip: strings(8),
             origin_project_key_id: strings(8),
             origin_project_key_name: strings(8),
+            extra: strings(0),
         }
     }
 
@@ -93,6 +98,7 @@ impl TableBuilder for ModeEventsBuilder {
             Arc::new(self.origin_device_ip.finish()),
             Arc::new(self.origin_project_key_id.finish()),
             Arc::new(self.origin_project_key_name.finish()),
+            Arc::new(self.extra.finish()),
         ]);
         columns
     }
