@@ -53,6 +53,8 @@ enum Command {
     Retain(commands::retain::RetainArgs),
     /// Merge the small files of closed partitions into bigger ones, removing duplicate rows.
     Compact(commands::compact::CompactArgs),
+    /// Benchmark the whole pipeline against LocalStack, the emulators or AWS, with a report.
+    Bench(Box<commands::bench::BenchArgs>),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         Command::Report(args) => commands::report::run(args),
         Command::Retain(args) => commands::retain::run(args),
         Command::Compact(args) => commands::compact::run(args),
+        Command::Bench(args) => commands::bench::run(*args),
     };
     match result {
         Ok(code) => code,

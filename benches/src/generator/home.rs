@@ -308,6 +308,11 @@ impl Home {
         out.push('\n');
     }
 
+    /// The home's site name (`home-0001`, ...).
+    pub fn site(&self) -> &str {
+        &self.site
+    }
+
     fn site_field(&self) -> Option<&str> {
         Some(self.site.as_str())
     }

@@ -88,6 +88,12 @@ impl Generator {
 
     /// Appends the lines of the next moment of the earliest home; returns how many, 0 at the end.
     pub fn next_lines(&mut self, out: &mut String) -> usize {
+        self.next_home_lines(out).map_or(0, |(lines, _)| lines)
+    }
+
+    /// [`Generator::next_lines`], and the site of the home that wrote them (the partition key
+    /// a producer gives them, so that each home keeps its order); `None` at the end.
+    pub fn next_home_lines(&mut self, out: &mut String) -> Option<(usize, &str)> {
         while let Some(Reverse((_, index))) = self.heap.pop() {
             let home = &mut self.homes[index];
             let lines = home.emit(out);
@@ -95,10 +101,10 @@ impl Generator {
                 self.heap.push(Reverse((next, index)));
             }
             if lines > 0 {
-                return lines;
+                return Some((lines, self.homes[index].site()));
             }
         }
-        0
+        None
     }
 }
 

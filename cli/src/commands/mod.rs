@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod athena_ddl;
+pub mod bench;
 pub mod compact;
 pub mod consume;
 pub mod decode;

@@ -6,7 +6,10 @@ mod activity;
 mod columns;
 mod font;
 mod palette;
+mod series;
 mod volume;
+
+pub use series::{Histogram, Lines};
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +43,8 @@ pub enum ChartError {
 enum Chart {
     Volume(volume::Volume),
     Activity(Box<activity::Activity>),
+    Lines(Lines),
+    Histogram(Histogram),
 }
 
 impl Chart {
@@ -47,6 +52,7 @@ impl Chart {
         match self {
             Chart::Volume(_) => (1200, 620),
             Chart::Activity(_) => (1100, 440),
+            Chart::Lines(_) | Chart::Histogram(_) => (1000, 480),
         }
     }
 
@@ -54,6 +60,8 @@ impl Chart {
         match self {
             Chart::Volume(v) => v.render(root),
             Chart::Activity(a) => a.render(root),
+            Chart::Lines(l) => l.render(root),
+            Chart::Histogram(h) => h.render(root),
         }
     }
 }
@@ -77,11 +85,36 @@ pub fn write_chart(
         "activity" => Chart::Activity(Box::new(activity::Activity::from_batches(batches)?)),
         other => return Err(ChartError::NoChart(other.to_string())),
     };
+    write(&chart, svg_file, path, font)
+}
+
+/// Draws line series over time into `path` (`.png` or `.svg`).
+pub fn write_lines(lines: Lines, path: &Path, font: Option<&Path>) -> Result<(), ChartError> {
+    let svg_file = is_svg(path)?;
+    write(&Chart::Lines(lines), svg_file, path, font)
+}
+
+/// Draws a histogram into `path` (`.png` or `.svg`).
+pub fn write_histogram(
+    histogram: Histogram,
+    path: &Path,
+    font: Option<&Path>,
+) -> Result<(), ChartError> {
+    let svg_file = is_svg(path)?;
+    write(&Chart::Histogram(histogram), svg_file, path, font)
+}
+
+fn write(
+    chart: &Chart,
+    svg_file: bool,
+    path: &Path,
+    font: Option<&Path>,
+) -> Result<(), ChartError> {
     font::ensure(font)?;
     let bytes = if svg_file {
-        svg(&chart)?.into_bytes()
+        svg(chart)?.into_bytes()
     } else {
-        png(&chart)?
+        png(chart)?
     };
     std::fs::write(path, bytes).map_err(|source| ChartError::Io {
         path: path.to_path_buf(),

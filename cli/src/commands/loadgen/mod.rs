@@ -1,0 +1,484 @@
+//! `alarmlake loadgen`: the generator's realistic events into a Kinesis stream, at a target
+//! rate, for a duration or a count, as an open-loop load (see [`pacing`]).
+//!
+//! Lines stream from the generator as they are sent (memory stays flat whatever the count). The
+//! partition key is the home's site, so each home keeps its order. PutRecords batches hold up
+//! to 500 records and 5 MB; refused records are retried ([`sender`]). With `--kpl-aggregate`,
+//! lines are packed into KPL aggregates per shard, as the official producer library does. At the
+//! end a summary is printed and, with `--manifest`, a manifest of what each shard received.
+
+mod manifest;
+mod pacing;
+mod sender;
+mod shard_map;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alarmlake_benches::generator::{Generator, GeneratorConfig};
+use alarmlake_ingest::kinesis::{Kinesis, KinesisError, KinesisOptions};
+use alarmlake_schemas::kpl::{UserRecord, aggregate};
+use anyhow::{Context, Result, bail};
+use aws_sdk_kinesis::types::StreamStatus;
+use chrono::{DateTime, Utc};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+pub use manifest::Manifest;
+use pacing::{Schedule, ShardLimits};
+use sender::{Entry, MAX_BYTES, MAX_RECORDS, Sent};
+use shard_map::ShardMap;
+
+use super::generate::FormatArg;
+use crate::duration_arg;
+
+/// Largest KPL aggregate, as the producer library's default `AggregationMaxSize`.
+const MAX_AGGREGATE_BYTES: usize = 51_200;
+
+/// How far ahead of its due time a batch may be sent, so that sleeps are not too short to
+/// matter.
+const SLACK: Duration = Duration::from_millis(20);
+
+#[derive(Args, Debug)]
+pub struct LoadgenArgs {
+    /// The stream to write to.
+    #[arg(long, env = "ALARMLAKE_STREAM")]
+    stream: String,
+    /// Create the stream first, with --shards shards.
+    #[arg(long)]
+    create: bool,
+    #[arg(long, default_value_t = 4)]
+    shards: i32,
+    /// Simulated homes.
+    #[arg(long, default_value_t = 10)]
+    homes: usize,
+    /// Events per second to send (open loop) [default: as fast as the stream takes them].
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Stop after this long: 30s, 5m.
+    #[arg(long, value_parser = duration_arg::parse)]
+    duration: Option<chrono::Duration>,
+    /// Stop after this many events [default: 100000, unless --duration is given].
+    #[arg(long)]
+    count: Option<u64>,
+    #[arg(long, value_enum, default_value_t = FormatArg::Mixed)]
+    format: FormatArg,
+    /// Pack the events into KPL aggregated records, as the Kinesis Producer Library does.
+    #[arg(long)]
+    kpl_aggregate: bool,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// First simulated day, in UTC (RFC 3339) [default: 30 days ago].
+    #[arg(long)]
+    start: Option<String>,
+    /// Days the simulation may cover (it stops earlier at --count or --duration).
+    #[arg(long, default_value_t = 365)]
+    days: u32,
+    /// Keep to each shard's write limits (1,000 records and 1 MiB per second): `auto` does on
+    /// AWS and not against an endpoint (emulators do not enforce them).
+    #[arg(long, value_enum, default_value_t = ShardLimitsArg::Auto)]
+    shard_limits: ShardLimitsArg,
+    /// PutRecords calls in flight.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Write the manifest (per-shard counts and sequence ranges) here, and every record's
+    /// position next to it (`<file>.positions.csv`).
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    endpoint_url: Option<String>,
+    #[arg(long, env = "AWS_REGION")]
+    region: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ShardLimitsArg {
+    Auto,
+    On,
+    Off,
+}
+
+/// Running totals for the progress bar and the summary.
+#[derive(Debug, Default)]
+struct Totals {
+    events: u64,
+    records: u64,
+    bytes: u64,
+    retried_records: u64,
+    retried_calls: u64,
+}
+
+impl Totals {
+    fn add(&mut self, sent: &Sent) {
+        self.records += sent.acknowledged.len() as u64;
+        self.events += sent
+            .acknowledged
+            .iter()
+            .map(|a| u64::from(a.events))
+            .sum::<u64>();
+        self.bytes += sent
+            .acknowledged
+            .iter()
+            .map(|a| a.bytes as u64)
+            .sum::<u64>();
+        self.retried_records += sent.retried_records;
+        self.retried_calls += sent.retried_calls;
+    }
+}
+
+pub fn run(args: LoadgenArgs) -> Result<ExitCode> {
+    let start = match &args.start {
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .with_context(|| format!("--start {text:?} is not an RFC 3339 time"))?
+            .with_timezone(&Utc),
+        None => Utc::now() - chrono::Duration::days(30),
+    };
+    if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+        bail!("--rate must be a positive number of events per second");
+    }
+    let count = match (args.count, args.duration) {
+        (Some(count), _) => count,
+        (None, Some(_)) => u64::MAX,
+        (None, None) => 100_000,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(async {
+        let kinesis = Kinesis::connect(
+            &args.stream,
+            &KinesisOptions {
+                endpoint_url: args.endpoint_url.clone(),
+                region: args.region.clone(),
+                attempt_timeout: None,
+            },
+        )
+        .await;
+        if args.create {
+            create_stream(&kinesis, args.shards).await?;
+        }
+        let shards = ShardMap::of_stream(&kinesis)
+            .await
+            .with_context(|| format!("cannot list the shards of {}", args.stream))?;
+        if shards.len() == 0 {
+            bail!("stream {} has no open shards", args.stream);
+        }
+        let config = GeneratorConfig {
+            homes: args.homes,
+            days: args.days,
+            seed: args.seed,
+            format: args.format.into(),
+            start,
+        };
+        let limits = match args.shard_limits {
+            ShardLimitsArg::On => true,
+            ShardLimitsArg::Off => false,
+            ShardLimitsArg::Auto => args.endpoint_url.is_none(),
+        };
+        send_all(&args, &kinesis, &shards, &config, count, limits).await
+    })
+}
+
+/// The main loop: generate, pace, batch, send; then the summary and the manifest.
+async fn send_all(
+    args: &LoadgenArgs,
+    kinesis: &Kinesis,
+    shards: &ShardMap,
+    config: &GeneratorConfig,
+    count: u64,
+    limits: bool,
+) -> Result<ExitCode> {
+    let started_at = Utc::now();
+    let started = Instant::now();
+    let schedule = Schedule::new(started, args.rate);
+    let deadline = args
+        .duration
+        .and_then(|d| d.to_std().ok())
+        .map(|d| started + d);
+    let mut shard_limits = limits.then(|| ShardLimits::new(shards.len(), started));
+    let mut recorder = manifest::Recorder::new(args.manifest.as_deref())?;
+    let mut totals = Totals::default();
+    let progress = progress_bar(args.no_progress);
+    let in_flight = Arc::new(Semaphore::new(args.concurrency.max(1)));
+    let mut tasks: JoinSet<Result<Sent>> = JoinSet::new();
+    let mut batch = Batch::default();
+    let mut aggregates: Vec<Aggregate> = vec![Aggregate::default(); shards.len()];
+    let mut generator = Generator::new(config);
+    let mut text = String::new();
+    let mut produced = 0u64;
+    let mut last_draw = Instant::now();
+    'generate: while produced < count {
+        text.clear();
+        let Some((_, site)) = generator.next_home_lines(&mut text) else {
+            break;
+        };
+        let site = site.to_string();
+        let shard = shards.index_of(&site);
+        for line in text.lines() {
+            if produced >= count || deadline.is_some_and(|d| Instant::now() >= d) {
+                break 'generate;
+            }
+            let due = schedule.due(produced);
+            if due > Instant::now() + SLACK {
+                close_aggregates(&mut aggregates, &mut batch, &mut shard_limits).await;
+                batch.send(kinesis, &in_flight, &mut tasks).await;
+                tokio::time::sleep_until(due.into()).await;
+            }
+            if args.kpl_aggregate {
+                let aggregate = &mut aggregates[shard];
+                if aggregate.bytes + line.len() + site.len() > MAX_AGGREGATE_BYTES {
+                    let entry = aggregate.close();
+                    batch.push(entry, shard, &mut shard_limits).await;
+                }
+                aggregate.push(&site, line);
+            } else {
+                let entry = Entry {
+                    partition_key: site.clone(),
+                    data: line.as_bytes().to_vec(),
+                    events: 1,
+                };
+                batch.push(entry, shard, &mut shard_limits).await;
+            }
+            produced += 1;
+            if batch.full() {
+                batch.send(kinesis, &in_flight, &mut tasks).await;
+            }
+            while let Some(done) = tasks.try_join_next() {
+                collect(done, &mut recorder, &mut totals)?;
+            }
+            if last_draw.elapsed() > Duration::from_millis(250) {
+                draw(&progress, &totals, started, args.rate);
+                last_draw = Instant::now();
+            }
+        }
+    }
+    close_aggregates(&mut aggregates, &mut batch, &mut shard_limits).await;
+    batch.send(kinesis, &in_flight, &mut tasks).await;
+    while let Some(done) = tasks.join_next().await {
+        collect(done, &mut recorder, &mut totals)?;
+        draw(&progress, &totals, started, args.rate);
+    }
+    progress.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let achieved = totals.events as f64 / seconds.max(1e-9);
+    let target = args.rate.map_or("as fast as possible".to_string(), |r| {
+        format!("target {r:.0}")
+    });
+    eprintln!(
+        "put {} events in {} Kinesis records ({:.1} MB) into {} in {seconds:.1} s: {achieved:.0} events/s ({target}), {:.2} MB/s; {} records refused and sent again, {} calls retried",
+        totals.events,
+        totals.records,
+        totals.bytes as f64 / 1e6,
+        args.stream,
+        totals.bytes as f64 / 1e6 / seconds.max(1e-9),
+        totals.retried_records,
+        totals.retried_calls,
+    );
+    for (shard, m) in recorder.shards() {
+        eprintln!(
+            "  {shard}: {} records, {} events, sequence numbers {} .. {}",
+            m.kinesis_records, m.events, m.first_sequence_number, m.last_sequence_number
+        );
+    }
+    if let Some(path) = &args.manifest {
+        let (shards, positions_file) = recorder.finish()?;
+        let manifest = Manifest {
+            stream: args.stream.clone(),
+            format: format!("{:?}", args.format).to_lowercase(),
+            kpl_aggregate: args.kpl_aggregate,
+            started: started_at,
+            finished: Utc::now(),
+            seconds,
+            target_rate: args.rate,
+            achieved_rate: achieved,
+            events: totals.events,
+            kinesis_records: totals.records,
+            bytes: totals.bytes,
+            retried_records: totals.retried_records,
+            retried_calls: totals.retried_calls,
+            shards,
+            positions_file,
+        };
+        manifest.write(path)?;
+        eprintln!("manifest: {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn collect(
+    done: Result<Result<Sent>, tokio::task::JoinError>,
+    recorder: &mut manifest::Recorder,
+    totals: &mut Totals,
+) -> Result<()> {
+    let sent = done.context("a sending task failed")??;
+    for ack in &sent.acknowledged {
+        recorder.record(&ack.shard_id, &ack.sequence_number, u64::from(ack.events))?;
+    }
+    totals.add(&sent);
+    Ok(())
+}
+
+/// The PutRecords batch being filled.
+#[derive(Default)]
+struct Batch {
+    entries: Vec<Entry>,
+    bytes: usize,
+}
+
+impl Batch {
+    /// Adds a record for `shard`, first waiting for the shard's limits if they are kept.
+    async fn push(&mut self, entry: Entry, shard: usize, limits: &mut Option<ShardLimits>) {
+        if let Some(limits) = limits {
+            while let Err(wait) = limits.take(shard, entry.size(), Instant::now()) {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        self.bytes += entry.size();
+        self.entries.push(entry);
+    }
+
+    fn full(&self) -> bool {
+        self.entries.len() >= MAX_RECORDS || self.bytes >= MAX_BYTES - MAX_AGGREGATE_BYTES * 2
+    }
+
+    /// Sends what is in the batch on a task, once a slot of `in_flight` is free.
+    async fn send(
+        &mut self,
+        kinesis: &Kinesis,
+        in_flight: &Arc<Semaphore>,
+        tasks: &mut JoinSet<Result<Sent>>,
+    ) {
+        if self.entries.is_empty() {
+            return;
+        }
+        let entries = std::mem::take(&mut self.entries);
+        self.bytes = 0;
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            return;
+        };
+        let kinesis = kinesis.clone();
+        tasks.spawn(async move {
+            let sent = sender::send(&kinesis, entries).await;
+            drop(permit);
+            sent
+        });
+    }
+}
+
+/// A KPL aggregate being filled for one shard.
+#[derive(Default, Clone)]
+struct Aggregate {
+    records: Vec<UserRecord>,
+    bytes: usize,
+}
+
+impl Aggregate {
+    fn push(&mut self, key: &str, line: &str) {
+        self.bytes += line.len() + key.len() + 8;
+        self.records.push(UserRecord {
+            partition_key: key.to_string(),
+            explicit_hash_key: None,
+            data: line.as_bytes().to_vec(),
+        });
+    }
+
+    /// The Kinesis record: the aggregate under its first user record's key, which maps to the
+    /// same shard as all the others.
+    fn close(&mut self) -> Entry {
+        let records = std::mem::take(&mut self.records);
+        self.bytes = 0;
+        Entry {
+            partition_key: records
+                .first()
+                .map(|r| r.partition_key.clone())
+                .unwrap_or_default(),
+            data: aggregate(&records),
+            events: u32::try_from(records.len()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// Moves every open aggregate into the batch (before each send, so none waits long).
+async fn close_aggregates(
+    aggregates: &mut [Aggregate],
+    batch: &mut Batch,
+    limits: &mut Option<ShardLimits>,
+) {
+    for (shard, aggregate) in aggregates.iter_mut().enumerate() {
+        if !aggregate.records.is_empty() {
+            let entry = aggregate.close();
+            batch.push(entry, shard, limits).await;
+        }
+    }
+}
+
+fn progress_bar(hidden: bool) -> ProgressBar {
+    if hidden || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar
+}
+
+fn draw(bar: &ProgressBar, totals: &Totals, started: Instant, target: Option<f64>) {
+    let seconds = started.elapsed().as_secs_f64().max(1e-9);
+    let target = target.map_or(String::new(), |r| format!(" (target {r:.0})"));
+    bar.set_message(format!(
+        "{} events, {:.0} events/s{target}, {:.2} MB/s, {} refused and retried, {} calls retried",
+        totals.events,
+        totals.events as f64 / seconds,
+        totals.bytes as f64 / 1e6 / seconds,
+        totals.retried_records,
+        totals.retried_calls
+    ));
+    bar.tick();
+}
+
+/// Creates the stream (an existing one is reused) and waits until it is active.
+pub async fn create_stream(kinesis: &Kinesis, shards: i32) -> Result<()> {
+    let client = kinesis.client();
+    let created = client
+        .create_stream()
+        .stream_name(kinesis.stream())
+        .shard_count(shards)
+        .send()
+        .await;
+    if let Err(e) = created {
+        let error = KinesisError::from_sdk("CreateStream", e);
+        // Reusing a stream that exists is fine (the harness does).
+        if !error.to_string().contains("ResourceInUse") {
+            return Err(error.into());
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let summary = client
+            .describe_stream_summary()
+            .stream_name(kinesis.stream())
+            .send()
+            .await
+            .map_err(|e| KinesisError::from_sdk("DescribeStreamSummary", e))?;
+        if summary
+            .stream_description_summary()
+            .is_some_and(|s| *s.stream_status() == StreamStatus::Active)
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("stream {} did not become active", kinesis.stream());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -1,0 +1,117 @@
+//! One PutRecords batch: up to 500 records and 5 MB. Records the stream refuses inside a batch
+//! (ProvisionedThroughputExceeded, InternalFailure) are sent again after a backoff, and only
+//! those; a call that fails as a whole is retried if the error is transient.
+
+use std::time::Duration;
+
+use alarmlake_ingest::backoff::Backoff;
+use alarmlake_ingest::kinesis::{Kinesis, KinesisError};
+use anyhow::{Context, Result, bail};
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+
+/// PutRecords limits.
+pub const MAX_RECORDS: usize = 500;
+pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+
+/// One Kinesis record to put.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub partition_key: String,
+    pub data: Vec<u8>,
+    /// User records inside (1, or more for a KPL aggregate).
+    pub events: u32,
+}
+
+impl Entry {
+    /// What counts against the 5 MB limit of a call and the 1 MiB/s of a shard.
+    pub fn size(&self) -> usize {
+        self.data.len() + self.partition_key.len()
+    }
+}
+
+/// A record the stream accepted.
+#[derive(Debug, Clone)]
+pub struct Acknowledged {
+    pub shard_id: String,
+    pub sequence_number: String,
+    pub events: u32,
+    pub bytes: usize,
+}
+
+/// What sending one batch took.
+#[derive(Debug, Default)]
+pub struct Sent {
+    pub acknowledged: Vec<Acknowledged>,
+    pub retried_records: u64,
+    pub retried_calls: u64,
+}
+
+/// Sends `batch`, retrying refused records until all are in.
+pub async fn send(kinesis: &Kinesis, batch: Vec<Entry>) -> Result<Sent> {
+    let mut pending = batch;
+    let mut sent = Sent::default();
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+    while !pending.is_empty() {
+        let entries = pending
+            .iter()
+            .map(|entry| {
+                PutRecordsRequestEntry::builder()
+                    .partition_key(&entry.partition_key)
+                    .data(Blob::new(entry.data.clone()))
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .context("cannot build a PutRecords entry")?;
+        let answer = match kinesis
+            .client()
+            .put_records()
+            .stream_name(kinesis.stream())
+            .set_records(Some(entries))
+            .send()
+            .await
+        {
+            Ok(answer) => answer,
+            Err(e) => {
+                let error = KinesisError::from_sdk("PutRecords", e);
+                if !error.retryable() {
+                    return Err(error.into());
+                }
+                sent.retried_calls += 1;
+                tokio::time::sleep(backoff.next_delay()).await;
+                continue;
+            }
+        };
+        if answer.records().len() != pending.len() {
+            // Such an answer cannot say which records were stored; sending again could store
+            // some twice, so the run stops instead of guessing.
+            bail!(
+                "PutRecords answered {} results for {} records",
+                answer.records().len(),
+                pending.len()
+            );
+        }
+        let mut refused = Vec::new();
+        for (entry, result) in pending.into_iter().zip(answer.records()) {
+            match (
+                result.error_code(),
+                result.shard_id(),
+                result.sequence_number(),
+            ) {
+                (None, Some(shard), Some(sequence)) => sent.acknowledged.push(Acknowledged {
+                    shard_id: shard.to_string(),
+                    sequence_number: sequence.to_string(),
+                    events: entry.events,
+                    bytes: entry.size(),
+                }),
+                _ => refused.push(entry),
+            }
+        }
+        if !refused.is_empty() {
+            sent.retried_records += refused.len() as u64;
+            tokio::time::sleep(backoff.next_delay()).await;
+        }
+        pending = refused;
+    }
+    Ok(sent)
+}

@@ -1,0 +1,133 @@
+//! Line charts over time and histograms, for the benchmark harness's report: throughput and lag
+//! over a run, and the distribution of put-to-queryable latency.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{ChartError, drawing, palette, short_count};
+
+/// One or more series of (seconds into the run, value).
+pub struct Lines {
+    pub title: String,
+    pub y_desc: String,
+    pub series: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+/// Counts per labelled bucket, in order.
+pub struct Histogram {
+    pub title: String,
+    pub x_desc: String,
+    pub buckets: Vec<(String, u64)>,
+}
+
+impl Lines {
+    pub fn render<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<(), ChartError> {
+        root.fill(&WHITE).map_err(drawing)?;
+        let points = self.series.iter().flat_map(|(_, p)| p.iter());
+        let (mut x_max, mut y_max) = (1f64, 1f64);
+        for (x, y) in points {
+            x_max = x_max.max(*x);
+            y_max = y_max.max(*y);
+        }
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", 22))
+            .margin(16)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..x_max, 0f64..y_max * 1.1)
+            .map_err(drawing)?;
+        let count = |y: &f64| short_count(*y);
+        chart
+            .configure_mesh()
+            .label_style(("sans-serif", 13))
+            .x_desc("seconds into the run")
+            .y_desc(self.y_desc.as_str())
+            .y_label_formatter(&count)
+            .draw()
+            .map_err(drawing)?;
+        for (i, (name, points)) in self.series.iter().enumerate() {
+            let color = palette::SERIES[i.min(palette::SERIES.len() - 1)];
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(2),
+                ))
+                .map_err(drawing)?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.4))
+            .label_font(("sans-serif", 13))
+            .draw()
+            .map_err(drawing)?;
+        Ok(())
+    }
+}
+
+impl Histogram {
+    pub fn render<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<(), ChartError> {
+        root.fill(&WHITE).map_err(drawing)?;
+        let n = self.buckets.len().max(1);
+        let top = self
+            .buckets
+            .iter()
+            .map(|(_, c)| *c)
+            .max()
+            .unwrap_or(0)
+            .max(1) as f64;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", 22))
+            .margin(16)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..top * 1.1)
+            .map_err(drawing)?;
+        let label = |x: &SegmentValue<usize>| match x {
+            SegmentValue::CenterOf(i) => self
+                .buckets
+                .get(*i)
+                .map(|b| b.0.clone())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let count = |y: &f64| short_count(*y);
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n.min(20))
+            .label_style(("sans-serif", 13))
+            .x_label_formatter(&label)
+            .y_label_formatter(&count)
+            .x_desc(self.x_desc.as_str())
+            .y_desc("events")
+            .draw()
+            .map_err(drawing)?;
+        let color = palette::SERIES[0];
+        chart
+            .draw_series(self.buckets.iter().enumerate().map(|(i, (_, c))| {
+                let mut bar = Rectangle::new(
+                    [
+                        (SegmentValue::Exact(i), 0.0),
+                        (SegmentValue::Exact(i + 1), *c as f64),
+                    ],
+                    color.filled(),
+                );
+                bar.set_margin(0, 0, 2, 2);
+                bar
+            }))
+            .map_err(drawing)?;
+        Ok(())
+    }
+}
