@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compaction before and after. The P1 input (2M AlarmDecoder dicts, one home, 60 days) is
-# ingested the way a consumer that flushes often leaves it: at most --max-rows rows per file
-# (default 200, about 7 files per hour, 10,000 files). Then `alarmlake compact` runs (timed:
+# ingested into small files, as a consumer that flushes often leaves them: `ingest-file
+# --max-rows MAX_ROWS` (default 200; the flush policy is checked every 1,024 records, so files
+# hold several hundred rows, about two per hour). Then `alarmlake compact` runs (timed:
 # wall, CPU, peak RSS), and P2's six queries run in alarmlake and DuckDB before and after, with
 # the answers checked equal. The P1 lake as `ingest-file` writes it (one file per hour) is also
 # given to compaction, which must find nothing to merge.
@@ -30,7 +31,7 @@ input="$work/p1.ndjson"
 files() { find "$1" -path "$1/_alarmlake" -prune -o -name '*.parquet' -print | wc -l; }
 megabytes() { du -sm --exclude=_alarmlake "$1" | cut -f1; }
 
-echo "== the P1 input in files of at most $max_rows rows"
+echo "== the P1 input in small files (--max-rows $max_rows)"
 lake="$work/small-lake"
 rm -rf "$lake"
 "$bin" ingest-file --lake "$lake" --no-progress --max-rows "$max_rows" "$input"
@@ -66,7 +67,7 @@ p1_after=$(files "$p1_lake")
     echo
     echo "- Command: \`benches/compaction.sh $max_rows\` (release build; P2's queries, alarmlake and DuckDB with 2 threads, median of 3)"
     echo "- Machine: $(nproc) vCPU $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(free -g | awk '/Mem:/{print $2}') GiB"
-    echo "- Lake: the P1 input (2M events, one home, 60 days) in files of at most $max_rows rows, as a consumer flushing often writes it"
+    echo "- Lake: the P1 input (2M events, one home, 60 days) ingested with \`--max-rows $max_rows\`: $files_before files of $((2001008 / files_before)) rows on average, as a consumer flushing often writes them"
     echo "- Files: **$files_before → $files_after** ($mb_before MB → $mb_after MB); answers identical before and after"
     echo "- \`alarmlake compact\`: ${c_wall} s wall, ${c_user} s user + ${c_sys} s sys, peak RSS $((c_rss / 1024)) MB"
     echo "  - $(tail -1 "$work/compact.log")"

@@ -16,6 +16,6 @@ prepare_bench() {
 
 # The emulators accept any credentials; real ones in the environment are never sent to them.
 run_bench() {
-    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_PROFILE= \
+    env -u AWS_PROFILE AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
         "$CARGO_TARGET_DIR/release/alarmlake" bench --python "$bench_venv/bin/python" "$@"
 }

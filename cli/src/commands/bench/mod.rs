@@ -469,7 +469,14 @@ impl Bench<'_> {
             Some(self.backlog(manifest.kinesis_records)?)
         };
         let baseline = match (&backlog, args.no_baseline) {
-            (Some(backlog), false) => self.baseline(manifest.kinesis_records, backlog)?,
+            // The baseline is a comparison, not part of the proof: a failure is reported and
+            // the rest of the report is still written.
+            (Some(backlog), false) => self
+                .baseline(manifest.kinesis_records, backlog)
+                .unwrap_or_else(|e| {
+                    eprintln!("the baseline did not run: {e:#}");
+                    None
+                }),
             _ => None,
         };
         Ok(Report {
