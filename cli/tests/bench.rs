@@ -1,6 +1,7 @@
-//! `alarmlake bench` end to end on a small load against kinesis-mock and moto: the report files
-//! are written and their figures parse and hold together, the exactly-once check passes, and
-//! the same check fails when an event is taken out of the lake or doubled (it can fail).
+//! `alarmlake bench` end to end on a small load against kinesis-mock and moto, with the events
+//! KPL-aggregated and MODE bulk-data records among them: the report files are written and their
+//! figures parse and hold together, the exactly-once check passes, and the same check fails when
+//! an event is taken out of the lake or doubled (it can fail).
 
 mod support;
 
@@ -74,6 +75,9 @@ fn a_small_bench_run_reports_and_its_check_can_fail() {
         "3",
         "--flush-secs",
         "2",
+        "--kpl-aggregate",
+        "--bulk-every",
+        "40",
         "--no-baseline",
         "--python",
         &python,
@@ -152,6 +156,10 @@ fn a_small_bench_run_reports_and_its_check_can_fail() {
             "{expected:?} missing from report.md:\n{markdown}"
         );
     }
+
+    // Aggregates hold many events each, and the bulk records landed in their own table.
+    assert!(report["load"]["kinesis_records"].as_u64().unwrap() * 5 < events);
+    assert!(!parquet_files(&out.join("lake/bulk_records")).is_empty());
 
     // The check passes on the copy as it is, and fails without one file, or with one twice.
     assert_eq!(verify_again(&out).0, Some(0));

@@ -674,31 +674,59 @@ fn a_missing_stream_is_a_clear_error() {
 }
 
 /// `alarmlake loadgen` fills a stream with the generator's events, keyed by site, and the
-/// consumer reads them all back.
+/// consumer reads them all back: exactly the positions the loader's manifest lists.
 #[test]
 fn loadgen_fills_a_stream_that_the_consumer_reads_back() {
     let Some(endpoint) = endpoint() else { return };
     let stream = unique("loadgen");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
-    let output = run_ok(credentials(&mut command).args([
-        "loadgen",
-        "--stream",
-        &stream,
-        "--create",
-        "--shards",
-        "3",
-        "--homes",
-        "5",
-        "--count",
-        "2000",
-        "--endpoint-url",
-        &endpoint,
-    ]));
-    let log = String::from_utf8_lossy(&output.stderr);
-    assert!(log.contains("put 2000 records"), "{log}");
     let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("manifest.json");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
+    let output = run_ok(
+        credentials(&mut command)
+            .arg("loadgen")
+            .arg("--manifest")
+            .arg(&manifest)
+            .args([
+                "--stream",
+                &stream,
+                "--create",
+                "--shards",
+                "3",
+                "--homes",
+                "5",
+                "--count",
+                "2000",
+                "--endpoint-url",
+                &endpoint,
+            ]),
+    );
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("put 2000 events in 2000 Kinesis records"),
+        "{log}"
+    );
+    let manifest_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    assert_eq!(manifest_json["events"], 2000);
+    assert_eq!(manifest_json["shards"].as_object().unwrap().len(), 3);
+    let positions =
+        std::fs::read_to_string(dir.path().join("manifest.json.positions.csv")).unwrap();
+    let put: BTreeSet<(String, String)> = positions
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let mut parts = line.split(',');
+            (
+                parts.next().unwrap().to_string(),
+                parts.next().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(put.len(), 2000);
     let lake = dir.path().join("lake");
     let log = drain(&endpoint, &stream, &lake);
+    assert_exactly_once(&lake, &put);
     assert!(
         log.contains("consumed 2000 records from 3 shards: 2000 events"),
         "{log}"

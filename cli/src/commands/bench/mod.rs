@@ -62,6 +62,9 @@ pub struct BenchArgs {
     /// Put the events as KPL aggregates.
     #[arg(long)]
     kpl_aggregate: bool,
+    /// Also put a MODE bulk-data record after every N events (stored in bulk_records).
+    #[arg(long, default_value_t = 0)]
+    bulk_every: u64,
     /// Seconds the consumer buffers before it writes (sets the put-to-queryable latency).
     #[arg(long, default_value_t = 5)]
     flush_secs: u64,
@@ -280,6 +283,10 @@ impl Bench<'_> {
         if let Some(endpoint) = &self.s3_endpoint {
             command.args(["--s3-endpoint", endpoint]);
         }
+        if self.args.bulk_every > 0 {
+            // Bulk-data records are opaque bytes: stored in bulk_records, not dead letters.
+            command.args(["--bulk", "unrecognized"]);
+        }
         command.args(extra);
         command
     }
@@ -341,6 +348,8 @@ impl Bench<'_> {
         if args.kpl_aggregate {
             loadgen.arg("--kpl-aggregate");
         }
+        let bulk_every = args.bulk_every.to_string();
+        loadgen.args(["--bulk-every", &bulk_every]);
         let t0 = Instant::now();
         let mut generator =
             Measured::spawn("load generator", loadgen, &self.out.join("loadgen.log"))?;
@@ -466,7 +475,7 @@ impl Bench<'_> {
         let backlog = if args.no_backlog {
             None
         } else {
-            Some(self.backlog(manifest.kinesis_records)?)
+            Some(self.backlog(manifest.kinesis_records, manifest.events)?)
         };
         let baseline = match (&backlog, args.no_baseline) {
             // The baseline is a comparison, not part of the proof: a failure is reported and
@@ -561,7 +570,7 @@ impl Bench<'_> {
     }
 
     /// The whole stream read again as a backlog by a second consumer, and by a bare loop.
-    fn backlog(&self, records: u64) -> Result<Backlog> {
+    fn backlog(&self, records: u64, events: u64) -> Result<Backlog> {
         eprintln!(
             "== the backlog: {records} records read again by a fresh consumer and a bare GetRecords loop"
         );
@@ -598,10 +607,11 @@ impl Bench<'_> {
         let rate = |seconds: f64| records as f64 / seconds.max(1e-9);
         Ok(Backlog {
             records,
+            events,
             seconds: consumer.wall_seconds,
             records_per_second: rate(consumer.wall_seconds),
             cpu_seconds: consumer.cpu_seconds,
-            cpu_seconds_per_million: consumer.cpu_seconds / records.max(1) as f64 * 1e6,
+            cpu_seconds_per_million: consumer.cpu_seconds / events.max(1) as f64 * 1e6,
             peak_rss_mb: consumer.peak_rss as f64 / 1e6,
             bare_seconds: bare.wall_seconds,
             bare_records_per_second: rate(bare.wall_seconds),

@@ -54,11 +54,14 @@ pub struct Live {
 /// A second consumer reading the whole stream as a backlog, and a bare GetRecords loop.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Backlog {
+    /// Kinesis records (the rates are in these).
     pub records: u64,
+    /// User records: more than `records` when they were KPL-aggregated (CPU is per these).
+    pub events: u64,
     pub seconds: f64,
     pub records_per_second: f64,
     pub cpu_seconds: f64,
-    /// P3.
+    /// P3: per million events.
     pub cpu_seconds_per_million: f64,
     pub peak_rss_mb: f64,
     pub bare_seconds: f64,
@@ -231,8 +234,8 @@ impl Report {
         if let Some(b) = &self.backlog {
             let _ = writeln!(
                 md,
-                "| P3: consumer CPU s per million records (backlog of {} records) | **{:.2}** |",
-                b.records, b.cpu_seconds_per_million
+                "| P3: consumer CPU s per million events (backlog of {} events in {} records) | **{:.2}** |",
+                b.events, b.records, b.cpu_seconds_per_million
             );
         }
         let l = &self.latency;

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use alarmlake_benches::generator::{Generator, GeneratorConfig};
 use alarmlake_ingest::kinesis::{Kinesis, KinesisError, KinesisOptions};
 use alarmlake_schemas::kpl::{UserRecord, aggregate};
+use alarmlake_schemas::msgpack::encode_envelope;
 use anyhow::{Context, Result, bail};
 use aws_sdk_kinesis::types::StreamStatus;
 use chrono::{DateTime, Utc};
@@ -38,6 +39,10 @@ use crate::duration_arg;
 
 /// Largest KPL aggregate, as the producer library's default `AggregationMaxSize`.
 const MAX_AGGREGATE_BYTES: usize = 51_200;
+
+/// Longest an event waits in an open aggregate, as the producer library's default
+/// `RecordMaxBufferedTime`.
+const MAX_AGGREGATE_WAIT: Duration = Duration::from_millis(100);
 
 /// How far ahead of its due time a batch may be sent, so that sleeps are not too short to
 /// matter.
@@ -70,6 +75,10 @@ pub struct LoadgenArgs {
     /// Pack the events into KPL aggregated records, as the Kinesis Producer Library does.
     #[arg(long)]
     kpl_aggregate: bool,
+    /// Also put a MODE bulk-data record (a MessagePack envelope of a sensor sample) after every
+    /// N events [default: 0, none]. The consumer stores them with `--bulk unrecognized`.
+    #[arg(long, default_value_t = 0)]
+    bulk_every: u64,
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// First simulated day, in UTC (RFC 3339) [default: 30 days ago].
@@ -214,6 +223,7 @@ async fn send_all(
     let mut generator = Generator::new(config);
     let mut text = String::new();
     let mut produced = 0u64;
+    let mut produced_lines = 0u64;
     let mut last_draw = Instant::now();
     'generate: while produced < count {
         text.clear();
@@ -222,27 +232,39 @@ async fn send_all(
         };
         let site = site.to_string();
         let shard = shards.index_of(&site);
-        for line in text.lines() {
+        let lines = text.lines().map(|line| line.as_bytes().to_vec());
+        for data in lines.flat_map(|line| {
+            produced_lines += 1;
+            let bulk = (args.bulk_every > 0 && produced_lines.is_multiple_of(args.bulk_every))
+                .then(|| bulk_payload(produced_lines));
+            std::iter::once(line).chain(bulk)
+        }) {
             if produced >= count || deadline.is_some_and(|d| Instant::now() >= d) {
                 break 'generate;
             }
             let due = schedule.due(produced);
             if due > Instant::now() + SLACK {
-                close_aggregates(&mut aggregates, &mut batch, &mut shard_limits).await;
+                close_aggregates(
+                    &mut aggregates,
+                    &mut batch,
+                    &mut shard_limits,
+                    Some(MAX_AGGREGATE_WAIT),
+                )
+                .await;
                 batch.send(kinesis, &in_flight, &mut tasks).await;
                 tokio::time::sleep_until(due.into()).await;
             }
             if args.kpl_aggregate {
                 let aggregate = &mut aggregates[shard];
-                if aggregate.bytes + line.len() + site.len() > MAX_AGGREGATE_BYTES {
+                if aggregate.bytes + data.len() + site.len() > MAX_AGGREGATE_BYTES {
                     let entry = aggregate.close();
                     batch.push(entry, shard, &mut shard_limits).await;
                 }
-                aggregate.push(&site, line);
+                aggregate.push(&site, data);
             } else {
                 let entry = Entry {
                     partition_key: site.clone(),
-                    data: line.as_bytes().to_vec(),
+                    data,
                     events: 1,
                 };
                 batch.push(entry, shard, &mut shard_limits).await;
@@ -260,7 +282,7 @@ async fn send_all(
             }
         }
     }
-    close_aggregates(&mut aggregates, &mut batch, &mut shard_limits).await;
+    close_aggregates(&mut aggregates, &mut batch, &mut shard_limits, None).await;
     batch.send(kinesis, &in_flight, &mut tasks).await;
     while let Some(done) = tasks.join_next().await {
         collect(done, &mut recorder, &mut totals)?;
@@ -378,15 +400,18 @@ impl Batch {
 struct Aggregate {
     records: Vec<UserRecord>,
     bytes: usize,
+    /// When its first event went in.
+    opened: Option<Instant>,
 }
 
 impl Aggregate {
-    fn push(&mut self, key: &str, line: &str) {
-        self.bytes += line.len() + key.len() + 8;
+    fn push(&mut self, key: &str, data: Vec<u8>) {
+        self.opened.get_or_insert_with(Instant::now);
+        self.bytes += data.len() + key.len() + 8;
         self.records.push(UserRecord {
             partition_key: key.to_string(),
             explicit_hash_key: None,
-            data: line.as_bytes().to_vec(),
+            data,
         });
     }
 
@@ -395,6 +420,7 @@ impl Aggregate {
     fn close(&mut self) -> Entry {
         let records = std::mem::take(&mut self.records);
         self.bytes = 0;
+        self.opened = None;
         Entry {
             partition_key: records
                 .first()
@@ -406,14 +432,31 @@ impl Aggregate {
     }
 }
 
-/// Moves every open aggregate into the batch (before each send, so none waits long).
+/// A MODE bulk-data record: the `"1.0"` MessagePack envelope around one binary sample (a
+/// sequence number and sixteen 16-bit readings), as a device's bulk upload arrives.
+fn bulk_payload(n: u64) -> Vec<u8> {
+    let mut sample = n.to_be_bytes().to_vec();
+    for i in 0..16u64 {
+        let reading = ((n.wrapping_mul(31) + i * 977) % 4096) as u16;
+        sample.extend_from_slice(&reading.to_be_bytes());
+    }
+    encode_envelope(&[sample])
+}
+
+/// Moves the open aggregates into the batch: those older than `older_than`, or all.
 async fn close_aggregates(
     aggregates: &mut [Aggregate],
     batch: &mut Batch,
     limits: &mut Option<ShardLimits>,
+    older_than: Option<Duration>,
 ) {
     for (shard, aggregate) in aggregates.iter_mut().enumerate() {
-        if !aggregate.records.is_empty() {
+        let due = match (aggregate.opened, older_than) {
+            (Some(opened), Some(age)) => opened.elapsed() >= age,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if due {
             let entry = aggregate.close();
             batch.push(entry, shard, limits).await;
         }
