@@ -5,30 +5,16 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use support::kinesis::endpoint;
-use support::{credentials, run_ok, tool};
+use support::{credentials, parquet_files, run_ok, tool};
 
 fn bench(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
     credentials(command.arg("bench").args(args));
     command
-}
-
-fn parquet_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(parquet_files(&path));
-        } else if path.extension().is_some_and(|e| e == "parquet") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
 }
 
 fn verify_again(out: &Path) -> (Option<i32>, String) {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
 use chrono::{TimeZone, Utc};
-use support::{S3Lake, credentials, lake_check, run_ok, sql_csv, stdout_of, tool};
+use support::{S3Lake, credentials, lake_check, parquet_files, run_ok, sql_csv, stdout_of, tool};
 
 const TABLES: [&str; 5] = [
     "alarm_events",
@@ -57,25 +57,6 @@ fn fill(dir: &Path, lake: &str, homes: usize, max_rows: usize, extra: &[&str]) {
     args.extend_from_slice(extra);
     args.push(input.to_str().unwrap());
     run_ok(&mut alarmlake(&args));
-}
-
-fn parquet_files(lake: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![lake.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                if !path.ends_with("_alarmlake") {
-                    stack.push(path);
-                }
-            } else if path.extension().is_some_and(|e| e == "parquet") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
 }
 
 /// The number of partition folders holding `files`.

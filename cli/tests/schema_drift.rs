@@ -6,7 +6,7 @@
 mod support;
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -14,7 +14,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
-use support::{run_ok, sql_csv, stdout_of, tool};
+use support::{parquet_files, run_ok, sql_csv, stdout_of, tool};
 
 const KEYPAD: &str = r#"{"ac_power": true, "alarm_event_occurred": false, "alarm_sounding": false, "armed_away": false, "armed_home": false, "backlight_on": false, "battery_low": false, "beeps": 0, "bitfield": "[10000001000000003A--]", "check_zone": false, "chime_on": false, "cursor_location": -1, "entry_delay_off": false, "fire_alarm": false, "mask": 33558288, "numeric_code": "008", "panel_data": "[f702000f1008005c08020000000000]", "perimeter_only": false, "programming_mode": false, "ready": true, "text": "****DISARMED****  Ready to Arm  ", "time": "TIME", "zone_bypassed": false}"#;
 const MODE: &str = r#"{"homeId":173,"timestamp":"TIME","eventType":"sensor","eventData":{"a":1},"originDeviceId":260}"#;
@@ -30,20 +30,6 @@ fn ingest(lake: &Path, lines: &[String], name: &str) -> String {
             .arg(&input),
     );
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn parquet_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(parquet_files(&path));
-        } else if path.extension().is_some_and(|e| e == "parquet") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
 }
 
 /// Rewrites `file` as the previous version wrote it: no `extra` column, schema version 1.

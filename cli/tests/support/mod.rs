@@ -68,6 +68,27 @@ pub fn sql_csv(lake: &Path, sql: &str) -> Command {
     command
 }
 
+/// Every Parquet file under `dir` (a lake or a part of one), sorted; `_alarmlake/` is not
+/// searched.
+pub fn parquet_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("_alarmlake") {
+                    folders.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 /// A name no other test (or earlier run against the same emulator) uses.
 pub fn unique(name: &str) -> String {
     let nanos = std::time::SystemTime::now()
