@@ -1,5 +1,5 @@
 //! The process's allocator: mimalloc, with freed memory kept for a second before it goes back to
-//! the operating system.
+//! the operating system, and without transparent huge pages.
 
 /// mimalloc: the decode-to-Arrow path allocates a few small strings per event, and with the
 /// system allocator that was a tenth of its time (`benches/RESULTS.md`).
@@ -19,12 +19,35 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// every shard, while memory that is really no longer needed still goes back soon.
 const PURGE_DELAY_MS: std::ffi::c_long = 1_000;
 
-/// Applies the allocator options; call first thing in `main`. `MIMALLOC_PURGE_DELAY` in the
-/// environment still wins, for experiments.
+/// Applies the allocator settings; call first thing in `main`. `MIMALLOC_PURGE_DELAY` in the
+/// environment still wins, and `ALARMLAKE_HUGE_PAGES=1` keeps huge pages, for experiments.
 pub fn tune() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets a plain integer option; mimalloc reads options atomically and allows
         // changing them at any time.
         unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, PURGE_DELAY_MS) };
+    }
+    if std::env::var_os("ALARMLAKE_HUGE_PAGES").is_none() {
+        disable_transparent_huge_pages();
+    }
+}
+
+/// Turns transparent huge pages off for this process.
+///
+/// mimalloc 3 asks Linux for huge pages on its arenas, and then the first touch of any 4 KiB
+/// in a fresh 2 MiB region makes the kernel zero all 2 MiB. The consumer touches fresh memory
+/// in many places at once (GetRecords pages, per-shard builders, encoded files), so zeroing
+/// huge pages was half of its CPU time (profile in `benches/RESULTS.md`); with 4 KiB pages only
+/// what is used is zeroed. mimalloc's own option comes too late (its first arena is reserved
+/// before `main`), but the process flag applies to every later page fault.
+fn disable_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: PR_SET_THP_DISABLE takes plain integers and only changes how the kernel
+        // backs this process's future page faults; a failure (old kernel) changes nothing.
+        let status = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+        if status != 0 {
+            tracing::debug!("cannot turn transparent huge pages off");
+        }
     }
 }
