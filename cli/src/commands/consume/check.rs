@@ -1,7 +1,8 @@
 //! `alarmlake consume --check`: validates the settings, reaches the stream (or the ser2sock
 //! server) and the lake, checks the permissions the consumer needs (list, write, read, delete,
 //! and conditional writes, on which exactly-once and the leases rely), and prints what the
-//! consumer would do. It changes nothing but a probe object it deletes again, and it exits 2
+//! consumer would do. It writes nothing but a probe object it deletes again (a local lake's
+//! checkpoint folder is created, as the consumer would), and it exits 2
 //! if anything would stop the consumer.
 
 use std::process::ExitCode;
