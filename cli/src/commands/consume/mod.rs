@@ -408,7 +408,7 @@ pub fn run(args: ConsumeArgs) -> Result<ExitCode> {
                 &upkeep,
             )));
         }
-        return runtime.block_on(consume_tcp(
+        let result = runtime.block_on(consume_tcp(
             address,
             &lake,
             s3_endpoint.as_deref(),
@@ -416,13 +416,22 @@ pub fn run(args: ConsumeArgs) -> Result<ExitCode> {
             writer,
             upkeep,
         ));
+        runtime.shutdown_timeout(UPKEEP_GRACE);
+        return result;
     }
     let settings = settings(&args, &file)?;
     if args.check {
         return Ok(runtime.block_on(check::check_kinesis(&settings, &settings.upkeep)));
     }
-    runtime.block_on(consume(settings, decoder, args.drain, args.bench_read_only))
+    let result = runtime.block_on(consume(settings, decoder, args.drain, args.bench_read_only));
+    runtime.shutdown_timeout(UPKEEP_GRACE);
+    result
 }
+
+/// How long a stopping consumer waits for a scheduled compaction or retention run still in
+/// progress. Everything the consumer read is committed by then; an upkeep run cut short is
+/// finished or undone by the next one, as after a crash, so a stop never waits on a long merge.
+const UPKEEP_GRACE: Duration = Duration::from_secs(5);
 
 /// Lines from a ser2sock server into the lake, until Ctrl-C or SIGTERM.
 async fn consume_tcp(
