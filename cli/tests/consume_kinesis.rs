@@ -17,7 +17,7 @@ use support::kinesis::{
     consume_command, endpoint, put_records, put_stream, sigterm, test_client, wait_active,
     wait_with_timeout,
 };
-use support::{S3Lake, credentials, lake_check, run_ok, sql_csv, unique};
+use support::{S3Lake, credentials, http_get, lake_check, run_ok, sql_csv, unique};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -112,15 +112,6 @@ fn checkpoints(lake: &Path, stream: &str) -> BTreeMap<String, serde_json::Value>
         }
     }
     found
-}
-
-fn http_get(address: &str, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut socket = std::net::TcpStream::connect(address).unwrap();
-    write!(socket, "GET {path} HTTP/1.1\r\nHost: {address}\r\n\r\n").unwrap();
-    let mut answer = String::new();
-    socket.read_to_string(&mut answer).unwrap();
-    answer
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `alarmlake consume --source tcp://...`: raw AlarmDecoder lines from a ser2sock server,
-//! through a dropped connection and a reconnect, into the lake.
+//! through a dropped connection and a reconnect, into the lake, counted in the summary and on
+//! the metrics endpoint.
 
 mod support;
 
@@ -8,7 +9,7 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::sql_csv;
+use support::{http_get, sql_csv};
 
 fn count_rows(lake: &std::path::Path) -> usize {
     if !lake.join("alarm_events").exists() {
@@ -54,6 +55,10 @@ fn ser2sock_lines_survive_a_dropped_connection() {
     });
 
     let lake = dir.path().join("lake");
+    let metrics = {
+        let free = TcpListener::bind("127.0.0.1:0").unwrap();
+        free.local_addr().unwrap().to_string()
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_alarmlake"))
         .args([
             "consume",
@@ -63,6 +68,8 @@ fn ser2sock_lines_survive_a_dropped_connection() {
             lake.to_str().unwrap(),
             "--max-age-secs",
             "1",
+            "--metrics-addr",
+            &metrics,
         ])
         .stderr(std::fs::File::create(dir.path().join("log")).unwrap())
         .spawn()
@@ -77,6 +84,23 @@ fn ser2sock_lines_survive_a_dropped_connection() {
         );
         std::thread::sleep(Duration::from_millis(300));
     }
+    let page = http_get(&metrics, "/metrics");
+    let counter = |name: &str| {
+        page.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .map(str::to_string)
+    };
+    assert_eq!(
+        counter("alarmlake_records_total{").as_deref(),
+        Some("800"),
+        "{page}"
+    );
+    assert_eq!(
+        counter("alarmlake_events_total{").as_deref(),
+        Some("800"),
+        "{page}"
+    );
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -84,6 +108,9 @@ fn ser2sock_lines_survive_a_dropped_connection() {
     assert!(child.wait().unwrap().success());
     assert_eq!(count_rows(&lake), 800, "nothing doubled");
     let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
-    assert!(log.contains("read 800 lines over 2 connections"), "{log}");
+    assert!(
+        log.contains("read 800 lines over 2 connections: 800 events, 0 rejected, 0 chatter"),
+        "{log}"
+    );
     drop(server);
 }

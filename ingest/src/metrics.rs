@@ -31,6 +31,19 @@ pub struct ShardMetrics {
     pub millis_behind_latest: AtomicI64,
 }
 
+impl ShardMetrics {
+    /// Adds the outcomes of some records: events, rejects and schema-drift fields.
+    pub fn count(&self, tally: &alarmlake_schemas::Tally) {
+        self.events.fetch_add(tally.events, Relaxed);
+        self.rejected.fetch_add(tally.rejected, Relaxed);
+        if tally.unknown_fields + tally.type_changed_fields > 0 {
+            self.unknown_fields.fetch_add(tally.unknown_fields, Relaxed);
+            self.type_changed_fields
+                .fetch_add(tally.type_changed_fields, Relaxed);
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Histogram {
     buckets: [AtomicU64; LATENCY_BUCKETS.len()],

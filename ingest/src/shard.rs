@@ -253,16 +253,7 @@ async fn read(
             }
             // Chatter is counted, but writes no row.
             state.pending_rows += (tally.events + tally.rejected) as usize;
-            metrics.events.fetch_add(tally.events, Relaxed);
-            metrics.rejected.fetch_add(tally.rejected, Relaxed);
-            if tally.unknown_fields + tally.type_changed_fields > 0 {
-                metrics
-                    .unknown_fields
-                    .fetch_add(tally.unknown_fields, Relaxed);
-                metrics
-                    .type_changed_fields
-                    .fetch_add(tally.type_changed_fields, Relaxed);
-            }
+            metrics.count(&tally);
         }
         if ctx.read_only {
             // The baseline: what the stream yields with nothing done to it.

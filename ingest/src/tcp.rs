@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alarmlake_schemas::{Decoder, RawRecord, RecordPosition};
+use alarmlake_schemas::{Decoder, RawRecord, RecordPosition, Tally};
 use alarmlake_transform::{FinishedBatch, Lake, LakeError, LakeWriter, WriterConfig, WriterError};
 use chrono::{SecondsFormat, Utc};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
@@ -43,6 +43,8 @@ pub struct TcpSummary {
     pub connections: u64,
     pub lines: u64,
     pub files: u64,
+    /// What the lines became: events, rejects (dead letters) and chatter.
+    pub outcomes: Tally,
 }
 
 /// Reads lines from `address` (host:port) into `lake` until `stop` becomes true.
@@ -124,6 +126,10 @@ pub async fn run(
             };
             outcomes.clear();
             decoder.decode_into(&record, &mut outcomes);
+            let mut tally = Tally::default();
+            outcomes.iter().for_each(|outcome| tally.add(outcome));
+            shard_metrics.count(&tally);
+            summary.outcomes.add_all(&tally);
             writer.append(
                 &record.position,
                 record.data.len(),

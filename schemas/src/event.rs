@@ -89,6 +89,15 @@ impl Tally {
         }
     }
 
+    /// Adds another tally's counts.
+    pub fn add_all(&mut self, other: &Tally) {
+        self.events += other.events;
+        self.rejected += other.rejected;
+        self.chatter += other.chatter;
+        self.unknown_fields += other.unknown_fields;
+        self.type_changed_fields += other.type_changed_fields;
+    }
+
     pub fn total(&self) -> u64 {
         self.events + self.rejected + self.chatter
     }

@@ -89,6 +89,20 @@ pub fn parquet_files(dir: &Path) -> Vec<std::path::PathBuf> {
     files
 }
 
+/// A plain HTTP GET on 127.0.0.1 (the metrics endpoint); the whole answer, head and body.
+pub fn http_get(address: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        socket,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).unwrap();
+    answer
+}
+
 /// A name no other test (or earlier run against the same emulator) uses.
 pub fn unique(name: &str) -> String {
     let nanos = std::time::SystemTime::now()

@@ -415,6 +415,7 @@ pub fn run(args: ConsumeArgs) -> Result<ExitCode> {
             decoder,
             writer,
             upkeep,
+            args.metrics_addr.or(file.metrics_addr),
         ));
         runtime.shutdown_timeout(UPKEEP_GRACE);
         return result;
@@ -441,10 +442,20 @@ async fn consume_tcp(
     decoder: Arc<Decoder>,
     writer: WriterConfig,
     upkeep: upkeep::Upkeep,
+    metrics_addr: Option<SocketAddr>,
 ) -> Result<ExitCode> {
     let lake_store =
         Lake::open(lake, s3_endpoint).with_context(|| format!("cannot open lake {lake}"))?;
     let stop = stop_on_signal("stopping: writing what is buffered");
+    let metrics = Arc::new(Metrics::default());
+    let server = match metrics_addr {
+        Some(addr) => Some(
+            metrics_server::serve(addr, metrics.clone(), stop.clone())
+                .await
+                .with_context(|| format!("cannot serve metrics on {addr}"))?,
+        ),
+        None => None,
+    };
     let checkpoints = maintenance::checkpoint_locations(&lake_store, None, s3_endpoint)?;
     let upkeep_task = upkeep::spawn(upkeep, lake_store.clone(), checkpoints, stop.clone());
     info!(%address, %lake, "reading ser2sock lines");
@@ -453,17 +464,26 @@ async fn consume_tcp(
         Arc::new(lake_store),
         decoder,
         writer,
-        Arc::new(Metrics::default()),
+        metrics,
         stop,
     )
     .await;
     if let Some(task) = upkeep_task {
         task.abort();
     }
+    if let Some((_, task)) = server {
+        task.abort();
+    }
     let summary = summary?;
+    let outcomes = summary.outcomes;
     eprintln!(
-        "read {} lines over {} connections; {} files written",
-        summary.lines, summary.connections, summary.files
+        "read {} lines over {} connections: {} events, {} rejected, {} chatter; {} files written",
+        summary.lines,
+        summary.connections,
+        outcomes.events,
+        outcomes.rejected,
+        outcomes.chatter,
+        summary.files
     );
     Ok(ExitCode::SUCCESS)
 }
