@@ -4,6 +4,8 @@ as zstd Parquet with pyarrow, one file per shard per 10,000 rows. No checkpoints
 letters, no exactly-once: it does less than alarmlake, and is measured for its CPU per record.
 
 Usage: baseline_consumer.py ENDPOINT STREAM OUT_DIR RECORDS
+ENDPOINT `aws` uses boto3's own endpoint, region and credentials; an emulator's URL uses its
+fixed test credentials.
 Reads until RECORDS records are read (or the shards are exhausted), then prints one JSON line:
 {"records": N, "loop_cpu_seconds": S, "wall_seconds": W, "undecodable": U}.
 """
@@ -22,13 +24,16 @@ ROWS_PER_FILE = 10_000
 def main(endpoint, stream, out_dir, expected):
     expected = int(expected)
     os.makedirs(out_dir, exist_ok=True)
-    client = boto3.client(
-        "kinesis",
-        endpoint_url=endpoint,
-        region_name=os.environ.get("AWS_REGION", "us-east-1"),
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
-    )
+    if endpoint == "aws":
+        client = boto3.client("kinesis")
+    else:
+        client = boto3.client(
+            "kinesis",
+            endpoint_url=endpoint,
+            region_name=os.environ.get("AWS_REGION", "us-east-1"),
+            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+        )
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     shards = client.list_shards(StreamName=stream)["Shards"]
     iterators = {
