@@ -130,6 +130,11 @@ def main(lake, binary, query_dir, work):
         mine = [[normalize(row.get(c)) for c in columns] for row in got]
         same = exp == mine
         all_same &= same
+        if not same:
+            # Say where the answers part, so that a failure elsewhere (CI) can be read.
+            at = next((i for i, (e, m) in enumerate(zip(exp, mine)) if e != m), min(len(exp), len(mine)))
+            print(f"{name}: the answers differ at row {at} of {len(exp)} (DuckDB) and {len(mine)} "
+                  f"(alarmlake): DuckDB {exp[at:at + 3]}, alarmlake {mine[at:at + 3]}", file=sys.stderr)
         print(f"| {name} | {len(exp):,} | {a:.3f} | {d:.3f} | {a / d:.2f} | {'yes' if same else '**NO**'} |")
     ta, td = sum(a_times), sum(d_times)
     print(f"| **total** | | **{ta:.3f}** | **{td:.3f}** | **{ta / td:.2f}** | {'yes' if all_same else '**NO**'} |")

@@ -5,6 +5,7 @@
 
 pub mod athena;
 pub mod charts;
+mod hour_folders;
 pub mod output;
 pub mod repl;
 pub mod reports;

@@ -18,6 +18,7 @@ use datafusion::sql::parser::DFParser;
 use object_store::aws::AmazonS3Builder;
 use url::Url;
 
+use crate::hour_folders::HourFolders;
 use crate::tuning;
 
 #[derive(Debug, thiserror::Error)]
@@ -210,6 +211,6 @@ async fn register(
     // reads each footer once per session, not once per query.
     let statistics = ctx.runtime_env().cache_manager.get_file_statistic_cache();
     let listing = ListingTable::try_new(config)?.with_cache(statistics);
-    ctx.register_table(table.name(), Arc::new(listing))?;
+    ctx.register_table(table.name(), Arc::new(HourFolders::new(Arc::new(listing))))?;
     Ok(())
 }

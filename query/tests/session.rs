@@ -161,6 +161,29 @@ async fn a_date_filter_prunes_partitions() {
     )
     .await;
     assert_eq!(one_hour, on_disk("date=2024-01-02/hour=13"));
+    // Hour folders have two digits (`hour=07`): a one-digit hour must find its folder too, and
+    // its rows, whichever way round the comparison is written.
+    for hour in ["hour = 7", "7 = hour"] {
+        let sql = format!("{query} AND date = '2024-01-02' AND {hour}");
+        assert_eq!(
+            files_scanned(&session, &sql).await,
+            on_disk("date=2024-01-02/hour=07"),
+            "{sql}"
+        );
+    }
+    let rows = |sql: String| {
+        let session = &session;
+        async move { single_i64(&session.query(&sql).await.unwrap()) }
+    };
+    let by_hour =
+        rows("SELECT count(*) FROM alarm_events WHERE date = '2024-01-02' AND hour + 0 = 7".into())
+            .await;
+    assert!(by_hour > 0);
+    assert_eq!(
+        rows("SELECT count(*) FROM alarm_events WHERE date = '2024-01-02' AND hour = 7".into())
+            .await,
+        by_hour
+    );
     assert_eq!(
         files_scanned(&session, &format!("{query} AND date > '2030-01-01'")).await,
         0

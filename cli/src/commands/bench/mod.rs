@@ -559,14 +559,20 @@ impl Bench<'_> {
             .arg(self.out.join("queries"))
             .output()
             .context("cannot run benches/p2.py")?;
-        if !output.status.success() {
-            eprintln!(
-                "the queries did not run: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            return Ok(None);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if output.status.success() {
+            return Ok(Some(stdout.into_owned()));
         }
-        Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()))
+        // A failure goes into the report with its reason, so that a run elsewhere (CI) says why.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        eprintln!("the queries failed ({}): {stderr}", output.status);
+        let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        Ok(Some(format!(
+            "**The queries failed** ({}).\n\n{stdout}\n```text\n{}\n```\n",
+            output.status,
+            tail.join("\n")
+        )))
     }
 
     /// The whole stream read again as a backlog by a second consumer, and by a bare loop.
