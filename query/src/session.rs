@@ -200,9 +200,7 @@ async fn register(
             ("hour".to_string(), DataType::Int32),
         ])
         .with_file_sort_order(sorted);
-    // The table's schema without the writer's metadata (version, table name): queries that
-    // combine tables (UNION) need their schemas to agree on metadata, and readers need none.
-    let schema = Arc::new(Schema::new(table.schema().fields().clone()));
+    let schema = read_schema(table);
     let config = ListingTableConfig::new(table_url)
         .with_listing_options(options)
         .with_schema(schema);
@@ -213,4 +211,27 @@ async fn register(
     let listing = ListingTable::try_new(config)?.with_cache(statistics);
     ctx.register_table(table.name(), Arc::new(HourFolders::new(Arc::new(listing))))?;
     Ok(())
+}
+
+/// The schema a table is read with: the writer's columns, with text read as `Utf8View`, and
+/// without the writer's metadata (version, table name), because queries that combine tables
+/// (UNION) need their schemas to agree on metadata, and readers need none.
+///
+/// DataFusion's Parquet reader produces views natively. Declared as `Utf8`, every text column
+/// was read as views and then copied into contiguous strings; as views, sorts compare inline
+/// prefixes and windows, repartitions and filters move 16-byte views instead of the text
+/// (site names and states fit inline). P2's arm-transitions query on the demo lake went from
+/// 1.41 to 0.97 s (`benches/RESULTS.md`). Answers are the same: only the in-memory layout
+/// differs.
+fn read_schema(table: Table) -> Arc<Schema> {
+    let fields: Vec<_> = table
+        .schema()
+        .fields()
+        .iter()
+        .map(|field| match field.data_type() {
+            DataType::Utf8 => Arc::new(field.as_ref().clone().with_data_type(DataType::Utf8View)),
+            _ => field.clone(),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
 }
