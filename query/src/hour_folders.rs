@@ -25,8 +25,8 @@ use datafusion::logical_expr::{
 };
 use datafusion::physical_plan::ExecutionPlan;
 
-/// The partition column whose folders carry a leading zero.
-const HOUR: &str = "hour";
+/// The partition column whose folders carry a leading zero; the session declares it by this name.
+pub const HOUR: &str = "hour";
 
 /// A lake table whose `hour` equalities never become a listing prefix that misses `hour=0N`.
 #[derive(Debug)]

@@ -18,7 +18,7 @@ use datafusion::sql::parser::DFParser;
 use object_store::aws::AmazonS3Builder;
 use url::Url;
 
-use crate::hour_folders::HourFolders;
+use crate::hour_folders::{self, HourFolders};
 use crate::tuning;
 
 #[derive(Debug, thiserror::Error)]
@@ -197,7 +197,7 @@ async fn register(
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![
             ("date".to_string(), DataType::Date32),
-            ("hour".to_string(), DataType::Int32),
+            (hour_folders::HOUR.to_string(), DataType::Int32),
         ])
         .with_file_sort_order(sorted);
     let schema = read_schema(table);
