@@ -566,12 +566,11 @@ impl Bench<'_> {
         // A failure goes into the report with its reason, so that a run elsewhere (CI) says why.
         let stderr = String::from_utf8_lossy(&output.stderr);
         eprintln!("the queries failed ({}): {stderr}", output.status);
-        let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        let lines: Vec<&str> = stderr.lines().collect();
+        let tail = lines[lines.len().saturating_sub(30)..].join("\n");
         Ok(Some(format!(
-            "**The queries failed** ({}).\n\n{stdout}\n```text\n{}\n```\n",
-            output.status,
-            tail.join("\n")
+            "**The queries failed** ({}).\n\n{stdout}\n```text\n{tail}\n```\n",
+            output.status
         )))
     }
 
