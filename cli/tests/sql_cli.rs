@@ -188,6 +188,49 @@ fn scripts_errors_and_writes() {
     assert!(stdout(&allowed).contains("| 1 |"));
 }
 
+/// `COPY ... TO 'file'` is how a user exports an answer; the statement must reach DataFusion
+/// as written (its quoted path once came back unquoted and failed to parse).
+#[test]
+fn copy_to_a_file_exports_an_answer_that_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = lake(dir.path());
+    let export = dir.path().join("keypads.parquet");
+    let copy = format!(
+        "COPY (SELECT site, count(*) AS n FROM alarm_events GROUP BY site) TO '{}' STORED AS PARQUET",
+        export.display()
+    );
+    let copied = alarmlake(
+        &["sql", "--lake", &lake, "--allow-writes", "-c", &copy],
+        b"",
+    );
+    assert!(
+        copied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&copied.stderr)
+    );
+    let counted = alarmlake(
+        &[
+            "sql",
+            "--lake",
+            &lake,
+            "--format",
+            "csv",
+            "-c",
+            &format!(
+                "SELECT sum(n) = (SELECT count(*) FROM alarm_events) AS same FROM '{}'",
+                export.display()
+            ),
+        ],
+        b"",
+    );
+    assert_eq!(
+        stdout(&counted).trim(),
+        "same\ntrue",
+        "{}",
+        String::from_utf8_lossy(&counted.stderr)
+    );
+}
+
 #[test]
 fn the_shell_reads_statements_from_a_pipe() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,8 +9,10 @@ mod hour_folders;
 pub mod output;
 pub mod repl;
 pub mod reports;
+mod script;
 mod session;
 mod tuning;
 
 pub use output::{OutputFormat, write_batches};
-pub use session::{LakeSession, QueryError, SessionOptions, statements};
+pub use script::statements;
+pub use session::{LakeSession, QueryError, SessionOptions};

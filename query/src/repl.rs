@@ -8,7 +8,8 @@ use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
 use crate::output::{OutputFormat, write_batches};
-use crate::session::{LakeSession, QueryError, statements};
+use crate::script::statements;
+use crate::session::{LakeSession, QueryError};
 
 /// Runs the shell until `\q`, Ctrl-D or the end of input.
 pub async fn run(session: &LakeSession, format: OutputFormat) -> Result<(), QueryError> {

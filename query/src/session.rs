@@ -14,7 +14,6 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{DataFrame, SQLOptions, SessionContext, col};
-use datafusion::sql::parser::DFParser;
 use object_store::aws::AmazonS3Builder;
 use url::Url;
 
@@ -38,6 +37,8 @@ pub enum QueryError {
     ReadOnly(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("SQL: {0}")]
+    Script(String),
 }
 
 /// How the session is set up.
@@ -68,7 +69,9 @@ impl LakeSession {
         let config = tuning::session_config()?
             .with_information_schema(true)
             .with_default_catalog_and_schema("alarmlake", "lake");
-        let mut ctx = SessionContext::new_with_config_rt(config, runtime);
+        // A file can be queried by its path (`SELECT * FROM 'export.parquet'`), as in
+        // datafusion-cli and DuckDB; it reads only through the stores registered here.
+        let mut ctx = SessionContext::new_with_config_rt(config, runtime).enable_url_table();
         datafusion_functions_json::register_all(&mut ctx)?;
         let root = root_url(location, &options, &ctx)?;
         // The session's Parquet options (see `tuning`), not the format's own defaults; every
@@ -113,15 +116,6 @@ impl LakeSession {
     pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
         Ok(self.sql(sql).await?.collect().await?)
     }
-}
-
-/// Splits a script into its statements, as SQL text.
-pub fn statements(sql: &str) -> Result<Vec<String>, QueryError> {
-    let parsed = DFParser::parse_sql(sql)?;
-    Ok(parsed
-        .into_iter()
-        .map(|statement| statement.to_string())
-        .collect())
 }
 
 /// DataFusion's words when SQLOptions refuses a statement.
