@@ -32,6 +32,44 @@ impl SequenceNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Compares two texts as sequence numbers without building either: valid numbers by the
+    /// integers they spell, anything else as plain text after every valid number. Per-row
+    /// comparisons (the position range of every file) used to parse, and so allocate, both
+    /// sides each time.
+    pub fn compare_text(a: &str, b: &str) -> Ordering {
+        SequenceKey::of(a).cmp(&SequenceKey::of(b))
+    }
+}
+
+/// A text's place in the order of [`SequenceNumber::compare_text`], worked out once so that a
+/// text compared many times is scanned once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SequenceKey<'a> {
+    /// A valid number: its digits without leading zeros, compared by length, then as text.
+    Number(usize, &'a str),
+    /// Not a sequence number: compared as text, after every number.
+    Text(&'a str),
+}
+
+impl<'a> SequenceKey<'a> {
+    pub fn of(text: &'a str) -> SequenceKey<'a> {
+        match canonical_digits(text) {
+            Some(digits) => SequenceKey::Number(digits.len(), digits),
+            None => SequenceKey::Text(text),
+        }
+    }
+}
+
+/// The digits of a valid sequence number without leading zeros ("0" for zero); `None` if the
+/// text is not one.
+fn canonical_digits(text: &str) -> Option<&str> {
+    let valid = !text.is_empty() && text.len() <= 129 && text.bytes().all(|b| b.is_ascii_digit());
+    if !valid {
+        return None;
+    }
+    let trimmed = text.trim_start_matches('0');
+    Some(if trimmed.is_empty() { "0" } else { trimmed })
 }
 
 impl Ord for SequenceNumber {
@@ -71,6 +109,29 @@ mod tests {
             SequenceNumber::parse("007").unwrap(),
             SequenceNumber::parse("7").unwrap()
         );
+    }
+
+    #[test]
+    fn text_comparison_agrees_with_parsed_numbers() {
+        let texts = [
+            "7",
+            "007",
+            "10",
+            "9",
+            "49590338271490256608559692538361571095921575989136588898",
+            "0",
+            "000",
+        ];
+        for a in texts {
+            for b in texts {
+                let parsed = SequenceNumber::parse(a)
+                    .unwrap()
+                    .cmp(&SequenceNumber::parse(b).unwrap());
+                assert_eq!(SequenceNumber::compare_text(a, b), parsed, "{a} vs {b}");
+            }
+        }
+        assert_eq!(SequenceNumber::compare_text("12", "x"), Ordering::Less);
+        assert_eq!(SequenceNumber::compare_text("y", "x"), Ordering::Greater);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 mod closed_partitions;
 pub mod compaction;
 mod file_name;
+mod file_order;
 mod lake;
 mod parquet_file;
 mod partition;

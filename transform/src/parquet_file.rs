@@ -10,7 +10,6 @@ use std::sync::Arc;
 use alarmlake_schemas::Table;
 use alarmlake_schemas::tables::{SCHEMA_VERSION, SCHEMA_VERSION_KEY, TABLE_KEY};
 use arrow::array::{Array, RecordBatch};
-use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
 use arrow::error::ArrowError;
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
@@ -20,6 +19,7 @@ use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
+use crate::file_order::sort_by_site_and_time;
 use crate::positions::PositionRange;
 
 /// Metadata key of the JSON list of stream ranges a file covers.
@@ -61,28 +61,6 @@ pub enum EncodeError {
     Parquet(#[from] ParquetError),
 }
 
-/// Sorts by (site, event_time), the two columns every table starts with.
-fn sort(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
-    let key = |name: &str| {
-        batch
-            .column_by_name(name)
-            .cloned()
-            .ok_or_else(|| ArrowError::SchemaError(format!("no {name} column")))
-    };
-    let columns = [
-        SortColumn {
-            values: key("site")?,
-            options: None,
-        },
-        SortColumn {
-            values: key("event_time")?,
-            options: None,
-        },
-    ];
-    let indices = lexsort_to_indices(&columns, None)?;
-    take_record_batch(batch, &indices)
-}
-
 fn properties(table: Table, positions: &PositionRange, batch: &RecordBatch) -> WriterProperties {
     let schema = batch.schema();
     let column = |name: &str| {
@@ -115,7 +93,7 @@ fn properties(table: Table, positions: &PositionRange, batch: &RecordBatch) -> W
 /// Encodes a batch of `table` as a Parquet file; returns its bytes and the positions it covers.
 pub fn encode(table: Table, batch: &RecordBatch) -> Result<(Bytes, PositionRange), EncodeError> {
     let positions = PositionRange::of_batch(batch);
-    let sorted = sort(batch)?;
+    let sorted = sort_by_site_and_time(batch)?;
     let props = properties(table, &positions, &sorted);
     let mut out = Vec::with_capacity(sorted.get_array_memory_size() / 4);
     let mut writer = ArrowWriter::try_new(&mut out, Arc::clone(&sorted.schema()), Some(props))?;

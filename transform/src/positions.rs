@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use alarmlake_schemas::sequence::SequenceNumber;
+use alarmlake_schemas::sequence::{SequenceKey, SequenceNumber};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{UInt32Type, UInt64Type};
 use serde_json::{Value, json};
@@ -21,13 +21,9 @@ pub struct Position {
 impl Position {
     /// Orders positions of one source: sequence numbers as big integers, then the indexes.
     pub fn cmp_in_source(&self, other: &Position) -> Ordering {
-        let seq = |p: &Position| SequenceNumber::parse(&p.sequence_number).ok();
-        match (seq(self), seq(other)) {
-            (Some(a), Some(b)) => a.cmp(&b),
-            _ => self.sequence_number.cmp(&other.sequence_number),
-        }
-        .then(self.sub_sequence_number.cmp(&other.sub_sequence_number))
-        .then(self.event_index.cmp(&other.event_index))
+        SequenceNumber::compare_text(&self.sequence_number, &other.sequence_number)
+            .then(self.sub_sequence_number.cmp(&other.sub_sequence_number))
+            .then(self.event_index.cmp(&other.event_index))
     }
 
     fn to_json(&self) -> Value {
@@ -42,6 +38,41 @@ impl Position {
             sub_sequence_number: value.get("sub_sequence_number")?.as_u64()?,
             event_index: u32::try_from(value.get("event_index")?.as_u64()?).ok()?,
         })
+    }
+}
+
+/// One row's position, borrowed from the batch's columns.
+#[derive(Clone, Copy)]
+struct RowPosition<'a> {
+    stream: &'a str,
+    shard_id: &'a str,
+    sequence_number: &'a str,
+    key: SequenceKey<'a>,
+    sub_sequence_number: u64,
+    event_index: u32,
+}
+
+impl RowPosition<'_> {
+    fn same_source(&self, other: &RowPosition<'_>) -> bool {
+        self.stream == other.stream && self.shard_id == other.shard_id
+    }
+
+    /// The same order as [`Position::cmp_in_source`].
+    fn cmp_in_source(&self, other: &RowPosition<'_>) -> Ordering {
+        self.key
+            .cmp(&other.key)
+            .then(self.sub_sequence_number.cmp(&other.sub_sequence_number))
+            .then(self.event_index.cmp(&other.event_index))
+    }
+
+    fn to_position(self) -> Position {
+        Position {
+            stream: self.stream.to_string(),
+            shard_id: self.shard_id.to_string(),
+            sequence_number: self.sequence_number.to_string(),
+            sub_sequence_number: self.sub_sequence_number,
+            event_index: self.event_index,
+        }
     }
 }
 
@@ -72,6 +103,9 @@ pub struct PositionRange {
 
 impl PositionRange {
     /// Reads the position columns of a batch.
+    ///
+    /// Rows are compared in place, and only each source's first and last row is copied out:
+    /// this runs over every row of every file the lake writes.
     pub fn of_batch(batch: &RecordBatch) -> PositionRange {
         let text = |name: &str| {
             batch
@@ -89,44 +123,49 @@ impl PositionRange {
         let idx = batch
             .column_by_name("event_index")
             .and_then(|c| c.as_primitive_opt::<UInt32Type>().cloned());
-        let mut range = PositionRange::default();
-        for row in 0..batch.num_rows() {
-            let position = Position {
-                stream: stream.value(row).to_string(),
-                shard_id: shard.value(row).to_string(),
-                sequence_number: seq.value(row).to_string(),
+        let at = |row: usize| {
+            let sequence_number = seq.value(row);
+            RowPosition {
+                stream: stream.value(row),
+                shard_id: shard.value(row),
+                sequence_number,
+                key: SequenceKey::of(sequence_number),
                 sub_sequence_number: sub
                     .as_ref()
                     .map_or(0, |a| if a.is_null(row) { 0 } else { a.value(row) }),
                 event_index: idx
                     .as_ref()
                     .map_or(0, |a| if a.is_null(row) { 0 } else { a.value(row) }),
-            };
-            range.add(position);
-        }
-        range
-    }
-
-    fn add(&mut self, position: Position) {
-        let existing = self
-            .sources
-            .iter_mut()
-            .find(|s| s.first.stream == position.stream && s.first.shard_id == position.shard_id);
-        match existing {
-            Some(source) => {
-                if position.cmp_in_source(&source.first) == Ordering::Less {
-                    source.first = position.clone();
-                }
-                if position.cmp_in_source(&source.last) == Ordering::Greater {
-                    source.last = position;
-                }
-                source.rows += 1;
             }
-            None => self.sources.push(SourceRange {
-                first: position.clone(),
-                last: position,
-                rows: 1,
-            }),
+        };
+        // (first, last, rows) of each source, in the order the sources appear.
+        let mut found: Vec<(RowPosition, RowPosition, u64)> = Vec::new();
+        for row in 0..batch.num_rows() {
+            let here = at(row);
+            match found
+                .iter_mut()
+                .find(|(first, _, _)| first.same_source(&here))
+            {
+                Some((first, last, rows)) => {
+                    if here.cmp_in_source(first) == Ordering::Less {
+                        *first = here;
+                    } else if here.cmp_in_source(last) == Ordering::Greater {
+                        *last = here;
+                    }
+                    *rows += 1;
+                }
+                None => found.push((here, here, 1)),
+            }
+        }
+        PositionRange {
+            sources: found
+                .into_iter()
+                .map(|(first, last, rows)| SourceRange {
+                    first: first.to_position(),
+                    last: last.to_position(),
+                    rows,
+                })
+                .collect(),
         }
     }
 
@@ -215,5 +254,70 @@ mod tests {
         assert!(!a.overlaps(&range("shard-1", "99", "99")));
         assert!(!a.overlaps(&range("shard-1", "1000", "2000")));
         assert!(!a.overlaps(&range("shard-2", "100", "200")));
+    }
+
+    #[test]
+    fn a_batch_gives_each_source_its_least_and_greatest_position() {
+        use arrow::array::{StringArray, UInt32Array, UInt64Array};
+        use arrow::datatypes::{DataType, Field, Schema};
+        use std::sync::Arc;
+
+        let schema = Schema::new(vec![
+            Field::new("stream", DataType::Utf8, false),
+            Field::new("shard_id", DataType::Utf8, false),
+            Field::new("sequence_number", DataType::Utf8, false),
+            Field::new("sub_sequence_number", DataType::UInt64, true),
+            Field::new("event_index", DataType::UInt32, true),
+        ]);
+        // Rows in arrival order across two shards; "99" < "100" as numbers but not as text,
+        // and one record expands to two events (event_index 0 and 1).
+        let rows = [
+            ("shard-1", "100", 0, 0),
+            ("shard-2", "5", 0, 0),
+            ("shard-1", "99", 2, 0),
+            ("shard-1", "1000", 0, 0),
+            ("shard-1", "1000", 0, 1),
+            ("shard-2", "40", 1, 0),
+            ("shard-1", "99", 1, 0),
+        ];
+        let batch = RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                Arc::new(StringArray::from(vec!["s"; rows.len()])),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+                Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.2))),
+                Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.3))),
+            ],
+        )
+        .unwrap();
+        let range = PositionRange::of_batch(&batch);
+        let summary: Vec<_> = range
+            .sources
+            .iter()
+            .map(|s| {
+                (
+                    s.first.shard_id.as_str(),
+                    (
+                        s.first.sequence_number.as_str(),
+                        s.first.sub_sequence_number,
+                        s.first.event_index,
+                    ),
+                    (
+                        s.last.sequence_number.as_str(),
+                        s.last.sub_sequence_number,
+                        s.last.event_index,
+                    ),
+                    s.rows,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("shard-1", ("99", 1, 0), ("1000", 0, 1), 5),
+                ("shard-2", ("5", 0, 0), ("40", 1, 0), 2),
+            ]
+        );
     }
 }
