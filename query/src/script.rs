@@ -36,7 +36,7 @@ fn split_at_semicolons(sql: &str) -> Result<Vec<String>, QueryError> {
     for token in tokens {
         match token.token {
             Token::SemiColon => {
-                let end = lines.offset(sql, token.span.start);
+                let end = lines.offset(token.span.start);
                 if has_content {
                     pieces.push(sql[start..end].trim().to_string());
                 }
@@ -53,20 +53,24 @@ fn split_at_semicolons(sql: &str) -> Result<Vec<String>, QueryError> {
     Ok(pieces)
 }
 
-/// Byte offsets of line starts, to turn the tokenizer's (line, column) into a byte offset.
-struct LineStarts(Vec<usize>);
+/// A script's line starts, to turn the tokenizer's (line, column) into a byte offset.
+struct LineStarts<'a> {
+    sql: &'a str,
+    starts: Vec<usize>,
+}
 
-impl LineStarts {
-    fn of(sql: &str) -> LineStarts {
+impl<'a> LineStarts<'a> {
+    fn of(sql: &'a str) -> LineStarts<'a> {
         let mut starts = vec![0];
         starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
-        LineStarts(starts)
+        LineStarts { sql, starts }
     }
 
     /// The byte offset of a 1-based (line, column-in-characters) location.
-    fn offset(&self, sql: &str, at: Location) -> usize {
+    fn offset(&self, at: Location) -> usize {
+        let sql = self.sql;
         let line_start = self
-            .0
+            .starts
             .get((at.line as usize).saturating_sub(1))
             .copied()
             .unwrap_or(sql.len());

@@ -17,33 +17,20 @@ pub struct InvalidSequenceNumber(pub String);
 
 impl SequenceNumber {
     pub fn parse(text: &str) -> Result<Self, InvalidSequenceNumber> {
-        let valid =
-            !text.is_empty() && text.len() <= 129 && text.bytes().all(|b| b.is_ascii_digit());
-        if !valid {
-            return Err(InvalidSequenceNumber(text.to_string()));
-        }
-        // Leading zeros would break the length rule; Kinesis never sends them, but strip them
-        // so that "007" and "7" are the same number.
-        let trimmed = text.trim_start_matches('0');
-        let canonical = if trimmed.is_empty() { "0" } else { trimmed };
-        Ok(SequenceNumber(canonical.to_string()))
+        canonical_digits(text)
+            .map(|digits| SequenceNumber(digits.to_string()))
+            .ok_or_else(|| InvalidSequenceNumber(text.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// Compares two texts as sequence numbers without building either: valid numbers by the
-    /// integers they spell, anything else as plain text after every valid number. Per-row
-    /// comparisons (the position range of every file) used to parse, and so allocate, both
-    /// sides each time.
-    pub fn compare_text(a: &str, b: &str) -> Ordering {
-        SequenceKey::of(a).cmp(&SequenceKey::of(b))
-    }
 }
 
-/// A text's place in the order of [`SequenceNumber::compare_text`], worked out once so that a
-/// text compared many times is scanned once.
+/// A text's place in the order of sequence numbers, without building a [`SequenceNumber`]:
+/// valid numbers by the integers they spell, anything else as plain text after every valid
+/// number. Per-row comparisons (the position range of every file) used to parse, and so
+/// allocate, both sides each time; a key is worked out once per text and borrows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SequenceKey<'a> {
     /// A valid number: its digits without leading zeros, compared by length, then as text.
@@ -62,7 +49,8 @@ impl<'a> SequenceKey<'a> {
 }
 
 /// The digits of a valid sequence number without leading zeros ("0" for zero); `None` if the
-/// text is not one.
+/// text is not one. Leading zeros would break the length rule; Kinesis never sends them, but
+/// stripping them makes "007" and "7" the same number.
 fn canonical_digits(text: &str) -> Option<&str> {
     let valid = !text.is_empty() && text.len() <= 129 && text.bytes().all(|b| b.is_ascii_digit());
     if !valid {
@@ -112,7 +100,7 @@ mod tests {
     }
 
     #[test]
-    fn text_comparison_agrees_with_parsed_numbers() {
+    fn keys_order_as_parsed_numbers() {
         let texts = [
             "7",
             "007",
@@ -127,11 +115,21 @@ mod tests {
                 let parsed = SequenceNumber::parse(a)
                     .unwrap()
                     .cmp(&SequenceNumber::parse(b).unwrap());
-                assert_eq!(SequenceNumber::compare_text(a, b), parsed, "{a} vs {b}");
+                assert_eq!(
+                    SequenceKey::of(a).cmp(&SequenceKey::of(b)),
+                    parsed,
+                    "{a} vs {b}"
+                );
             }
         }
-        assert_eq!(SequenceNumber::compare_text("12", "x"), Ordering::Less);
-        assert_eq!(SequenceNumber::compare_text("y", "x"), Ordering::Greater);
+        assert_eq!(
+            SequenceKey::of("12").cmp(&SequenceKey::of("x")),
+            Ordering::Less
+        );
+        assert_eq!(
+            SequenceKey::of("y").cmp(&SequenceKey::of("x")),
+            Ordering::Greater
+        );
     }
 
     #[test]

@@ -29,24 +29,22 @@ pub fn sort_by_site_and_time(batch: &RecordBatch) -> Result<RecordBatch, ArrowEr
     if sites.null_count() > 0 || times.null_count() > 0 || batch.num_rows() > u32::MAX as usize {
         return sort_generally(batch);
     }
+    // Neither column has nulls here, so every row has a site name and a time.
     let mut ranks: HashMap<&str, u32> = HashMap::new();
-    for name in sites.iter().flatten() {
+    for row in 0..sites.len() {
         let next = ranks.len() as u32;
-        ranks.entry(name).or_insert(next);
+        ranks.entry(sites.value(row)).or_insert(next);
     }
     let mut names: Vec<&str> = ranks.keys().copied().collect();
     names.sort_unstable();
     for (rank, name) in names.iter().enumerate() {
         ranks.insert(name, rank as u32);
     }
-    let mut keys: Vec<(u32, i64, u32)> = sites
+    let mut keys: Vec<(u32, i64, u32)> = times
+        .values()
         .iter()
-        .zip(times.values().iter())
         .enumerate()
-        .map(|(row, (name, &micros))| {
-            let rank = name.and_then(|n| ranks.get(n)).copied().unwrap_or(0);
-            (rank, micros, row as u32)
-        })
+        .map(|(row, &micros)| (ranks[sites.value(row)], micros, row as u32))
         .collect();
     if keys.is_sorted() {
         return Ok(batch.clone());

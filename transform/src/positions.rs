@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use alarmlake_schemas::sequence::{SequenceKey, SequenceNumber};
+use alarmlake_schemas::sequence::SequenceKey;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{UInt32Type, UInt64Type};
 use serde_json::{Value, json};
@@ -21,9 +21,18 @@ pub struct Position {
 impl Position {
     /// Orders positions of one source: sequence numbers as big integers, then the indexes.
     pub fn cmp_in_source(&self, other: &Position) -> Ordering {
-        SequenceNumber::compare_text(&self.sequence_number, &other.sequence_number)
-            .then(self.sub_sequence_number.cmp(&other.sub_sequence_number))
-            .then(self.event_index.cmp(&other.event_index))
+        self.as_row().cmp_in_source(&other.as_row())
+    }
+
+    fn as_row(&self) -> RowPosition<'_> {
+        RowPosition {
+            stream: &self.stream,
+            shard_id: &self.shard_id,
+            sequence_number: &self.sequence_number,
+            key: SequenceKey::of(&self.sequence_number),
+            sub_sequence_number: self.sub_sequence_number,
+            event_index: self.event_index,
+        }
     }
 
     fn to_json(&self) -> Value {
@@ -41,7 +50,7 @@ impl Position {
     }
 }
 
-/// One row's position, borrowed from the batch's columns.
+/// One row's position, borrowed from the batch's columns (or from a [`Position`]).
 #[derive(Clone, Copy)]
 struct RowPosition<'a> {
     stream: &'a str,
@@ -57,7 +66,7 @@ impl RowPosition<'_> {
         self.stream == other.stream && self.shard_id == other.shard_id
     }
 
-    /// The same order as [`Position::cmp_in_source`].
+    /// Sequence numbers as big integers, then the indexes.
     fn cmp_in_source(&self, other: &RowPosition<'_>) -> Ordering {
         self.key
             .cmp(&other.key)
