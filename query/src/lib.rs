@@ -9,9 +9,11 @@ mod hour_folders;
 pub mod output;
 pub mod repl;
 pub mod reports;
+mod run_sort;
 mod script;
 mod session;
 mod tuning;
+mod whole_partition_windows;
 
 pub use output::{OutputFormat, write_batches};
 pub use script::statements;

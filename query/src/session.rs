@@ -13,12 +13,15 @@ use datafusion::datasource::listing::{
 use datafusion::error::DataFusionError;
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{DataFrame, SQLOptions, SessionContext, col};
 use object_store::aws::AmazonS3Builder;
 use url::Url;
 
 use crate::hour_folders::{self, HourFolders};
+use crate::run_sort::UseRunSort;
 use crate::tuning;
+use crate::whole_partition_windows::WholePartitionWindows;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -71,7 +74,14 @@ impl LakeSession {
             .with_default_catalog_and_schema("alarmlake", "lake");
         // A file can be queried by its path (`SELECT * FROM 'export.parquet'`), as in
         // datafusion-cli and DuckDB; it reads only through the stores registered here.
-        let mut ctx = SessionContext::new_with_config_rt(config, runtime).enable_url_table();
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(UseRunSort))
+            .with_physical_optimizer_rule(Arc::new(WholePartitionWindows))
+            .build();
+        let mut ctx = SessionContext::new_with_state(state).enable_url_table();
         datafusion_functions_json::register_all(&mut ctx)?;
         let root = root_url(location, &options, &ctx)?;
         // The session's Parquet options (see `tuning`), not the format's own defaults; every

@@ -1,0 +1,217 @@
+//! The lake session's own sort (`RunSortExec`) and whole-partition windows give the answers
+//! stock DataFusion gives, on a real lake written by the writer, and the plan really uses them.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
+use alarmlake_query::{LakeSession, SessionOptions};
+use alarmlake_schemas::{Decoder, RawRecord, RecordPosition};
+use alarmlake_transform::{Lake, LakeWriter, WriterConfig};
+use chrono::{DateTime, Utc};
+use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::datasource::MemTable;
+use datafusion::physical_plan::{ExecutionPlan, displayable};
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+
+/// Two days of three homes, written as two flushes that each hold every other line, so most
+/// hour folders have two files whose times overlap.
+async fn write_lake(dir: &std::path::Path) {
+    let start = DateTime::parse_from_rfc3339("2024-03-04T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let config = GeneratorConfig {
+        homes: 3,
+        days: 2,
+        seed: 21,
+        format: Format::Mixed,
+        start,
+    };
+    let mut text = Vec::new();
+    write_all(&config, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    let lake = Lake::open(dir.to_str().unwrap(), None).unwrap();
+    let decoder = Decoder::default();
+    for parity in 0..2 {
+        let mut writer = LakeWriter::new(WriterConfig::default());
+        for (n, line) in text.lines().enumerate().filter(|(n, _)| n % 2 == parity) {
+            let record = RawRecord {
+                data: line.as_bytes().to_vec(),
+                position: RecordPosition::line("file", "gen", n as u64 + 1, start),
+            };
+            let outcomes = decoder.decode(&record);
+            writer.append(
+                &record.position,
+                record.data.len(),
+                &outcomes,
+                Instant::now(),
+            );
+        }
+        lake.write(&writer.take_all().unwrap()).await.unwrap();
+    }
+}
+
+/// The names of every operator in the plan, top down.
+fn operators(plan: &Arc<dyn ExecutionPlan>) -> Vec<String> {
+    displayable(plan.as_ref())
+        .indent(false)
+        .to_string()
+        .lines()
+        .map(|line| line.trim().split(':').next().unwrap_or("").to_string())
+        .collect()
+}
+
+async fn answer(ctx: &SessionContext, sql: &str) -> String {
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    pretty_format_batches(&batches).unwrap().to_string()
+}
+
+const ARM_TRANSITIONS: &str = "
+    SELECT site, event_time, previous_state, arm_state, n
+    FROM (
+        SELECT site, event_time, arm_state,
+               LAG(arm_state) OVER (PARTITION BY site ORDER BY event_time) AS previous_state,
+               ROW_NUMBER() OVER (PARTITION BY site ORDER BY event_time) AS n
+        FROM alarm_events
+        WHERE message_type = 'keypad'
+    ) AS keypad
+    WHERE previous_state IS DISTINCT FROM arm_state
+    ORDER BY site, event_time, n";
+
+#[tokio::test]
+async fn lag_over_site_and_time_matches_stock_datafusion_and_skips_the_generic_sort() {
+    let dir = tempfile::tempdir().unwrap();
+    write_lake(dir.path()).await;
+    let session = LakeSession::open(dir.path().to_str().unwrap(), SessionOptions::default())
+        .await
+        .unwrap();
+
+    let plan = session
+        .sql(ARM_TRANSITIONS)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let names = operators(&plan);
+    assert!(names.iter().any(|n| n == "RunSortExec"), "{names:?}");
+    assert!(names.iter().any(|n| n == "WindowAggExec"), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n == "BoundedWindowAggExec"),
+        "{names:?}"
+    );
+
+    // Stock DataFusion over the same files, with its own sort and bounded window.
+    let stock = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
+    let events = dir.path().join("alarm_events");
+    stock
+        .register_parquet(
+            "alarm_events",
+            events.to_str().unwrap(),
+            ParquetReadOptions::default(),
+        )
+        .await
+        .unwrap();
+    let expected = answer(&stock, ARM_TRANSITIONS).await;
+    let got = answer(session.context(), ARM_TRANSITIONS).await;
+    assert!(expected.lines().count() > 20, "{expected}");
+    assert_eq!(got, expected);
+}
+
+#[tokio::test]
+async fn null_keys_and_descending_sorts_still_sort_correctly() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = LakeSession::open(dir.path().to_str().unwrap(), SessionOptions::default())
+        .await
+        .unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("site", DataType::Utf8, true),
+        Field::new("t", DataType::Int64, false),
+    ]));
+    let batch = |sites: Vec<Option<&str>>, times: Vec<i64>| {
+        RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(sites)),
+                Arc::new(Int64Array::from(times)),
+            ],
+        )
+        .unwrap()
+    };
+    let table = MemTable::try_new(
+        schema.clone(),
+        vec![
+            vec![batch(vec![Some("b"), None, Some("a")], vec![3, 1, 2])],
+            vec![batch(vec![Some("a"), Some("b"), None], vec![1, 1, 0])],
+        ],
+    )
+    .unwrap();
+    session
+        .context()
+        .register_table("readings", Arc::new(table))
+        .unwrap();
+
+    // A null text key sends the rows through arrow's general sort, which places nulls last.
+    let ascending = "SELECT site, t FROM readings ORDER BY site, t";
+    let plan = session
+        .sql(ascending)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    assert!(operators(&plan).iter().any(|n| n == "RunSortExec"));
+    let rows = |batches: Vec<RecordBatch>| -> Vec<String> {
+        pretty_format_batches(&batches)
+            .unwrap()
+            .to_string()
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.contains("site"))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    let got = rows(session.query(ascending).await.unwrap());
+    assert_eq!(
+        got,
+        vec![
+            "| a | 1 |",
+            "| a | 2 |",
+            "| b | 1 |",
+            "| b | 3 |",
+            "| | 0 |",
+            "| | 1 |"
+        ]
+    );
+
+    // Under a memory limit DataFusion's own sort runs (it can spill), with the same answer.
+    session
+        .query("SET datafusion.runtime.memory_limit = '64M'")
+        .await
+        .unwrap();
+    assert_eq!(rows(session.query(ascending).await.unwrap()), got);
+
+    // Descending keys keep DataFusion's sort.
+    let descending = "SELECT site, t FROM readings ORDER BY site DESC, t";
+    let plan = session
+        .sql(descending)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    assert!(!operators(&plan).iter().any(|n| n == "RunSortExec"));
+    let got = rows(session.query(descending).await.unwrap());
+    assert_eq!(
+        got,
+        vec![
+            "| | 0 |",
+            "| | 1 |",
+            "| b | 1 |",
+            "| b | 3 |",
+            "| a | 1 |",
+            "| a | 2 |"
+        ]
+    );
+}
