@@ -80,6 +80,16 @@ const ARM_TRANSITIONS: &str = "
     WHERE previous_state IS DISTINCT FROM arm_state
     ORDER BY site, event_time, n";
 
+/// LEAD looks ahead, and the second window sorts by three keys (DataFusion's own sort) before a
+/// whole-partition RANK.
+const TWO_WINDOWS: &str = "
+    SELECT site, event_time, arm_state,
+           LEAD(event_time) OVER (PARTITION BY site ORDER BY event_time) AS next_time,
+           RANK() OVER (PARTITION BY arm_state ORDER BY site, event_time) AS rank_in_state
+    FROM alarm_events
+    WHERE message_type = 'keypad'
+    ORDER BY site, event_time";
+
 #[tokio::test]
 async fn lag_over_site_and_time_matches_stock_datafusion_and_skips_the_generic_sort() {
     let dir = tempfile::tempdir().unwrap();
@@ -114,10 +124,12 @@ async fn lag_over_site_and_time_matches_stock_datafusion_and_skips_the_generic_s
         )
         .await
         .unwrap();
-    let expected = answer(&stock, ARM_TRANSITIONS).await;
-    let got = answer(session.context(), ARM_TRANSITIONS).await;
-    assert!(expected.lines().count() > 20, "{expected}");
-    assert_eq!(got, expected);
+    for sql in [ARM_TRANSITIONS, TWO_WINDOWS] {
+        let expected = answer(&stock, sql).await;
+        let got = answer(session.context(), sql).await;
+        assert!(expected.lines().count() > 20, "{expected}");
+        assert_eq!(got, expected, "{sql}");
+    }
 }
 
 #[tokio::test]
