@@ -15,7 +15,6 @@
 
 use std::sync::Arc;
 
-use crate::run_sort::RunSortExec;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::error::Result;
@@ -24,6 +23,8 @@ use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::execution_plan::Boundedness;
 use datafusion::physical_plan::windows::{BoundedWindowAggExec, WindowAggExec};
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, InputOrderMode};
+
+use crate::run_sort::RunSortExec;
 
 /// See the module documentation.
 #[derive(Debug, Default)]

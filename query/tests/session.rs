@@ -1,12 +1,12 @@
 //! The SQL session over a real lake written by the lake writer from generated homes.
 
-use std::sync::Arc;
-use std::time::Instant;
+mod common;
 
-use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
+use std::sync::Arc;
+
 use alarmlake_query::{LakeSession, QueryError, SessionOptions};
-use alarmlake_schemas::{Decoder, RawRecord, RecordPosition, Tally};
-use alarmlake_transform::{Lake, LakeWriter, WriterConfig};
+use alarmlake_schemas::Tally;
+use alarmlake_transform::Lake;
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
@@ -20,31 +20,9 @@ async fn write_lake(dir: &std::path::Path) -> Tally {
     let start = DateTime::parse_from_rfc3339("2024-01-02T00:00:00Z")
         .unwrap()
         .with_timezone(&Utc);
-    let config = GeneratorConfig {
-        homes: 2,
-        days: 2,
-        seed: 9,
-        format: Format::Mixed,
-        start,
-    };
-    let mut text = Vec::new();
-    write_all(&config, &mut text).unwrap();
+    let text = common::generated_lines(2, 2, 9, start);
     let lake = Lake::open(dir.to_str().unwrap(), None).unwrap();
-    let decoder = Decoder::default();
-    let mut writer = LakeWriter::new(WriterConfig::default());
-    let mut tally = Tally::default();
-    let now = Instant::now();
-    for (n, line) in String::from_utf8(text).unwrap().lines().enumerate() {
-        let record = RawRecord {
-            data: line.as_bytes().to_vec(),
-            position: RecordPosition::line("file", "gen", n as u64 + 1, start),
-        };
-        let outcomes = decoder.decode(&record);
-        outcomes.iter().for_each(|o| tally.add(o));
-        writer.append(&record.position, record.data.len(), &outcomes, now);
-    }
-    lake.write(&writer.take_all().unwrap()).await.unwrap();
-    tally
+    common::write_flush(&lake, text.lines().enumerate(), start).await
 }
 
 fn single_i64(batches: &[RecordBatch]) -> i64 {
@@ -93,13 +71,7 @@ async fn tables_are_registered_and_counts_match_what_was_written() {
 /// The distinct files the physical plan of `sql` will read (a large file may be split into
 /// byte ranges read in parallel, so ranges are not files).
 async fn files_scanned(session: &LakeSession, sql: &str) -> usize {
-    let plan = session
-        .sql(sql)
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
+    let plan = common::plan(session, sql).await;
     let mut files = std::collections::BTreeSet::new();
     let mut stack: Vec<Arc<dyn ExecutionPlan>> = vec![plan];
     while let Some(node) = stack.pop() {

@@ -1,13 +1,12 @@
 //! The lake session's own sort (`RunSortExec`) and whole-partition windows give the answers
 //! stock DataFusion gives, on a real lake written by the writer, and the plan really uses them.
 
-use std::sync::Arc;
-use std::time::Instant;
+mod common;
 
-use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
+use std::sync::Arc;
+
 use alarmlake_query::{LakeSession, SessionOptions};
-use alarmlake_schemas::{Decoder, RawRecord, RecordPosition};
-use alarmlake_transform::{Lake, LakeWriter, WriterConfig};
+use alarmlake_transform::Lake;
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -22,34 +21,11 @@ async fn write_lake(dir: &std::path::Path) {
     let start = DateTime::parse_from_rfc3339("2024-03-04T00:00:00Z")
         .unwrap()
         .with_timezone(&Utc);
-    let config = GeneratorConfig {
-        homes: 3,
-        days: 2,
-        seed: 21,
-        format: Format::Mixed,
-        start,
-    };
-    let mut text = Vec::new();
-    write_all(&config, &mut text).unwrap();
-    let text = String::from_utf8(text).unwrap();
+    let text = common::generated_lines(3, 2, 21, start);
     let lake = Lake::open(dir.to_str().unwrap(), None).unwrap();
-    let decoder = Decoder::default();
     for parity in 0..2 {
-        let mut writer = LakeWriter::new(WriterConfig::default());
-        for (n, line) in text.lines().enumerate().filter(|(n, _)| n % 2 == parity) {
-            let record = RawRecord {
-                data: line.as_bytes().to_vec(),
-                position: RecordPosition::line("file", "gen", n as u64 + 1, start),
-            };
-            let outcomes = decoder.decode(&record);
-            writer.append(
-                &record.position,
-                record.data.len(),
-                &outcomes,
-                Instant::now(),
-            );
-        }
-        lake.write(&writer.take_all().unwrap()).await.unwrap();
+        let lines = text.lines().enumerate().filter(|(n, _)| n % 2 == parity);
+        common::write_flush(&lake, lines, start).await;
     }
 }
 
@@ -98,14 +74,8 @@ async fn lag_over_site_and_time_matches_stock_datafusion_and_skips_the_generic_s
         .await
         .unwrap();
 
-    let plan = session
-        .sql(ARM_TRANSITIONS)
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
-    let names = operators(&plan);
+    let planned = common::plan(&session, ARM_TRANSITIONS).await;
+    let names = operators(&planned);
     assert!(names.iter().any(|n| n == "RunSortExec"), "{names:?}");
     assert!(names.iter().any(|n| n == "WindowAggExec"), "{names:?}");
     assert!(
@@ -167,14 +137,8 @@ async fn null_keys_and_descending_sorts_still_sort_correctly() {
 
     // A null text key sends the rows through arrow's general sort, which places nulls last.
     let ascending = "SELECT site, t FROM readings ORDER BY site, t";
-    let plan = session
-        .sql(ascending)
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
-    assert!(operators(&plan).iter().any(|n| n == "RunSortExec"));
+    let planned = common::plan(&session, ascending).await;
+    assert!(operators(&planned).iter().any(|n| n == "RunSortExec"));
     let rows = |batches: Vec<RecordBatch>| -> Vec<String> {
         pretty_format_batches(&batches)
             .unwrap()
@@ -206,14 +170,8 @@ async fn null_keys_and_descending_sorts_still_sort_correctly() {
 
     // Descending keys keep DataFusion's sort.
     let descending = "SELECT site, t FROM readings ORDER BY site DESC, t";
-    let plan = session
-        .sql(descending)
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
-    assert!(!operators(&plan).iter().any(|n| n == "RunSortExec"));
+    let planned = common::plan(&session, descending).await;
+    assert!(!operators(&planned).iter().any(|n| n == "RunSortExec"));
     let got = rows(session.query(descending).await.unwrap());
     assert_eq!(
         got,

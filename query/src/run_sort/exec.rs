@@ -193,15 +193,6 @@ impl SortJob {
             Ok(sorted) => {
                 let refs: Vec<&RecordBatch> = batches.iter().collect();
                 let size = self.batch_size.max(1);
-                if sorted.len() <= size {
-                    // One output batch: let the order go before the rows are gathered, so the
-                    // two are never held at once.
-                    let order: Vec<_> = sorted.iter().collect();
-                    drop(sorted);
-                    let output = interleave_record_batch(&refs, &order)?;
-                    self.metrics.record_output(output.num_rows());
-                    return Ok(vec![output]);
-                }
                 let mut output = Vec::with_capacity(sorted.len().div_ceil(size));
                 let mut chunk = Vec::with_capacity(size.min(sorted.len()));
                 for row in sorted.iter() {

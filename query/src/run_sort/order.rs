@@ -1,13 +1,13 @@
 //! The order of buffered rows under a two-key sort (text, then a 64-bit integer such as a
-//! timestamp), found in linear time when the rows arrive as long sorted runs.
+//! timestamp), found in a few linear passes when the rows arrive as long sorted runs.
 //!
 //! Lake files are sorted by (site, event_time), and an hour file holds each site's rows in one
 //! contiguous, time-ordered stretch. After a hash repartition by site, one site's rows therefore
-//! arrive as a handful of time-ordered runs (one per file and input stream) that do not overlap
-//! in time. Grouping rows by site (a counting sort over a few distinct values) and then laying a
-//! site's runs end to end by their first timestamp gives the sorted order without comparing
-//! rows against each other. Where runs do overlap, that one site's rows are sorted by timestamp
-//! with a stable merge sort that still exploits the runs; the answer is correct for any input.
+//! arrive as time-ordered runs (per file, per input stream; a repartition may coalesce the end of
+//! one stream's run with the start of another's). Rows are grouped by site with a counting sort
+//! over the few distinct values, and each site's runs are merged a stretch at a time (see
+//! `order_by_number`), so rows are not compared against each other one by one. The answer is
+//! correct for any input; unordered input only makes the runs short.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -64,13 +64,16 @@ impl SortedRows {
 
 /// The rows of `batches` in ascending (text, number) order. Ties keep arrival order.
 pub fn ascending_order(batches: &[KeyColumns<'_>]) -> Result<SortedRows, Unsupported> {
+    if batches.len() > u32::MAX as usize {
+        return Err(Unsupported::Size);
+    }
     let mut texts = Vec::with_capacity(batches.len());
     let mut numbers = Vec::with_capacity(batches.len());
     for keys in batches {
         if keys.text.null_count() > 0 || keys.number.null_count() > 0 {
             return Err(Unsupported::Nulls);
         }
-        if keys.text.len() > u32::MAX as usize || batches.len() > u32::MAX as usize {
+        if keys.text.len() > u32::MAX as usize {
             return Err(Unsupported::Size);
         }
         texts.push(TextColumn::new(keys.text)?);
@@ -151,7 +154,9 @@ fn order_by_number(
         stretches.push(only.clone());
         return;
     }
-    // Heads ordered by (number, position): positions follow arrival, so ties keep it.
+    // Heads ordered by (number, position): positions follow arrival, so ties keep it. Runs are
+    // disjoint ranges of `rows`, so a run's start stands for the position of each of its rows
+    // in the tie-break below.
     let mut heads: BinaryHeap<Reverse<(i64, usize, usize)>> = runs
         .into_iter()
         .map(|run| Reverse((rows[run.start].0, run.start, run.end)))
