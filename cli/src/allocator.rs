@@ -1,5 +1,5 @@
-//! The process's allocator: mimalloc, with freed memory kept for a second before it goes back to
-//! the operating system, and without transparent huge pages.
+//! The process's allocator: mimalloc, with freed memory kept for ten seconds before it goes back
+//! to the operating system, and without transparent huge pages.
 
 /// mimalloc: the decode-to-Arrow path allocates a few small strings per event, and with the
 /// system allocator that was a tenth of its time (`benches/RESULTS.md`).
@@ -15,9 +15,12 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// mimalloc's default is 10 ms. The consumer frees and allocates megabytes per GetRecords page
 /// and per flush, a few times a second, so with the default every page of those buffers went
 /// back to the kernel and was faulted in and zeroed again: that zeroing was nearly half of the
-/// consumer's CPU time (benchmark P3 in `benches/RESULTS.md`). A second spans several pages of
-/// every shard, while memory that is really no longer needed still goes back soon.
-const PURGE_DELAY_MS: std::ffi::c_long = 1_000;
+/// consumer's CPU time (benchmark P3 in `benches/RESULTS.md`). One second still returned and
+/// re-faulted a quarter of the consumer's pages (a shard that is caught up asks again only
+/// every second, and a flush's encoding buffers come back a flush later); ten seconds keeps
+/// them, cutting P3's page faults by a quarter and its CPU by about a tenth. Memory that is
+/// really no longer needed, after a burst, still goes back within ten seconds.
+const PURGE_DELAY_MS: std::ffi::c_long = 10_000;
 
 /// Applies the allocator settings; call first thing in `main`. `MIMALLOC_PURGE_DELAY` in the
 /// environment still wins, and `ALARMLAKE_HUGE_PAGES=1` keeps huge pages, for experiments.

@@ -1,9 +1,10 @@
 //! A thin wrapper over the Kinesis SDK: the calls a consumer makes, with records turned into
 //! [`RawRecord`]s carrying their stream position, and errors classified.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use alarmlake_schemas::{RawRecord, RecordPosition};
+use alarmlake_schemas::RawRecord;
 use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_kinesis::Client;
@@ -12,9 +13,10 @@ use aws_sdk_kinesis::config::SharedHttpClient;
 use aws_sdk_kinesis::primitives::DateTime as AwsDateTime;
 use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_smithy_http_client::{Builder as HttpClientBuilder, tls};
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use super::errors::{ErrorKind, KinesisError};
+use super::records_body::{self, RecordsInterceptor, RecordsSlot};
 
 /// The SDK's HTTP client with rustls on ring, as object_store uses (the SDK's default crypto,
 /// aws-lc, would add a large C build).
@@ -76,7 +78,7 @@ pub struct RecordsPage {
 #[derive(Debug, Clone)]
 pub struct Kinesis {
     client: Client,
-    stream: String,
+    stream: Arc<str>,
 }
 
 impl Kinesis {
@@ -109,7 +111,7 @@ impl Kinesis {
         let sdk = loader.load().await;
         Kinesis {
             client: Client::new(&sdk),
-            stream: stream.to_string(),
+            stream: Arc::from(stream),
         }
     }
 
@@ -132,7 +134,7 @@ impl Kinesis {
         let answer = self
             .client
             .describe_stream_summary()
-            .stream_name(&self.stream)
+            .stream_name(self.stream.as_ref())
             .send()
             .await
             .map_err(|e| KinesisError::from_sdk("DescribeStreamSummary", e))?;
@@ -154,7 +156,7 @@ impl Kinesis {
             let request = match &token {
                 // A paginated call names only the token.
                 Some(token) => self.client.list_shards().next_token(token),
-                None => self.client.list_shards().stream_name(&self.stream),
+                None => self.client.list_shards().stream_name(self.stream.as_ref()),
             };
             let page = request
                 .send()
@@ -183,7 +185,7 @@ impl Kinesis {
         let mut request = self
             .client
             .get_shard_iterator()
-            .stream_name(&self.stream)
+            .stream_name(self.stream.as_ref())
             .shard_id(shard_id);
         request = match start {
             StartAt::TrimHorizon => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
@@ -216,37 +218,27 @@ impl Kinesis {
         iterator: &str,
         limit: i32,
     ) -> Result<RecordsPage, KinesisError> {
+        let slot = RecordsSlot::default();
         let answer = self
             .client
             .get_records()
             .shard_iterator(iterator)
             .limit(limit)
+            .customize()
+            .interceptor(RecordsInterceptor {
+                slot: Arc::clone(&slot),
+                stream: Arc::clone(&self.stream),
+                shard_id: Arc::from(shard_id),
+            })
             .send()
             .await
             .map_err(|e| KinesisError::from_sdk("GetRecords", e))?;
         let millis_behind_latest = answer.millis_behind_latest();
         let next_iterator = answer.next_shard_iterator().map(str::to_string);
-        let records = answer
-            .records
-            .into_iter()
-            .map(|record| {
-                let arrival = record
-                    .approximate_arrival_timestamp
-                    .and_then(|t| Utc.timestamp_opt(t.secs(), t.subsec_nanos()).single())
-                    .unwrap_or_else(Utc::now);
-                RawRecord {
-                    data: record.data.into_inner(),
-                    position: RecordPosition {
-                        stream: self.stream.clone(),
-                        shard_id: shard_id.to_string(),
-                        sequence_number: record.sequence_number,
-                        sub_sequence_number: 0,
-                        partition_key: record.partition_key.filter(|k| !k.is_empty()),
-                        arrival_time: arrival,
-                    },
-                }
-            })
-            .collect();
+        let records = match records_body::take(&slot) {
+            Some(records) => records,
+            None => records_body::from_sdk(answer.records, &self.stream, shard_id),
+        };
         Ok(RecordsPage {
             records,
             next_iterator,

@@ -2,6 +2,7 @@
 
 mod client;
 mod errors;
+mod records_body;
 
 pub use client::{
     Kinesis, KinesisOptions, RecordsPage, ShardInfo, StartAt, StreamSummary, https_client,

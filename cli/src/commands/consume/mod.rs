@@ -97,6 +97,11 @@ pub struct ConsumeArgs {
     /// Records asked for per GetRecords call (1 to 10000) [default: 10000].
     #[arg(long, env = "ALARMLAKE_MAX_RECORDS_PER_CALL", value_parser = clap::value_parser!(i32).range(1..=10_000))]
     max_records_per_call: Option<i32>,
+    /// Threads that read shards and decode records; Parquet encoding and file writes run on
+    /// other threads as needed. One thread decodes a few hundred thousand records a second
+    /// [default: 1].
+    #[arg(long, env = "ALARMLAKE_THREADS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
     /// Compact the lake's closed hours this often, in the background: 1h, 30m [default: never].
     #[arg(long, env = "ALARMLAKE_COMPACT_EVERY")]
     compact_every: Option<String>,
@@ -151,6 +156,7 @@ struct FileConfig {
     target_mb: Option<usize>,
     max_buffer_mb: Option<usize>,
     max_records_per_call: Option<i32>,
+    threads: Option<u16>,
     compact_every: Option<String>,
     compact_older_than: Option<String>,
     compact_target_mb: Option<u64>,
@@ -375,11 +381,21 @@ fn checkpoint_store(settings: &Settings, lake: &Lake) -> Result<Arc<dyn Checkpoi
     }
 }
 
+/// Reader threads by default.
+///
+/// *Why one:* the readers spend most of their time waiting on Kinesis, and with two or more
+/// threads every wake-up could move a reader between threads: on benchmark P3 one thread cost
+/// about a tenth less CPU for the same records (`benches/RESULTS.md`). Encoding, the heavy
+/// part, runs on tokio's blocking pool and uses the other cores anyway.
+const DEFAULT_THREADS: u16 = 1;
+
 pub fn run(args: ConsumeArgs) -> Result<ExitCode> {
     let file = FileConfig::load(args.config.as_deref())?;
     let decoder = args.decoder.clone().or(file.decoder());
     let decoder = Arc::new(Decoder::new(decoder.config()?));
+    let threads = args.threads.or(file.threads).unwrap_or(DEFAULT_THREADS);
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(usize::from(threads))
         .enable_all()
         .build()
         .context("cannot start the runtime")?;

@@ -1,0 +1,373 @@
+//! GetRecords answers read by the consumer itself, not by the SDK's deserializer.
+//!
+//! *Why:* the SDK reads a GetRecords answer field by field through its schema-driven JSON
+//! reader, builds a `Record` with three owned strings and a `Blob` for each record, and only
+//! then does the consumer turn those into [`RawRecord`]s. On benchmark P3 that was an eighth of
+//! the whole consumer's CPU time and most of the bare GetRecords loop's (`benches/RESULTS.md`).
+//! Here one pass of `serde_json` borrows the strings from the body, base64 goes straight into
+//! the record's buffer, and the [`RawRecord`]s are built once.
+//!
+//! *How it stays safe:* everything else is still the SDK's. An interceptor swaps the body of a
+//! *successful* answer for one that, when the SDK reads it, hands the parsed records to the
+//! caller and gives the SDK the same answer with an empty `Records` list; so signing, retries,
+//! timeouts, stalled-stream protection and every error (which are never 200) stay the SDK's.
+//! An answer this module does not fully understand — not JSON as expected, or one that carries
+//! `ChildShards` (a shard's end, once per shard) — passes through untouched and the SDK reads
+//! it as before.
+
+use std::borrow::Cow;
+use std::mem;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use alarmlake_schemas::{RawRecord, RecordPosition};
+use aws_sdk_kinesis::config::interceptors::BeforeDeserializationInterceptorContextMut;
+use aws_sdk_kinesis::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_kinesis::error::BoxError;
+use aws_sdk_kinesis::primitives::DateTime as AwsDateTime;
+use aws_smithy_types::body::SdkBody;
+use bytes::Bytes;
+use chrono::{DateTime, TimeZone, Utc};
+use http_body::{Body, Frame, SizeHint};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+
+/// The most a GetRecords answer can hold (10 MiB of data, base64, plus the JSON around it);
+/// a larger announced length is not trusted for the first allocation.
+const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Where the interceptor leaves the records of the answer the SDK returns; `None` when the SDK
+/// read the answer itself.
+pub(crate) type RecordsSlot = Arc<Mutex<Option<Vec<RawRecord>>>>;
+
+/// The per-call interceptor that installs [`RecordsBody`] on a successful GetRecords answer.
+#[derive(Debug)]
+pub(crate) struct RecordsInterceptor {
+    pub slot: RecordsSlot,
+    pub stream: Arc<str>,
+    pub shard_id: Arc<str>,
+}
+
+impl Intercept for RecordsInterceptor {
+    fn name(&self) -> &'static str {
+        "alarmlake::GetRecordsBody"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // A retried attempt must not leave an earlier attempt's records behind.
+        take(&self.slot);
+        if context.response().status().as_u16() != 200 {
+            return Ok(());
+        }
+        let inner = mem::replace(context.response_mut().body_mut(), SdkBody::taken());
+        // One allocation of the announced length: growing a buffer of megabytes by doubling
+        // faulted in fresh pages at every step.
+        let announced = Body::size_hint(&inner).lower().min(MAX_ANSWER_BYTES) as usize;
+        *context.response_mut().body_mut() = SdkBody::from_body_1_x(RecordsBody {
+            inner,
+            buffer: Vec::with_capacity(announced),
+            done: false,
+            slot: Arc::clone(&self.slot),
+            stream: Arc::clone(&self.stream),
+            shard_id: Arc::clone(&self.shard_id),
+        });
+        Ok(())
+    }
+}
+
+/// Empties `slot`, returning what it held.
+pub(crate) fn take(slot: &RecordsSlot) -> Option<Vec<RawRecord>> {
+    slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+}
+
+/// A response body that reads the whole answer, keeps its records, and yields the rest.
+struct RecordsBody {
+    inner: SdkBody,
+    buffer: Vec<u8>,
+    done: bool,
+    slot: RecordsSlot,
+    stream: Arc<str>,
+    shard_id: Arc<str>,
+}
+
+impl Body for RecordsBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        loop {
+            match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(Some(Ok(frame))) => {
+                    // Trailers carry nothing a JSON answer needs.
+                    if let Ok(data) = frame.into_data() {
+                        this.buffer.extend_from_slice(&data);
+                    }
+                }
+                Poll::Ready(None) => {
+                    this.done = true;
+                    let body = mem::take(&mut this.buffer);
+                    let rest = match split_records(&body, &this.stream, &this.shard_id) {
+                        Some(split) => {
+                            *this.slot.lock().unwrap_or_else(PoisonError::into_inner) =
+                                Some(split.records);
+                            split.rest
+                        }
+                        None => {
+                            tracing::debug!(
+                                shard = %this.shard_id,
+                                bytes = body.len(),
+                                "GetRecords answer left to the SDK's reader"
+                            );
+                            body
+                        }
+                    };
+                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from(rest)))));
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+/// A GetRecords answer taken apart: its records, and the answer without them.
+#[derive(Debug)]
+pub(crate) struct SplitAnswer {
+    pub records: Vec<RawRecord>,
+    /// The same answer with `"Records": []`, for the SDK to read.
+    pub rest: Vec<u8>,
+}
+
+#[derive(Deserialize)]
+struct WireAnswer<'a> {
+    #[serde(rename = "Records", default)]
+    records: Vec<WireRecord<'a>>,
+    #[serde(rename = "NextShardIterator", borrow, default)]
+    next_shard_iterator: Option<Cow<'a, str>>,
+    #[serde(rename = "MillisBehindLatest", default)]
+    millis_behind_latest: Option<i64>,
+    #[serde(rename = "ChildShards", default)]
+    child_shards: Option<Vec<IgnoredAny>>,
+}
+
+#[derive(Deserialize)]
+struct WireRecord<'a> {
+    #[serde(rename = "Data", borrow)]
+    data: Cow<'a, str>,
+    #[serde(rename = "SequenceNumber", borrow)]
+    sequence_number: Cow<'a, str>,
+    #[serde(rename = "PartitionKey", borrow, default)]
+    partition_key: Option<Cow<'a, str>>,
+    #[serde(rename = "ApproximateArrivalTimestamp", borrow, default)]
+    arrival: Option<&'a RawValue>,
+}
+
+/// What the SDK is given back: the fields it still reads, and no records.
+#[derive(serde::Serialize)]
+struct RestAnswer<'a> {
+    #[serde(rename = "Records")]
+    records: [(); 0],
+    #[serde(rename = "NextShardIterator", skip_serializing_if = "Option::is_none")]
+    next_shard_iterator: Option<&'a str>,
+    #[serde(rename = "MillisBehindLatest", skip_serializing_if = "Option::is_none")]
+    millis_behind_latest: Option<i64>,
+}
+
+/// Takes a GetRecords answer of `shard_id` apart; `None` when the SDK should read it instead
+/// (it is not the JSON expected, a record is malformed, or it names child shards).
+pub(crate) fn split_records(body: &[u8], stream: &str, shard_id: &str) -> Option<SplitAnswer> {
+    let answer: WireAnswer = serde_json::from_slice(body).ok()?;
+    if answer.child_shards.as_ref().is_some_and(|c| !c.is_empty()) {
+        return None;
+    }
+    let records = answer
+        .records
+        .iter()
+        .map(|record| raw_record(record, stream, shard_id))
+        .collect::<Option<Vec<RawRecord>>>()?;
+    let rest = serde_json::to_vec(&RestAnswer {
+        records: [],
+        next_shard_iterator: answer.next_shard_iterator.as_deref(),
+        millis_behind_latest: answer.millis_behind_latest,
+    })
+    .ok()?;
+    Some(SplitAnswer { records, rest })
+}
+
+fn raw_record(record: &WireRecord, stream: &str, shard_id: &str) -> Option<RawRecord> {
+    let data = aws_smithy_types::base64::decode(record.data.as_ref()).ok()?;
+    let arrival = match record.arrival {
+        Some(raw) => Some(arrival_time(raw.get())?),
+        None => None,
+    };
+    Some(RawRecord {
+        data,
+        position: RecordPosition {
+            stream: stream.to_string(),
+            shard_id: shard_id.to_string(),
+            sequence_number: record.sequence_number.to_string(),
+            sub_sequence_number: 0,
+            partition_key: record
+                .partition_key
+                .as_deref()
+                .filter(|k| !k.is_empty())
+                .map(str::to_string),
+            // As the SDK path does: a record without an arrival time is stamped when read.
+            arrival_time: arrival.unwrap_or_else(Utc::now),
+        },
+    })
+}
+
+/// An `ApproximateArrivalTimestamp` (epoch seconds, a JSON number) as the SDK would read it:
+/// whole seconds exactly, a fraction through `f64`.
+fn arrival_time(number: &str) -> Option<DateTime<Utc>> {
+    let at = match number.parse::<i64>() {
+        Ok(seconds) => AwsDateTime::from_secs(seconds),
+        Err(_) => AwsDateTime::from_secs_f64(number.parse::<f64>().ok()?),
+    };
+    Utc.timestamp_opt(at.secs(), at.subsec_nanos()).single()
+}
+
+/// Converts the SDK's records, for answers this module leaves to the SDK.
+pub(crate) fn from_sdk(
+    records: Vec<aws_sdk_kinesis::types::Record>,
+    stream: &str,
+    shard_id: &str,
+) -> Vec<RawRecord> {
+    records
+        .into_iter()
+        .map(|record| {
+            let arrival = record
+                .approximate_arrival_timestamp
+                .and_then(|t| Utc.timestamp_opt(t.secs(), t.subsec_nanos()).single())
+                .unwrap_or_else(Utc::now);
+            RawRecord {
+                data: record.data.into_inner(),
+                position: RecordPosition {
+                    stream: stream.to_string(),
+                    shard_id: shard_id.to_string(),
+                    sequence_number: record.sequence_number,
+                    sub_sequence_number: 0,
+                    partition_key: record.partition_key.filter(|k| !k.is_empty()),
+                    arrival_time: arrival,
+                },
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A GetRecords answer as Kinesis and kinesis-mock write it.
+    const ANSWER: &str = r#"{"Records":[
+        {"SequenceNumber":"49590338271490256608559692538361571095921575989136588898",
+         "ApproximateArrivalTimestamp":1764541851.123,
+         "Data":"eyJldmVudCI6IkFSTSJ9","PartitionKey":"site-0007","EncryptionType":"NONE"},
+        {"SequenceNumber":"49590338271490256608559692540925702759324208523137515618",
+         "ApproximateArrivalTimestamp":1764541852,
+         "Data":"IVJGWDowMTIzNDU2LDAwMDAwMDAwMDAwMDAwMDAK","PartitionKey":"caf\u00e9 \"7\""}],
+        "NextShardIterator":"AAAAAAAAAAH+/x==","MillisBehindLatest":2500}"#;
+
+    #[test]
+    fn records_are_taken_out_and_the_rest_keeps_iterator_and_lag() {
+        let split = split_records(ANSWER.as_bytes(), "s", "shardId-000000000003").unwrap();
+        assert_eq!(split.records.len(), 2);
+        let first = &split.records[0];
+        assert_eq!(first.data, br#"{"event":"ARM"}"#);
+        assert_eq!(first.position.shard_id, "shardId-000000000003");
+        assert_eq!(first.position.stream, "s");
+        assert_eq!(
+            first.position.sequence_number,
+            "49590338271490256608559692538361571095921575989136588898"
+        );
+        assert_eq!(first.position.partition_key.as_deref(), Some("site-0007"));
+        // Through f64, as the SDK reads it: within a microsecond of the written time.
+        let micros = first.position.arrival_time.timestamp_micros();
+        assert!((micros - 1_764_541_851_123_000).abs() <= 1, "{micros}");
+        let second = &split.records[1];
+        assert_eq!(second.data, b"!RFX:0123456,0000000000000000\n");
+        // Escaped keys are unescaped, as the SDK does.
+        assert_eq!(second.position.partition_key.as_deref(), Some("café \"7\""));
+        assert_eq!(
+            second.position.arrival_time.timestamp_millis(),
+            1_764_541_852_000
+        );
+        let rest: serde_json::Value = serde_json::from_slice(&split.rest).unwrap();
+        assert_eq!(
+            rest,
+            serde_json::json!({"Records": [], "NextShardIterator": "AAAAAAAAAAH+/x==",
+                               "MillisBehindLatest": 2500})
+        );
+    }
+
+    #[test]
+    fn fractional_arrival_times_match_the_sdk() {
+        for text in [
+            "1764541851.123",
+            "1764541851.999999",
+            "1.764541851e9",
+            "0.5",
+        ] {
+            let ours = arrival_time(text).unwrap();
+            let sdk = AwsDateTime::from_secs_f64(text.parse().unwrap());
+            assert_eq!(ours.timestamp(), sdk.secs(), "{text}");
+            assert_eq!(ours.timestamp_subsec_nanos(), sdk.subsec_nanos(), "{text}");
+        }
+        assert!(arrival_time("\"soon\"").is_none());
+    }
+
+    #[test]
+    fn an_empty_answer_and_a_closed_shard_without_children_split() {
+        let split = split_records(br#"{"Records":[],"MillisBehindLatest":0}"#, "s", "x").unwrap();
+        assert!(split.records.is_empty());
+        let rest: serde_json::Value = serde_json::from_slice(&split.rest).unwrap();
+        assert_eq!(
+            rest,
+            serde_json::json!({"Records": [], "MillisBehindLatest": 0})
+        );
+        let ended = split_records(br#"{"Records":[],"ChildShards":[]}"#, "s", "x").unwrap();
+        assert!(ended.records.is_empty());
+    }
+
+    #[test]
+    fn answers_it_does_not_fully_understand_are_left_to_the_sdk() {
+        let with_children = r#"{"Records":[],"MillisBehindLatest":0,"ChildShards":[
+            {"ShardId":"shardId-000000000004","ParentShards":["shardId-000000000001"],
+             "HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"1"}}]}"#;
+        assert!(split_records(with_children.as_bytes(), "s", "x").is_none());
+        for bad in [
+            "",
+            "not json",
+            r#"{"Records":[{"SequenceNumber":"1","Data":"***"}]}"#,
+            r#"{"Records":[{"SequenceNumber":"1"}]}"#,
+            r#"{"Records":[{"Data":"AA==","SequenceNumber":"1","ApproximateArrivalTimestamp":"x"}]}"#,
+            r#"{"Records":{}}"#,
+        ] {
+            assert!(split_records(bad.as_bytes(), "s", "x").is_none(), "{bad}");
+        }
+    }
+}
