@@ -1,7 +1,8 @@
 //! One record batch to the bytes of one Parquet file.
 //!
-//! zstd, statistics down to the page (so the page index is written and readers can skip pages),
-//! rows sorted by (site, event_time) and declared as such, and row groups small enough for
+//! zstd, statistics down to the page in files large enough to have several pages (so readers can
+//! skip pages), dictionaries where values repeat, rows sorted by (site, event_time) and declared
+//! as such, and row groups small enough for
 //! readers to prune but large enough to compress well. The schema version and the stream
 //! positions the file covers go into its key-value metadata.
 
@@ -50,6 +51,22 @@ fn codec_for(column: &dyn Array) -> Compression {
     }
 }
 
+/// Columns that hold a different value in nearly every row: a dictionary would only cost a hash
+/// and a comparison per value before Parquet falls back to plain encoding anyway, and in the
+/// small files a consumer flushes it never falls back, so every value was hashed and stored
+/// twice (dictionary page and indices).
+const UNIQUE_PER_ROW: [&str; 4] = ["event_time", "arrival_time", "sequence_number", "raw"];
+
+/// Files with fewer rows than this (a consumer's flush of one shard, table and hour) are
+/// written without dictionaries and with statistics per column chunk only.
+///
+/// *Why:* in a file of a few hundred rows each of the eighty columns holds one page, so the
+/// page index repeats the chunk statistics, and a dictionary's hash table costs more to set up
+/// than it saves; together they were a fifth of encoding such a file (`cargo bench -p
+/// alarmlake-benches --bench encode`, in `benches/RESULTS.md`). Compaction rewrites these files
+/// into large ones, which get both.
+const SMALL_FILE_ROWS: usize = 1000;
+
 /// Rows per row group: about 10 MB of keypad rows before compression.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
@@ -73,8 +90,13 @@ fn properties(table: Table, positions: &PositionRange, batch: &RecordBatch) -> W
     let sorting: Option<Vec<SortingColumn>> =
         [column("site"), column("event_time")].into_iter().collect();
     let mut builder = WriterProperties::builder()
+        .set_dictionary_enabled(batch.num_rows() >= SMALL_FILE_ROWS)
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_statistics_enabled(if batch.num_rows() < SMALL_FILE_ROWS {
+            EnabledStatistics::Chunk
+        } else {
+            EnabledStatistics::Page
+        })
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_sorting_columns(sorting)
         .set_key_value_metadata(Some(vec![
@@ -84,8 +106,11 @@ fn properties(table: Table, positions: &PositionRange, batch: &RecordBatch) -> W
         ]))
         .set_created_by(format!("alarmlake {}", env!("CARGO_PKG_VERSION")));
     for (field, column) in schema.fields().iter().zip(batch.columns()) {
-        builder = builder
-            .set_column_compression(ColumnPath::from(field.name().as_str()), codec_for(column));
+        let path = ColumnPath::from(field.name().as_str());
+        if UNIQUE_PER_ROW.contains(&field.name().as_str()) {
+            builder = builder.set_column_dictionary_enabled(path.clone(), false);
+        }
+        builder = builder.set_column_compression(path, codec_for(column));
     }
     builder.build()
 }

@@ -63,7 +63,7 @@ async fn read(lake: &Lake, path: &str) -> ReadFile {
     let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(bytes, options).unwrap();
     let parquet = builder.metadata();
     assert!(
-        parquet.column_index().is_some() && parquet.offset_index().is_some(),
+        parquet.offset_index().is_some(),
         "the page index is written"
     );
     let row_group = parquet.row_group(0);
@@ -165,6 +165,77 @@ async fn files_land_in_utc_hour_partitions_sorted_with_metadata() {
         time_col.value(0).starts_with("2024-01-02T13:"),
         "the original time text is kept"
     );
+}
+
+/// Whether column `name` of the only row group of `path` has a dictionary page, and min/max in
+/// the page index.
+async fn layout(lake: &Lake, path: &str, name: &str) -> (bool, bool) {
+    let bytes: Bytes = lake
+        .store()
+        .get(&lake.path(path).unwrap())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
+    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(bytes, options).unwrap();
+    let parquet = builder.metadata();
+    let index = parquet
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .position(|c| c.name() == name)
+        .unwrap();
+    let chunk = parquet.row_group(0).column(index);
+    assert!(chunk.statistics().is_some(), "chunk statistics are written");
+    let dictionary = chunk.dictionary_page_offset().is_some();
+    let page_min_max = parquet.column_index().is_some_and(|ci| {
+        !matches!(
+            ci[0][index],
+            parquet::file::page_index::column_index::ColumnIndexMetaData::NONE
+        )
+    });
+    (dictionary, page_min_max)
+}
+
+#[tokio::test]
+async fn small_flush_files_skip_dictionaries_and_page_statistics_large_files_keep_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap(), None).unwrap();
+    let decoder = Decoder::default();
+    let mut writer = LakeWriter::new(WriterConfig::default());
+    // Hour 13: a consumer's flush of one shard (a few rows); hour 14: thousands of rows.
+    let mut records: Vec<RawRecord> = (0..5)
+        .map(|i| record("site-a", 13, i, i as u64 + 1))
+        .collect();
+    records.extend((0..3000).map(|i| {
+        let site = ["site-a", "site-b", "site-c"][i % 3];
+        record(site, 14, (i % 60) as u32, i as u64 + 100)
+    }));
+    feed(&mut writer, &decoder, &records, Instant::now());
+    let files = writer.take_all().unwrap();
+    lake.write(&files).await.unwrap();
+    let listed = lake.list("").await.unwrap();
+    assert_eq!(listed.len(), 2);
+    let (small, large) = (&listed[0], &listed[1]);
+    assert!(small.contains("hour=13") && large.contains("hour=14"));
+
+    assert_eq!(layout(&lake, small, "site").await, (false, false));
+    assert_eq!(
+        layout(&lake, large, "site").await,
+        (true, true),
+        "a large file has a dictionary for few distinct values, and page min/max"
+    );
+    assert_eq!(
+        layout(&lake, large, "sequence_number").await,
+        (false, true),
+        "a value per row gets no dictionary"
+    );
+    // Both read back whole.
+    assert_eq!(read(&lake, small).await.batch.num_rows(), 5);
+    assert_eq!(read(&lake, large).await.batch.num_rows(), 3000);
 }
 
 #[tokio::test]
