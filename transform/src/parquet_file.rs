@@ -2,9 +2,8 @@
 //!
 //! zstd, statistics down to the page in files large enough to have several pages (so readers can
 //! skip pages), dictionaries where values repeat, rows sorted by (site, event_time) and declared
-//! as such, and row groups small enough for
-//! readers to prune but large enough to compress well. The schema version and the stream
-//! positions the file covers go into its key-value metadata.
+//! as such, and row groups small enough for readers to prune but large enough to compress well.
+//! The schema version and the stream positions the file covers go into its key-value metadata.
 
 use std::sync::Arc;
 
