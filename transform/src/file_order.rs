@@ -11,8 +11,8 @@
 
 use std::collections::HashMap;
 
-use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
-use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
+use arrow::array::{Array, AsArray, RecordBatch, UInt32Array, new_null_array};
+use arrow::compute::{SortColumn, lexsort_to_indices, take, take_record_batch};
 use arrow::datatypes::TimestampMicrosecondType;
 use arrow::error::ArrowError;
 
@@ -51,7 +51,25 @@ pub fn sort_by_site_and_time(batch: &RecordBatch) -> Result<RecordBatch, ArrowEr
     }
     keys.sort_unstable();
     let indices = UInt32Array::from_iter_values(keys.into_iter().map(|(_, _, row)| row));
-    take_record_batch(batch, &indices)
+    take_columns(batch, &indices)
+}
+
+/// `take_record_batch`, except that a column with only nulls is not gathered: most of a table's
+/// eighty columns belong to other kinds of event, so in a small file most are entirely null,
+/// and moving their nulls around was a third of the sort.
+fn take_columns(batch: &RecordBatch, indices: &UInt32Array) -> Result<RecordBatch, ArrowError> {
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|column| {
+            if column.null_count() == column.len() {
+                Ok(new_null_array(column.data_type(), indices.len()))
+            } else {
+                take(column.as_ref(), indices, None)
+            }
+        })
+        .collect::<Result<Vec<_>, ArrowError>>()?;
+    RecordBatch::try_new(batch.schema(), columns)
 }
 
 /// Any column types, nulls first as Arrow's default: the path for what the writer never makes.
@@ -151,5 +169,26 @@ mod tests {
     fn a_sorted_batch_comes_back_as_is() {
         let b = batch(vec![Some("a"), Some("a"), Some("b")], vec![1, 2, 0]);
         assert_eq!(rows(&sort_by_site_and_time(&b).unwrap()), [0, 1, 2]);
+    }
+
+    #[test]
+    fn columns_of_nulls_keep_their_type_and_length() {
+        let b = batch(vec![Some("b"), Some("a"), Some("a")], vec![1, 2, 0]);
+        let nulls = new_null_array(&DataType::Utf8, 3);
+        let mut fields: Vec<Field> = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.push(Field::new("unused", DataType::Utf8, true));
+        let mut columns = b.columns().to_vec();
+        columns.push(nulls);
+        let wide = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        let sorted = sort_by_site_and_time(&wide).unwrap();
+        assert_eq!(rows(&sorted), [2, 1, 0]);
+        let unused = sorted.column_by_name("unused").unwrap();
+        assert_eq!((unused.len(), unused.null_count()), (3, 3));
+        assert_eq!(unused.data_type(), &DataType::Utf8);
     }
 }

@@ -66,10 +66,17 @@ impl Intercept for RecordsInterceptor {
         if context.response().status().as_u16() != 200 {
             return Ok(());
         }
-        let inner = mem::replace(context.response_mut().body_mut(), SdkBody::taken());
         // One allocation of the announced length: growing a buffer of megabytes by doubling
-        // faulted in fresh pages at every step.
-        let announced = Body::size_hint(&inner).lower().min(MAX_ANSWER_BYTES) as usize;
+        // faulted in fresh pages at every step. The header, because the SDK's stalled-stream
+        // wrapper around the body does not pass the body's size on.
+        let announced = context
+            .response()
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+            .min(MAX_ANSWER_BYTES) as usize;
+        let inner = mem::replace(context.response_mut().body_mut(), SdkBody::taken());
         *context.response_mut().body_mut() = SdkBody::from_body_1_x(RecordsBody {
             inner,
             buffer: Vec::with_capacity(announced),
