@@ -18,6 +18,7 @@
 use std::borrow::Cow;
 use std::mem;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
@@ -33,6 +34,7 @@ use http_body::{Body, Frame, SizeHint};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
+use tracing::{debug, warn};
 
 /// The most a GetRecords answer can hold (10 MiB of data, base64, plus the JSON around it);
 /// a larger announced length is not trusted for the first allocation.
@@ -130,17 +132,13 @@ impl Body for RecordsBody {
                     this.done = true;
                     let body = mem::take(&mut this.buffer);
                     let rest = match split_records(&body, &this.stream, &this.shard_id) {
-                        Some(split) => {
+                        Ok(split) => {
                             *this.slot.lock().unwrap_or_else(PoisonError::into_inner) =
                                 Some(split.records);
                             split.rest
                         }
-                        None => {
-                            tracing::debug!(
-                                shard = %this.shard_id,
-                                bytes = body.len(),
-                                "GetRecords answer left to the SDK's reader"
-                            );
+                        Err(reason) => {
+                            note_left_to_sdk(&reason, &this.shard_id);
                             body
                         }
                     };
@@ -202,34 +200,74 @@ struct RestAnswer<'a> {
     millis_behind_latest: Option<i64>,
 }
 
-/// Takes a GetRecords answer of `shard_id` apart; `None` when the SDK should read it instead
-/// (it is not the JSON expected, a record is malformed, or it names child shards).
-pub(crate) fn split_records(body: &[u8], stream: &str, shard_id: &str) -> Option<SplitAnswer> {
-    let answer: WireAnswer = serde_json::from_slice(body).ok()?;
+/// Why an answer is left to the SDK's reader.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum LeftToSdk {
+    /// The shard's last answer, naming its children: rare, and read by the SDK as before.
+    ChildShards,
+    /// Not the JSON this module expects (a format change, or a malformed record).
+    Unexpected(String),
+}
+
+/// Logs an answer left to the SDK: a shard's end quietly; anything unexpected once as a warning
+/// (it costs CPU, not correctness, and would repeat on every call), then quietly.
+fn note_left_to_sdk(reason: &LeftToSdk, shard_id: &str) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    match reason {
+        LeftToSdk::Unexpected(why) if !WARNED.swap(true, Ordering::Relaxed) => warn!(
+            shard = shard_id,
+            reason = %why,
+            "a GetRecords answer was not in the expected form; the SDK reads such answers \
+             (slower, same records)"
+        ),
+        _ => debug!(
+            shard = shard_id,
+            ?reason,
+            "GetRecords answer left to the SDK's reader"
+        ),
+    }
+}
+
+/// Takes a GetRecords answer of `shard_id` apart, or says why the SDK should read it instead.
+pub(crate) fn split_records(
+    body: &[u8],
+    stream: &str,
+    shard_id: &str,
+) -> Result<SplitAnswer, LeftToSdk> {
+    let unexpected = |e: &dyn std::fmt::Display| LeftToSdk::Unexpected(e.to_string());
+    let answer: WireAnswer = serde_json::from_slice(body).map_err(|e| unexpected(&e))?;
     if answer.child_shards.as_ref().is_some_and(|c| !c.is_empty()) {
-        return None;
+        return Err(LeftToSdk::ChildShards);
     }
     let records = answer
         .records
         .iter()
         .map(|record| raw_record(record, stream, shard_id))
-        .collect::<Option<Vec<RawRecord>>>()?;
+        .collect::<Result<Vec<RawRecord>, String>>()
+        .map_err(|e| unexpected(&e))?;
     let rest = serde_json::to_vec(&RestAnswer {
         records: [],
         next_shard_iterator: answer.next_shard_iterator.as_deref(),
         millis_behind_latest: answer.millis_behind_latest,
     })
-    .ok()?;
-    Some(SplitAnswer { records, rest })
+    .map_err(|e| unexpected(&e))?;
+    Ok(SplitAnswer { records, rest })
 }
 
-fn raw_record(record: &WireRecord, stream: &str, shard_id: &str) -> Option<RawRecord> {
-    let data = aws_smithy_types::base64::decode(record.data.as_ref()).ok()?;
+fn raw_record(record: &WireRecord, stream: &str, shard_id: &str) -> Result<RawRecord, String> {
+    let data = aws_smithy_types::base64::decode(record.data.as_ref())
+        .map_err(|e| format!("record {}: Data: {e}", record.sequence_number))?;
     let arrival = match record.arrival {
-        Some(raw) => Some(arrival_time(raw.get())?),
+        Some(raw) => Some(arrival_time(raw.get()).ok_or_else(|| {
+            format!(
+                "record {}: ApproximateArrivalTimestamp {} is not epoch seconds",
+                record.sequence_number,
+                raw.get()
+            )
+        })?),
         None => None,
     };
-    Some(RawRecord {
+    Ok(RawRecord {
         data,
         position: RecordPosition {
             stream: stream.to_string(),
@@ -348,6 +386,15 @@ mod tests {
     }
 
     #[test]
+    fn kinesis_mock_answers_with_null_child_shards_split() {
+        // The shape kinesis-local 0.6.2 writes (keys sorted, `ChildShards` null while open).
+        let body = r#"{"ChildShards":null,"MillisBehindLatest":0,"NextShardIterator":"AAAA","Records":[{"ApproximateArrivalTimestamp":1796075080.177,"Data":"eyJzaXRlIjogImhvbWUtMDAyMiJ9","EncryptionType":"NONE","PartitionKey":"home-0022","SequenceNumber":"49680718310838100366951283386652565902625958383195258898"}]}"#;
+        let split = split_records(body.as_bytes(), "p3", "shardId-000000000001").unwrap();
+        assert_eq!(split.records.len(), 1);
+        assert_eq!(split.records[0].data, br#"{"site": "home-0022"}"#);
+    }
+
+    #[test]
     fn an_empty_answer_and_a_closed_shard_without_children_split() {
         let split = split_records(br#"{"Records":[],"MillisBehindLatest":0}"#, "s", "x").unwrap();
         assert!(split.records.is_empty());
@@ -365,7 +412,10 @@ mod tests {
         let with_children = r#"{"Records":[],"MillisBehindLatest":0,"ChildShards":[
             {"ShardId":"shardId-000000000004","ParentShards":["shardId-000000000001"],
              "HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"1"}}]}"#;
-        assert!(split_records(with_children.as_bytes(), "s", "x").is_none());
+        assert_eq!(
+            split_records(with_children.as_bytes(), "s", "x").unwrap_err(),
+            LeftToSdk::ChildShards
+        );
         for bad in [
             "",
             "not json",
@@ -374,7 +424,13 @@ mod tests {
             r#"{"Records":[{"Data":"AA==","SequenceNumber":"1","ApproximateArrivalTimestamp":"x"}]}"#,
             r#"{"Records":{}}"#,
         ] {
-            assert!(split_records(bad.as_bytes(), "s", "x").is_none(), "{bad}");
+            assert!(
+                matches!(
+                    split_records(bad.as_bytes(), "s", "x"),
+                    Err(LeftToSdk::Unexpected(_))
+                ),
+                "{bad}"
+            );
         }
     }
 }
