@@ -50,7 +50,12 @@ struct ReadFile {
     metadata: BTreeMap<String, String>,
 }
 
-async fn read(lake: &Lake, path: &str) -> ReadFile {
+/// A reader of the lake file at `path`, with its metadata loaded.
+async fn open(
+    lake: &Lake,
+    path: &str,
+    page_index: PageIndexPolicy,
+) -> ParquetRecordBatchReaderBuilder<Bytes> {
     let bytes: Bytes = lake
         .store()
         .get(&lake.path(path).unwrap())
@@ -59,8 +64,12 @@ async fn read(lake: &Lake, path: &str) -> ReadFile {
         .bytes()
         .await
         .unwrap();
-    let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Required);
-    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(bytes, options).unwrap();
+    let options = ArrowReaderOptions::new().with_page_index_policy(page_index);
+    ParquetRecordBatchReaderBuilder::try_new_with_options(bytes, options).unwrap()
+}
+
+async fn read(lake: &Lake, path: &str) -> ReadFile {
+    let builder = open(lake, path, PageIndexPolicy::Required).await;
     let parquet = builder.metadata();
     assert!(
         parquet.offset_index().is_some(),
@@ -170,16 +179,7 @@ async fn files_land_in_utc_hour_partitions_sorted_with_metadata() {
 /// Whether column `name` of the only row group of `path` has a dictionary page, and min/max in
 /// the page index.
 async fn layout(lake: &Lake, path: &str, name: &str) -> (bool, bool) {
-    let bytes: Bytes = lake
-        .store()
-        .get(&lake.path(path).unwrap())
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
-    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(bytes, options).unwrap();
+    let builder = open(lake, path, PageIndexPolicy::Optional).await;
     let parquet = builder.metadata();
     let index = parquet
         .file_metadata()
