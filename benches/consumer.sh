@@ -13,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/alarmlake/target}"
 records="${1:-60000}"
+asked="$records"
 per_shard="${2:-500}"
 work="${CONSUMER_BENCH_DIR:-$HOME/.cache/alarmlake/consumer-bench}"
 rm -rf "$work"
@@ -43,6 +44,10 @@ read -r base_wall _ base_user base_sys < <(run baseline --stream p3 --endpoint-u
 read -r full_wall full_rss full_user full_sys < <(run p3 --stream p3 --endpoint-url "$endpoint" \
     --lake "$work/lake-p3" --app p3 --drain)
 grep -h '^consumed' "$work/baseline.log" "$work/p3.log"
+# Per million records the consumer actually read: the load generator's --count is of events,
+# and its mix can put a few hundred more records than asked.
+read_records=$(sed -n 's/^consumed \([0-9]*\) records.*/\1/p' "$work/p3.log")
+records="${read_records:-$records}"
 
 echo "== P5: 64 shards with $per_shard records each"
 "$bin" loadgen --stream p5 --create --shards 64 --homes 200 --count $((64 * per_shard)) --format mixed \
@@ -73,7 +78,7 @@ echo "$report"
     echo
     echo "## Benchmarks P3, P5, P6: the Kinesis consumer against kinesis-mock ($(date -u +%Y-%m-%d))"
     echo
-    echo "- Command: \`benches/consumer.sh $records $per_shard\` (release build; kinesis-local 0.6.2 on 127.0.0.1)"
+    echo "- Command: \`benches/consumer.sh $asked $per_shard\` (release build; kinesis-local 0.6.2 on 127.0.0.1)"
     echo "- Machine: $(nproc) vCPU $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(free -g | awk '/Mem:/{print $2}') GiB"
     echo
     echo "$report"
