@@ -17,9 +17,10 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// back to the kernel and was faulted in and zeroed again: that zeroing was nearly half of the
 /// consumer's CPU time (benchmark P3 in `benches/RESULTS.md`). One second still returned and
 /// re-faulted a quarter of the consumer's pages (a shard that is caught up asks again only
-/// every second, and a flush's encoding buffers come back a flush later); ten seconds keeps
-/// them, cutting P3's page faults by a quarter and its CPU by about a tenth. Memory that is
-/// really no longer needed, after a burst, still goes back within ten seconds.
+/// every second, and a flush's encoding buffers come back a flush later). Never purging cut
+/// P3's page faults by a quarter and its CPU by about a tenth (`benches/RESULTS.md`); ten
+/// seconds keeps those pages too, while memory that is really no longer needed, after a burst,
+/// still goes back within ten seconds.
 const PURGE_DELAY_MS: std::ffi::c_long = 10_000;
 
 /// Applies the allocator settings; call first thing in `main`. `MIMALLOC_PURGE_DELAY` in the

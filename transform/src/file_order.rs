@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use arrow::array::{Array, AsArray, RecordBatch, UInt32Array, new_null_array};
-use arrow::compute::{SortColumn, lexsort_to_indices, take, take_record_batch};
+use arrow::compute::{SortColumn, lexsort_to_indices, take};
 use arrow::datatypes::TimestampMicrosecondType;
 use arrow::error::ArrowError;
 
@@ -54,7 +54,7 @@ pub fn sort_by_site_and_time(batch: &RecordBatch) -> Result<RecordBatch, ArrowEr
     take_columns(batch, &indices)
 }
 
-/// `take_record_batch`, except that a column with only nulls is not gathered: most of a table's
+/// The rows of `batch` at `indices`, except that a column with only nulls is not gathered: most of a table's
 /// eighty columns belong to other kinds of event, so in a small file most are entirely null,
 /// and moving their nulls around was a third of the sort.
 fn take_columns(batch: &RecordBatch, indices: &UInt32Array) -> Result<RecordBatch, ArrowError> {
@@ -84,7 +84,7 @@ fn sort_generally(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
         })
         .collect::<Result<Vec<_>, ArrowError>>()?;
     let indices = lexsort_to_indices(&columns, None)?;
-    take_record_batch(batch, &indices)
+    take_columns(batch, &indices)
 }
 
 fn column(batch: &RecordBatch, name: &str) -> Result<arrow::array::ArrayRef, ArrowError> {

@@ -267,22 +267,42 @@ fn raw_record(record: &WireRecord, stream: &str, shard_id: &str) -> Result<RawRe
         })?),
         None => None,
     };
-    Ok(RawRecord {
+    Ok(kinesis_record(
+        data,
+        stream,
+        shard_id,
+        record.sequence_number.to_string(),
+        record.partition_key.as_deref().map(str::to_string),
+        arrival,
+    ))
+}
+
+/// One Kinesis record as a [`RawRecord`], the same whichever reader read the answer: an empty
+/// partition key is none, and a record without an arrival time is stamped when read.
+fn kinesis_record(
+    data: Vec<u8>,
+    stream: &str,
+    shard_id: &str,
+    sequence_number: String,
+    partition_key: Option<String>,
+    arrival: Option<DateTime<Utc>>,
+) -> RawRecord {
+    RawRecord {
         data,
         position: RecordPosition {
             stream: stream.to_string(),
             shard_id: shard_id.to_string(),
-            sequence_number: record.sequence_number.to_string(),
+            sequence_number,
             sub_sequence_number: 0,
-            partition_key: record
-                .partition_key
-                .as_deref()
-                .filter(|k| !k.is_empty())
-                .map(str::to_string),
-            // As the SDK path does: a record without an arrival time is stamped when read.
+            partition_key: partition_key.filter(|k| !k.is_empty()),
             arrival_time: arrival.unwrap_or_else(Utc::now),
         },
-    })
+    }
+}
+
+/// The SDK's timestamp as chrono's; `None` outside chrono's range.
+fn utc(at: AwsDateTime) -> Option<DateTime<Utc>> {
+    Utc.timestamp_opt(at.secs(), at.subsec_nanos()).single()
 }
 
 /// An `ApproximateArrivalTimestamp` (epoch seconds, a JSON number) as the SDK would read it:
@@ -292,7 +312,7 @@ fn arrival_time(number: &str) -> Option<DateTime<Utc>> {
         Ok(seconds) => AwsDateTime::from_secs(seconds),
         Err(_) => AwsDateTime::from_secs_f64(number.parse::<f64>().ok()?),
     };
-    Utc.timestamp_opt(at.secs(), at.subsec_nanos()).single()
+    utc(at)
 }
 
 /// Converts the SDK's records, for answers this module leaves to the SDK.
@@ -304,21 +324,14 @@ pub(crate) fn from_sdk(
     records
         .into_iter()
         .map(|record| {
-            let arrival = record
-                .approximate_arrival_timestamp
-                .and_then(|t| Utc.timestamp_opt(t.secs(), t.subsec_nanos()).single())
-                .unwrap_or_else(Utc::now);
-            RawRecord {
-                data: record.data.into_inner(),
-                position: RecordPosition {
-                    stream: stream.to_string(),
-                    shard_id: shard_id.to_string(),
-                    sequence_number: record.sequence_number,
-                    sub_sequence_number: 0,
-                    partition_key: record.partition_key.filter(|k| !k.is_empty()),
-                    arrival_time: arrival,
-                },
-            }
+            kinesis_record(
+                record.data.into_inner(),
+                stream,
+                shard_id,
+                record.sequence_number,
+                record.partition_key,
+                record.approximate_arrival_timestamp.and_then(utc),
+            )
         })
         .collect()
 }

@@ -385,7 +385,7 @@ fn checkpoint_store(settings: &Settings, lake: &Lake) -> Result<Arc<dyn Checkpoi
 ///
 /// *Why one:* the readers spend most of their time waiting on Kinesis, and with two or more
 /// threads every wake-up could move a reader between threads: on benchmark P3 one thread cost
-/// about a tenth less CPU for the same records (`benches/RESULTS.md`). Encoding, the heavy
+/// about 7 % less CPU for the same records (`benches/RESULTS.md`). Encoding, the heavy
 /// part, runs on tokio's blocking pool and uses the other cores anyway.
 const DEFAULT_THREADS: u16 = 1;
 
