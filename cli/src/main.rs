@@ -75,6 +75,7 @@ fn main() -> ExitCode {
         Command::Compact(args) => commands::compact::run(args),
         Command::Bench(args) => commands::bench::run(*args),
     };
+    allocator::before_exit();
     match result {
         Ok(code) => code,
         // `alarmlake decode ... | head`: the reader left, which is not an error.

@@ -9,7 +9,7 @@
 
 use md5::{Digest, Md5};
 
-use crate::position::RawRecord;
+use crate::position::{RawRecord, RecordPosition};
 
 pub const MAGIC: [u8; 4] = [0xF3, 0x89, 0x9A, 0xC2];
 const DIGEST_LEN: usize = 16;
@@ -178,22 +178,58 @@ pub fn deaggregate(data: &[u8]) -> Option<Vec<UserRecord>> {
 /// Expands one Kinesis record into its user records. Each keeps the parent's sequence number
 /// and arrival time, takes its own partition key, and gets its index as sub-sequence number.
 /// A record that is not an aggregate comes back unchanged.
-pub fn deaggregate_record(record: RawRecord) -> Vec<RawRecord> {
+pub fn deaggregate_record(record: RawRecord) -> UserRecords {
     match deaggregate(&record.data) {
-        None => vec![record],
-        Some(users) => users
-            .into_iter()
-            .enumerate()
-            .map(|(index, user)| {
-                let mut position = record.position.clone();
+        None => UserRecords::Plain(Some(record)),
+        Some(users) => UserRecords::Aggregate {
+            parent: record.position,
+            users: users.into_iter().enumerate(),
+        },
+    }
+}
+
+/// The user records of one Kinesis record, in order.
+///
+/// *Why an iterator:* nearly every record is not an aggregate, and a one-element vector for
+/// each was an allocation per record on the consumer's hot path.
+#[derive(Debug)]
+pub enum UserRecords {
+    /// A plain record: itself, once.
+    Plain(Option<RawRecord>),
+    /// An aggregate's user records, positioned under their parent.
+    Aggregate {
+        parent: RecordPosition,
+        users: std::iter::Enumerate<std::vec::IntoIter<UserRecord>>,
+    },
+}
+
+impl Iterator for UserRecords {
+    type Item = RawRecord;
+
+    fn next(&mut self) -> Option<RawRecord> {
+        match self {
+            UserRecords::Plain(record) => record.take(),
+            UserRecords::Aggregate { parent, users } => {
+                let (index, user) = users.next()?;
+                let mut position = parent.clone();
                 position.sub_sequence_number = index as u64;
                 position.partition_key = Some(user.partition_key);
-                RawRecord {
+                Some(RawRecord {
                     data: user.data,
                     position,
-                }
-            })
-            .collect(),
+                })
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            UserRecords::Plain(record) => {
+                let n = usize::from(record.is_some());
+                (n, Some(n))
+            }
+            UserRecords::Aggregate { users, .. } => users.size_hint(),
+        }
     }
 }
 
@@ -336,7 +372,7 @@ mod tests {
                 arrival_time: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
             },
         };
-        let out = deaggregate_record(record.clone());
+        let out: Vec<RawRecord> = deaggregate_record(record.clone()).collect();
         assert_eq!(out.len(), 2);
         assert_eq!(out[1].position.sub_sequence_number, 1);
         assert_eq!(out[1].position.sequence_number, "4959");
@@ -346,6 +382,9 @@ mod tests {
             data: b"x".to_vec(),
             ..record
         };
-        assert_eq!(deaggregate_record(plain.clone()), vec![plain]);
+        assert_eq!(
+            deaggregate_record(plain.clone()).collect::<Vec<_>>(),
+            vec![plain]
+        );
     }
 }

@@ -236,7 +236,8 @@ fn kpl_aggregate_of_dicts_decodes_with_sub_sequence_numbers() {
         .collect();
     let aggregate = kpl::aggregate(&users);
     let decoder = Decoder::default();
-    let records = kpl::deaggregate_record(kinesis_record(&aggregate, Some("outer")));
+    let records: Vec<_> =
+        kpl::deaggregate_record(kinesis_record(&aggregate, Some("outer"))).collect();
     assert_eq!(records.len(), lines.len());
     for (i, record) in records.iter().enumerate() {
         assert_eq!(record.position.sub_sequence_number, i as u64);

@@ -287,7 +287,7 @@ fn every_malformed_input_is_rejected_with_its_reason() {
         let (records, reason) = match expect {
             Expect::Reject(reason) => (vec![record.clone()], reason),
             Expect::PassThrough(reason) => {
-                let out = kpl::deaggregate_record(record.clone());
+                let out: Vec<_> = kpl::deaggregate_record(record.clone()).collect();
                 assert_eq!(
                     out,
                     vec![record.clone()],

@@ -219,6 +219,7 @@ impl Kinesis {
         limit: i32,
     ) -> Result<RecordsPage, KinesisError> {
         let slot = RecordsSlot::default();
+        let shard_id: Arc<str> = Arc::from(shard_id);
         let answer = self
             .client
             .get_records()
@@ -228,7 +229,7 @@ impl Kinesis {
             .interceptor(RecordsInterceptor {
                 slot: Arc::clone(&slot),
                 stream: Arc::clone(&self.stream),
-                shard_id: Arc::from(shard_id),
+                shard_id: Arc::clone(&shard_id),
             })
             .send()
             .await
@@ -237,7 +238,7 @@ impl Kinesis {
         let next_iterator = answer.next_shard_iterator().map(str::to_string);
         let records = match records_body::take(&slot) {
             Some(records) => records,
-            None => records_body::from_sdk(answer.records, &self.stream, shard_id),
+            None => records_body::from_sdk(answer.records, &self.stream, &shard_id),
         };
         Ok(RecordsPage {
             records,

@@ -231,20 +231,20 @@ fn note_left_to_sdk(reason: &LeftToSdk, shard_id: &str) {
 /// Takes a GetRecords answer of `shard_id` apart, or says why the SDK should read it instead.
 pub(crate) fn split_records(
     body: &[u8],
-    stream: &str,
-    shard_id: &str,
+    stream: &Arc<str>,
+    shard_id: &Arc<str>,
 ) -> Result<SplitAnswer, LeftToSdk> {
     let unexpected = |e: &dyn std::fmt::Display| LeftToSdk::Unexpected(e.to_string());
     let answer: WireAnswer = serde_json::from_slice(body).map_err(|e| unexpected(&e))?;
     if answer.child_shards.as_ref().is_some_and(|c| !c.is_empty()) {
         return Err(LeftToSdk::ChildShards);
     }
-    let records = answer
-        .records
-        .iter()
-        .map(|record| raw_record(record, stream, shard_id))
-        .collect::<Result<Vec<RawRecord>, String>>()
-        .map_err(|e| unexpected(&e))?;
+    // Sized up front: collecting through `Result` gives no size hint, and growing a vector of
+    // thousands of records by doubling copied it into fresh pages at every step.
+    let mut records = Vec::with_capacity(answer.records.len());
+    for record in &answer.records {
+        records.push(raw_record(record, stream, shard_id).map_err(|e| unexpected(&e))?);
+    }
     let rest = serde_json::to_vec(&RestAnswer {
         records: [],
         next_shard_iterator: answer.next_shard_iterator.as_deref(),
@@ -254,7 +254,11 @@ pub(crate) fn split_records(
     Ok(SplitAnswer { records, rest })
 }
 
-fn raw_record(record: &WireRecord, stream: &str, shard_id: &str) -> Result<RawRecord, String> {
+fn raw_record(
+    record: &WireRecord,
+    stream: &Arc<str>,
+    shard_id: &Arc<str>,
+) -> Result<RawRecord, String> {
     let data = aws_smithy_types::base64::decode(record.data.as_ref())
         .map_err(|e| format!("record {}: Data: {e}", record.sequence_number))?;
     let arrival = match record.arrival {
@@ -281,8 +285,8 @@ fn raw_record(record: &WireRecord, stream: &str, shard_id: &str) -> Result<RawRe
 /// partition key is none, and a record without an arrival time is stamped when read.
 fn kinesis_record(
     data: Vec<u8>,
-    stream: &str,
-    shard_id: &str,
+    stream: &Arc<str>,
+    shard_id: &Arc<str>,
     sequence_number: String,
     partition_key: Option<String>,
     arrival: Option<DateTime<Utc>>,
@@ -290,8 +294,8 @@ fn kinesis_record(
     RawRecord {
         data,
         position: RecordPosition {
-            stream: stream.to_string(),
-            shard_id: shard_id.to_string(),
+            stream: Arc::clone(stream),
+            shard_id: Arc::clone(shard_id),
             sequence_number,
             sub_sequence_number: 0,
             partition_key: partition_key.filter(|k| !k.is_empty()),
@@ -318,8 +322,8 @@ fn arrival_time(number: &str) -> Option<DateTime<Utc>> {
 /// Converts the SDK's records, for answers this module leaves to the SDK.
 pub(crate) fn from_sdk(
     records: Vec<aws_sdk_kinesis::types::Record>,
-    stream: &str,
-    shard_id: &str,
+    stream: &Arc<str>,
+    shard_id: &Arc<str>,
 ) -> Vec<RawRecord> {
     records
         .into_iter()
@@ -352,12 +356,17 @@ mod tests {
 
     #[test]
     fn records_are_taken_out_and_the_rest_keeps_iterator_and_lag() {
-        let split = split_records(ANSWER.as_bytes(), "s", "shardId-000000000003").unwrap();
+        let split = split_records(
+            ANSWER.as_bytes(),
+            &"s".into(),
+            &"shardId-000000000003".into(),
+        )
+        .unwrap();
         assert_eq!(split.records.len(), 2);
         let first = &split.records[0];
         assert_eq!(first.data, br#"{"event":"ARM"}"#);
-        assert_eq!(first.position.shard_id, "shardId-000000000003");
-        assert_eq!(first.position.stream, "s");
+        assert_eq!(&*first.position.shard_id, "shardId-000000000003");
+        assert_eq!(&*first.position.stream, "s");
         assert_eq!(
             first.position.sequence_number,
             "49590338271490256608559692538361571095921575989136588898"
@@ -402,21 +411,36 @@ mod tests {
     fn kinesis_mock_answers_with_null_child_shards_split() {
         // The shape kinesis-local 0.6.2 writes (keys sorted, `ChildShards` null while open).
         let body = r#"{"ChildShards":null,"MillisBehindLatest":0,"NextShardIterator":"AAAA","Records":[{"ApproximateArrivalTimestamp":1796075080.177,"Data":"eyJzaXRlIjogImhvbWUtMDAyMiJ9","EncryptionType":"NONE","PartitionKey":"home-0022","SequenceNumber":"49680718310838100366951283386652565902625958383195258898"}]}"#;
-        let split = split_records(body.as_bytes(), "p3", "shardId-000000000001").unwrap();
+        let split = split_records(
+            body.as_bytes(),
+            &"p3".into(),
+            &"shardId-000000000001".into(),
+        )
+        .unwrap();
         assert_eq!(split.records.len(), 1);
         assert_eq!(split.records[0].data, br#"{"site": "home-0022"}"#);
     }
 
     #[test]
     fn an_empty_answer_and_a_closed_shard_without_children_split() {
-        let split = split_records(br#"{"Records":[],"MillisBehindLatest":0}"#, "s", "x").unwrap();
+        let split = split_records(
+            br#"{"Records":[],"MillisBehindLatest":0}"#,
+            &"s".into(),
+            &"x".into(),
+        )
+        .unwrap();
         assert!(split.records.is_empty());
         let rest: serde_json::Value = serde_json::from_slice(&split.rest).unwrap();
         assert_eq!(
             rest,
             serde_json::json!({"Records": [], "MillisBehindLatest": 0})
         );
-        let ended = split_records(br#"{"Records":[],"ChildShards":[]}"#, "s", "x").unwrap();
+        let ended = split_records(
+            br#"{"Records":[],"ChildShards":[]}"#,
+            &"s".into(),
+            &"x".into(),
+        )
+        .unwrap();
         assert!(ended.records.is_empty());
     }
 
@@ -426,7 +450,7 @@ mod tests {
             {"ShardId":"shardId-000000000004","ParentShards":["shardId-000000000001"],
              "HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"1"}}]}"#;
         assert_eq!(
-            split_records(with_children.as_bytes(), "s", "x").unwrap_err(),
+            split_records(with_children.as_bytes(), &"s".into(), &"x".into()).unwrap_err(),
             LeftToSdk::ChildShards
         );
         for bad in [
@@ -439,7 +463,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    split_records(bad.as_bytes(), "s", "x"),
+                    split_records(bad.as_bytes(), &"s".into(), &"x".into()),
                     Err(LeftToSdk::Unexpected(_))
                 ),
                 "{bad}"
