@@ -54,9 +54,9 @@ pub fn sort_by_site_and_time(batch: &RecordBatch) -> Result<RecordBatch, ArrowEr
     take_columns(batch, &indices)
 }
 
-/// The rows of `batch` at `indices`, except that a column with only nulls is not gathered: most of a table's
-/// eighty columns belong to other kinds of event, so in a small file most are entirely null,
-/// and moving their nulls around was a third of the sort.
+/// The rows of `batch` at `indices`, except that a column with only nulls is not gathered:
+/// most of a table's eighty columns belong to other kinds of event, so in a small file most
+/// are entirely null, and moving their nulls around was a third of the sort.
 fn take_columns(batch: &RecordBatch, indices: &UInt32Array) -> Result<RecordBatch, ArrowError> {
     let columns = batch
         .columns()

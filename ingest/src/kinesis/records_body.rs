@@ -344,6 +344,11 @@ pub(crate) fn from_sdk(
 mod tests {
     use super::*;
 
+    /// [`split_records`] of `body` as read from `shard` of `stream`.
+    fn split_of(body: &str, stream: &str, shard: &str) -> Result<SplitAnswer, LeftToSdk> {
+        split_records(body.as_bytes(), &stream.into(), &shard.into())
+    }
+
     /// A GetRecords answer as Kinesis and kinesis-mock write it.
     const ANSWER: &str = r#"{"Records":[
         {"SequenceNumber":"49590338271490256608559692538361571095921575989136588898",
@@ -356,12 +361,7 @@ mod tests {
 
     #[test]
     fn records_are_taken_out_and_the_rest_keeps_iterator_and_lag() {
-        let split = split_records(
-            ANSWER.as_bytes(),
-            &"s".into(),
-            &"shardId-000000000003".into(),
-        )
-        .unwrap();
+        let split = split_of(ANSWER, "s", "shardId-000000000003").unwrap();
         assert_eq!(split.records.len(), 2);
         let first = &split.records[0];
         assert_eq!(first.data, br#"{"event":"ARM"}"#);
@@ -411,36 +411,21 @@ mod tests {
     fn kinesis_mock_answers_with_null_child_shards_split() {
         // The shape kinesis-local 0.6.2 writes (keys sorted, `ChildShards` null while open).
         let body = r#"{"ChildShards":null,"MillisBehindLatest":0,"NextShardIterator":"AAAA","Records":[{"ApproximateArrivalTimestamp":1796075080.177,"Data":"eyJzaXRlIjogImhvbWUtMDAyMiJ9","EncryptionType":"NONE","PartitionKey":"home-0022","SequenceNumber":"49680718310838100366951283386652565902625958383195258898"}]}"#;
-        let split = split_records(
-            body.as_bytes(),
-            &"p3".into(),
-            &"shardId-000000000001".into(),
-        )
-        .unwrap();
+        let split = split_of(body, "p3", "shardId-000000000001").unwrap();
         assert_eq!(split.records.len(), 1);
         assert_eq!(split.records[0].data, br#"{"site": "home-0022"}"#);
     }
 
     #[test]
     fn an_empty_answer_and_a_closed_shard_without_children_split() {
-        let split = split_records(
-            br#"{"Records":[],"MillisBehindLatest":0}"#,
-            &"s".into(),
-            &"x".into(),
-        )
-        .unwrap();
+        let split = split_of(r#"{"Records":[],"MillisBehindLatest":0}"#, "s", "x").unwrap();
         assert!(split.records.is_empty());
         let rest: serde_json::Value = serde_json::from_slice(&split.rest).unwrap();
         assert_eq!(
             rest,
             serde_json::json!({"Records": [], "MillisBehindLatest": 0})
         );
-        let ended = split_records(
-            br#"{"Records":[],"ChildShards":[]}"#,
-            &"s".into(),
-            &"x".into(),
-        )
-        .unwrap();
+        let ended = split_of(r#"{"Records":[],"ChildShards":[]}"#, "s", "x").unwrap();
         assert!(ended.records.is_empty());
     }
 
@@ -450,7 +435,7 @@ mod tests {
             {"ShardId":"shardId-000000000004","ParentShards":["shardId-000000000001"],
              "HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"1"}}]}"#;
         assert_eq!(
-            split_records(with_children.as_bytes(), &"s".into(), &"x".into()).unwrap_err(),
+            split_of(with_children, "s", "x").unwrap_err(),
             LeftToSdk::ChildShards
         );
         for bad in [
@@ -462,10 +447,7 @@ mod tests {
             r#"{"Records":{}}"#,
         ] {
             assert!(
-                matches!(
-                    split_records(bad.as_bytes(), &"s".into(), &"x".into()),
-                    Err(LeftToSdk::Unexpected(_))
-                ),
+                matches!(split_of(bad, "s", "x"), Err(LeftToSdk::Unexpected(_))),
                 "{bad}"
             );
         }
