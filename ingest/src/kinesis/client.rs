@@ -236,10 +236,16 @@ impl Kinesis {
             .map_err(|e| KinesisError::from_sdk("GetRecords", e))?;
         let millis_behind_latest = answer.millis_behind_latest();
         let next_iterator = answer.next_shard_iterator().map(str::to_string);
-        let records = match records_body::take(&slot) {
-            Some(records) => records,
-            None => records_body::from_sdk(answer.records, &self.stream, &shard_id),
-        };
+        // The records taken while the body arrived come first; any the SDK read (from the
+        // first one the splitter did not understand on) follow them, in the answer's order.
+        let mut records = records_body::take(&slot).unwrap_or_default();
+        if !answer.records.is_empty() {
+            records.extend(records_body::from_sdk(
+                answer.records,
+                &self.stream,
+                &shard_id,
+            ));
+        }
         Ok(RecordsPage {
             records,
             next_iterator,

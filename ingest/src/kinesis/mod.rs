@@ -1,8 +1,10 @@
 //! The Kinesis side of the consumer: the SDK client and what its errors mean for a reader.
 
+mod answer_splitter;
 mod client;
 mod errors;
 mod records_body;
+mod wire_record;
 
 pub use client::{
     Kinesis, KinesisOptions, RecordsPage, ShardInfo, StartAt, StreamSummary, https_client,

@@ -4,18 +4,18 @@
 //! reader, builds a `Record` with three owned strings and a `Blob` for each record, and only
 //! then does the consumer turn those into [`RawRecord`]s. On benchmark P3 that was an eighth of
 //! the whole consumer's CPU time and most of the bare GetRecords loop's (`benches/RESULTS.md`).
-//! Here one pass of `serde_json` borrows the strings from the body, base64 goes straight into
-//! the record's buffer, and the [`RawRecord`]s are built once.
+//! Here [`AnswerSplitter`] finds each record in the body as it arrives, one pass of
+//! `serde_json` borrows its strings, base64 goes straight into the record's buffer, and the
+//! [`RawRecord`]s are built once.
 //!
 //! *How it stays safe:* everything else is still the SDK's. An interceptor swaps the body of a
-//! *successful* answer for one that, when the SDK reads it, hands the parsed records to the
-//! caller and gives the SDK the same answer with an empty `Records` list; so signing, retries,
-//! timeouts, stalled-stream protection and every error (which are never 200) stay the SDK's.
-//! An answer this module does not fully understand — not JSON as expected, or one that carries
-//! `ChildShards` (a shard's end, once per shard) — passes through untouched and the SDK reads
-//! it as before.
+//! *successful* answer for one that, when the SDK reads it, hands the records taken to the
+//! caller and gives the SDK the same answer without them; so signing, retries, timeouts,
+//! stalled-stream protection and every error (which are never 200) stay the SDK's, and so do
+//! `ChildShards`, the iterator and the lag. A record this module does not understand, and every
+//! record after it, stays in the answer and the SDK reads it as before; the caller appends
+//! those records to the ones taken, so their order is kept.
 
-use std::borrow::Cow;
 use std::mem;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,17 +31,17 @@ use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 use chrono::{DateTime, TimeZone, Utc};
 use http_body::{Body, Frame, SizeHint};
-use serde::Deserialize;
-use serde::de::IgnoredAny;
-use serde_json::value::RawValue;
 use tracing::{debug, warn};
+
+use super::answer_splitter::{AnswerSplitter, Taken};
+use super::wire_record::{self, RecordFields};
 
 /// The most a GetRecords answer can hold (10 MiB of data, base64, plus the JSON around it);
 /// a larger announced length is not trusted for the first allocation.
 const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Where the interceptor leaves the records of the answer the SDK returns; `None` when the SDK
-/// read the answer itself.
+/// Where the interceptor leaves the records it took from the answer the SDK returns; `None`
+/// when no body was read (an error answer).
 pub(crate) type RecordsSlot = Arc<Mutex<Option<Vec<RawRecord>>>>;
 
 /// The per-call interceptor that installs [`RecordsBody`] on a successful GetRecords answer.
@@ -68,9 +68,8 @@ impl Intercept for RecordsInterceptor {
         if context.response().status().as_u16() != 200 {
             return Ok(());
         }
-        // One allocation of the announced length: growing a buffer of megabytes by doubling
-        // faulted in fresh pages at every step. The header, because the SDK's stalled-stream
-        // wrapper around the body does not pass the body's size on.
+        // The header, because the SDK's stalled-stream wrapper around the body does not pass
+        // the body's size on.
         let announced = context
             .response()
             .headers()
@@ -81,11 +80,9 @@ impl Intercept for RecordsInterceptor {
         let inner = mem::replace(context.response_mut().body_mut(), SdkBody::taken());
         *context.response_mut().body_mut() = SdkBody::from_body_1_x(RecordsBody {
             inner,
-            buffer: Vec::with_capacity(announced),
-            done: false,
+            splitter: Some(AnswerSplitter::default()),
+            taker: RecordTaker::new(&self.stream, &self.shard_id, announced),
             slot: Arc::clone(&self.slot),
-            stream: Arc::clone(&self.stream),
-            shard_id: Arc::clone(&self.shard_id),
         });
         Ok(())
     }
@@ -96,14 +93,13 @@ pub(crate) fn take(slot: &RecordsSlot) -> Option<Vec<RawRecord>> {
     slot.lock().unwrap_or_else(PoisonError::into_inner).take()
 }
 
-/// A response body that reads the whole answer, keeps its records, and yields the rest.
+/// A response body that takes the records out of the answer as it arrives and yields the rest.
 struct RecordsBody {
     inner: SdkBody,
-    buffer: Vec<u8>,
-    done: bool,
+    /// `None` once the rest was yielded.
+    splitter: Option<AnswerSplitter>,
+    taker: RecordTaker,
     slot: RecordsSlot,
-    stream: Arc<str>,
-    shard_id: Arc<str>,
 }
 
 impl Body for RecordsBody {
@@ -115,41 +111,37 @@ impl Body for RecordsBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
-        if this.done {
-            return Poll::Ready(None);
-        }
         loop {
+            let Some(splitter) = this.splitter.as_mut() else {
+                return Poll::Ready(None);
+            };
             match Pin::new(&mut this.inner).poll_frame(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
                 Poll::Ready(Some(Ok(frame))) => {
                     // Trailers carry nothing a JSON answer needs.
                     if let Ok(data) = frame.into_data() {
-                        this.buffer.extend_from_slice(&data);
+                        splitter.feed(&data, &mut |text| this.taker.take(text));
                     }
                 }
                 Poll::Ready(None) => {
-                    this.done = true;
-                    let body = mem::take(&mut this.buffer);
-                    let rest = match split_records(&body, &this.stream, &this.shard_id) {
-                        Ok(split) => {
-                            *this.slot.lock().unwrap_or_else(PoisonError::into_inner) =
-                                Some(split.records);
-                            split.rest
-                        }
-                        Err(reason) => {
-                            note_left_to_sdk(&reason, &this.shard_id);
-                            body
-                        }
+                    let Some(splitter) = this.splitter.take() else {
+                        return Poll::Ready(None);
                     };
-                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from(rest)))));
+                    let remainder = splitter.finish();
+                    if let Some(why) = &remainder.passed_on_because {
+                        note_passed_on(why, &this.taker.shard_id);
+                    }
+                    *this.slot.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Some(mem::take(&mut this.taker.records));
+                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from(remainder.rest)))));
                 }
             }
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.done
+        self.splitter.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -157,116 +149,78 @@ impl Body for RecordsBody {
     }
 }
 
-/// A GetRecords answer taken apart: its records, and the answer without them.
-#[derive(Debug)]
-pub(crate) struct SplitAnswer {
-    pub records: Vec<RawRecord>,
-    /// The same answer with `"Records": []`, for the SDK to read.
-    pub rest: Vec<u8>,
+/// Turns the record texts the splitter finds into [`RawRecord`]s of one shard.
+struct RecordTaker {
+    stream: Arc<str>,
+    shard_id: Arc<str>,
+    records: Vec<RawRecord>,
+    /// The answer's announced length, to size `records` once the first record shows how long
+    /// a record is: growing a vector of thousands of records by doubling copied it into fresh
+    /// pages at every step.
+    announced: usize,
 }
 
-#[derive(Deserialize)]
-struct WireAnswer<'a> {
-    #[serde(rename = "Records", default)]
-    records: Vec<WireRecord<'a>>,
-    #[serde(rename = "NextShardIterator", borrow, default)]
-    next_shard_iterator: Option<Cow<'a, str>>,
-    #[serde(rename = "MillisBehindLatest", default)]
-    millis_behind_latest: Option<i64>,
-    #[serde(rename = "ChildShards", default)]
-    child_shards: Option<Vec<IgnoredAny>>,
+impl RecordTaker {
+    fn new(stream: &Arc<str>, shard_id: &Arc<str>, announced: usize) -> Self {
+        RecordTaker {
+            stream: Arc::clone(stream),
+            shard_id: Arc::clone(shard_id),
+            records: Vec::new(),
+            announced,
+        }
+    }
+
+    fn take(&mut self, text: &[u8]) -> Taken {
+        let record = wire_record::read(text)
+            .and_then(|fields| raw_record(&fields, &self.stream, &self.shard_id));
+        match record {
+            Ok(record) => {
+                if self.records.capacity() == 0 {
+                    self.records.reserve(self.announced / text.len().max(1) + 1);
+                }
+                self.records.push(record);
+                Taken::Yes
+            }
+            Err(why) => Taken::No(why),
+        }
+    }
 }
 
-#[derive(Deserialize)]
-struct WireRecord<'a> {
-    #[serde(rename = "Data", borrow)]
-    data: Cow<'a, str>,
-    #[serde(rename = "SequenceNumber", borrow)]
-    sequence_number: Cow<'a, str>,
-    #[serde(rename = "PartitionKey", borrow, default)]
-    partition_key: Option<Cow<'a, str>>,
-    #[serde(rename = "ApproximateArrivalTimestamp", borrow, default)]
-    arrival: Option<&'a RawValue>,
-}
-
-/// What the SDK is given back: the fields it still reads, and no records.
-#[derive(serde::Serialize)]
-struct RestAnswer<'a> {
-    #[serde(rename = "Records")]
-    records: [(); 0],
-    #[serde(rename = "NextShardIterator", skip_serializing_if = "Option::is_none")]
-    next_shard_iterator: Option<&'a str>,
-    #[serde(rename = "MillisBehindLatest", skip_serializing_if = "Option::is_none")]
-    millis_behind_latest: Option<i64>,
-}
-
-/// Why an answer is left to the SDK's reader.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum LeftToSdk {
-    /// The shard's last answer, naming its children: rare, and read by the SDK as before.
-    ChildShards,
-    /// Not the JSON this module expects (a format change, or a malformed record).
-    Unexpected(String),
-}
-
-/// Logs an answer left to the SDK: a shard's end quietly; anything unexpected once as a warning
-/// (it costs CPU, not correctness, and would repeat on every call), then quietly.
-fn note_left_to_sdk(reason: &LeftToSdk, shard_id: &str) {
+/// Logs an answer whose records were (from some record on) left to the SDK's reader, once as a
+/// warning: it costs CPU, not correctness, and would repeat on every call.
+fn note_passed_on(why: &str, shard_id: &str) {
     static WARNED: AtomicBool = AtomicBool::new(false);
-    match reason {
-        LeftToSdk::Unexpected(why) if !WARNED.swap(true, Ordering::Relaxed) => warn!(
+    if WARNED.swap(true, Ordering::Relaxed) {
+        debug!(
             shard = shard_id,
-            reason = %why,
+            reason = why,
+            "GetRecords records left to the SDK's reader"
+        );
+    } else {
+        warn!(
+            shard = shard_id,
+            reason = why,
             "a GetRecords answer was not in the expected form; the SDK reads such answers \
              (slower, same records)"
-        ),
-        _ => debug!(
-            shard = shard_id,
-            ?reason,
-            "GetRecords answer left to the SDK's reader"
-        ),
+        );
     }
-}
-
-/// Takes a GetRecords answer of `shard_id` apart, or says why the SDK should read it instead.
-pub(crate) fn split_records(
-    body: &[u8],
-    stream: &Arc<str>,
-    shard_id: &Arc<str>,
-) -> Result<SplitAnswer, LeftToSdk> {
-    let unexpected = |e: &dyn std::fmt::Display| LeftToSdk::Unexpected(e.to_string());
-    let answer: WireAnswer = serde_json::from_slice(body).map_err(|e| unexpected(&e))?;
-    if answer.child_shards.as_ref().is_some_and(|c| !c.is_empty()) {
-        return Err(LeftToSdk::ChildShards);
-    }
-    // Sized up front: collecting through `Result` gives no size hint, and growing a vector of
-    // thousands of records by doubling copied it into fresh pages at every step.
-    let mut records = Vec::with_capacity(answer.records.len());
-    for record in &answer.records {
-        records.push(raw_record(record, stream, shard_id).map_err(|e| unexpected(&e))?);
-    }
-    let rest = serde_json::to_vec(&RestAnswer {
-        records: [],
-        next_shard_iterator: answer.next_shard_iterator.as_deref(),
-        millis_behind_latest: answer.millis_behind_latest,
-    })
-    .map_err(|e| unexpected(&e))?;
-    Ok(SplitAnswer { records, rest })
 }
 
 fn raw_record(
-    record: &WireRecord,
+    record: &RecordFields,
     stream: &Arc<str>,
     shard_id: &Arc<str>,
 ) -> Result<RawRecord, String> {
-    let data = aws_smithy_types::base64::decode(record.data.as_ref())
-        .map_err(|e| format!("record {}: Data: {e}", record.sequence_number))?;
+    // Straight from the bytes: the base64 alphabet is ASCII, so a UTF-8 check first would only
+    // repeat the decoder's own check of every byte.
+    let data = base64_simd::STANDARD
+        .decode_to_vec(&record.data)
+        .map_err(|_| format!("record {}: Data is not base64", record.sequence_number))?;
     let arrival = match record.arrival {
-        Some(raw) => Some(arrival_time(raw.get()).ok_or_else(|| {
+        Some(number) => Some(arrival_time(number).ok_or_else(|| {
             format!(
-                "record {}: ApproximateArrivalTimestamp {} is not epoch seconds",
+                "record {}: ApproximateArrivalTimestamp {number} is not epoch seconds",
                 record.sequence_number,
-                raw.get()
             )
         })?),
         None => None,
@@ -319,34 +273,49 @@ fn arrival_time(number: &str) -> Option<DateTime<Utc>> {
     utc(at)
 }
 
-/// Converts the SDK's records, for answers this module leaves to the SDK.
+/// Converts the SDK's records: those this module left in the answer.
 pub(crate) fn from_sdk(
     records: Vec<aws_sdk_kinesis::types::Record>,
     stream: &Arc<str>,
     shard_id: &Arc<str>,
-) -> Vec<RawRecord> {
-    records
-        .into_iter()
-        .map(|record| {
-            kinesis_record(
-                record.data.into_inner(),
-                stream,
-                shard_id,
-                record.sequence_number,
-                record.partition_key,
-                record.approximate_arrival_timestamp.and_then(utc),
-            )
-        })
-        .collect()
+) -> impl Iterator<Item = RawRecord> {
+    records.into_iter().map(|record| {
+        kinesis_record(
+            record.data.into_inner(),
+            stream,
+            shard_id,
+            record.sequence_number,
+            record.partition_key,
+            record.approximate_arrival_timestamp.and_then(utc),
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// [`split_records`] of `body` as read from `shard` of `stream`.
-    fn split_of(body: &str, stream: &str, shard: &str) -> Result<SplitAnswer, LeftToSdk> {
-        split_records(body.as_bytes(), &stream.into(), &shard.into())
+    /// What the consumer and the SDK each get of `body`, read from `shard` of `stream`.
+    struct Split {
+        records: Vec<RawRecord>,
+        rest: Vec<u8>,
+        passed_on_because: Option<String>,
+    }
+
+    /// Splits `body` as [`RecordsBody`] does, fed in chunks of five bytes (so records and
+    /// escapes are cut across chunks).
+    fn split_of(body: &str, stream: &str, shard: &str) -> Split {
+        let mut splitter = AnswerSplitter::default();
+        let mut taker = RecordTaker::new(&stream.into(), &shard.into(), body.len());
+        for chunk in body.as_bytes().chunks(5) {
+            splitter.feed(chunk, &mut |text| taker.take(text));
+        }
+        let remainder = splitter.finish();
+        Split {
+            records: taker.records,
+            rest: remainder.rest,
+            passed_on_because: remainder.passed_on_because,
+        }
     }
 
     /// A GetRecords answer as Kinesis and kinesis-mock write it.
@@ -361,7 +330,7 @@ mod tests {
 
     #[test]
     fn records_are_taken_out_and_the_rest_keeps_iterator_and_lag() {
-        let split = split_of(ANSWER, "s", "shardId-000000000003").unwrap();
+        let split = split_of(ANSWER, "s", "shardId-000000000003");
         assert_eq!(split.records.len(), 2);
         let first = &split.records[0];
         assert_eq!(first.data, br#"{"event":"ARM"}"#);
@@ -411,45 +380,77 @@ mod tests {
     fn kinesis_mock_answers_with_null_child_shards_split() {
         // The shape kinesis-local 0.6.2 writes (keys sorted, `ChildShards` null while open).
         let body = r#"{"ChildShards":null,"MillisBehindLatest":0,"NextShardIterator":"AAAA","Records":[{"ApproximateArrivalTimestamp":1796075080.177,"Data":"eyJzaXRlIjogImhvbWUtMDAyMiJ9","EncryptionType":"NONE","PartitionKey":"home-0022","SequenceNumber":"49680718310838100366951283386652565902625958383195258898"}]}"#;
-        let split = split_of(body, "p3", "shardId-000000000001").unwrap();
+        let split = split_of(body, "p3", "shardId-000000000001");
         assert_eq!(split.records.len(), 1);
         assert_eq!(split.records[0].data, br#"{"site": "home-0022"}"#);
     }
 
     #[test]
     fn an_empty_answer_and_a_closed_shard_without_children_split() {
-        let split = split_of(r#"{"Records":[],"MillisBehindLatest":0}"#, "s", "x").unwrap();
+        let split = split_of(r#"{"Records":[],"MillisBehindLatest":0}"#, "s", "x");
         assert!(split.records.is_empty());
         let rest: serde_json::Value = serde_json::from_slice(&split.rest).unwrap();
         assert_eq!(
             rest,
             serde_json::json!({"Records": [], "MillisBehindLatest": 0})
         );
-        let ended = split_of(r#"{"Records":[],"ChildShards":[]}"#, "s", "x").unwrap();
+        let ended = split_of(r#"{"Records":[],"ChildShards":[]}"#, "s", "x");
         assert!(ended.records.is_empty());
     }
 
     #[test]
-    fn answers_it_does_not_fully_understand_are_left_to_the_sdk() {
-        let with_children = r#"{"Records":[],"MillisBehindLatest":0,"ChildShards":[
-            {"ShardId":"shardId-000000000004","ParentShards":["shardId-000000000001"],
+    fn a_shards_end_keeps_its_children_for_the_sdk() {
+        let body = r#"{"Records":[{"SequenceNumber":"7","Data":"AA=="}],"MillisBehindLatest":0,
+            "ChildShards":[{"ShardId":"shardId-000000000004","ParentShards":["shardId-000000000001"],
              "HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"1"}}]}"#;
+        let split = split_of(body, "s", "x");
+        assert_eq!(split.records.len(), 1);
+        assert_eq!(split.passed_on_because, None);
+        // The SDK's own reader gets the children from the rest.
+        let rest_json: serde_json::Value = serde_json::from_slice(&split.rest).unwrap();
+        assert_eq!(rest_json["Records"], serde_json::json!([]));
         assert_eq!(
-            split_of(with_children, "s", "x").unwrap_err(),
-            LeftToSdk::ChildShards
+            rest_json["ChildShards"][0]["ParentShards"][0],
+            "shardId-000000000001"
         );
-        for bad in [
-            "",
-            "not json",
-            r#"{"Records":[{"SequenceNumber":"1","Data":"***"}]}"#,
-            r#"{"Records":[{"SequenceNumber":"1"}]}"#,
-            r#"{"Records":[{"Data":"AA==","SequenceNumber":"1","ApproximateArrivalTimestamp":"x"}]}"#,
-            r#"{"Records":{}}"#,
+    }
+
+    #[test]
+    fn records_it_does_not_understand_are_left_to_the_sdk_in_order() {
+        for (bad, reason) in [
+            (
+                r#"{"Records":[{"SequenceNumber":"1","Data":"***"}]}"#,
+                "record 1: Data",
+            ),
+            (
+                r#"{"Records":[{"SequenceNumber":"1"}]}"#,
+                "missing field `Data`",
+            ),
+            (
+                r#"{"Records":[{"Data":"AA==","SequenceNumber":"1","ApproximateArrivalTimestamp":"x"}]}"#,
+                "record 1: ApproximateArrivalTimestamp",
+            ),
         ] {
-            assert!(
-                matches!(split_of(bad, "s", "x"), Err(LeftToSdk::Unexpected(_))),
-                "{bad}"
-            );
+            let split = split_of(bad, "s", "x");
+            assert!(split.records.is_empty(), "{bad}");
+            assert_eq!(split.rest, bad.as_bytes(), "{bad}");
+            let why = split.passed_on_because.unwrap();
+            assert!(why.starts_with(reason), "{bad}: {why}");
+        }
+        // The records before the first one not understood are taken; it and all after it stay.
+        let mixed = r#"{"Records":[{"SequenceNumber":"1","Data":"AA=="},{"SequenceNumber":"2","Data":"*"},{"SequenceNumber":"3","Data":"AQ=="}]}"#;
+        let split = split_of(mixed, "s", "x");
+        assert_eq!(split.records.len(), 1);
+        assert_eq!(split.records[0].position.sequence_number, "1");
+        assert_eq!(
+            split.rest,
+            br#"{"Records":[{"SequenceNumber":"2","Data":"*"},{"SequenceNumber":"3","Data":"AQ=="}]}"#
+        );
+        // Not JSON, or no list: nothing is taken and the SDK reads (and rejects) the answer.
+        for odd in ["", "not json", r#"{"Records":{}}"#] {
+            let split = split_of(odd, "s", "x");
+            assert!(split.records.is_empty(), "{odd}");
+            assert_eq!(split.rest, odd.as_bytes(), "{odd}");
         }
     }
 }
