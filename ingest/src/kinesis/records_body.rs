@@ -4,8 +4,8 @@
 //! reader, builds a `Record` with three owned strings and a `Blob` for each record, and only
 //! then does the consumer turn those into [`RawRecord`]s. On benchmark P3 that was an eighth of
 //! the whole consumer's CPU time and most of the bare GetRecords loop's (`benches/RESULTS.md`).
-//! Here [`AnswerSplitter`] finds each record in the body as it arrives, one pass of
-//! `serde_json` borrows its strings, base64 goes straight into the record's buffer, and the
+//! Here [`AnswerSplitter`] finds each record in the body as it arrives, [`wire_record`] reads
+//! its fields borrowing the strings, base64 goes straight into the record's buffer, and the
 //! [`RawRecord`]s are built once.
 //!
 //! *How it stays safe:* everything else is still the SDK's. An interceptor swaps the body of a
@@ -37,7 +37,7 @@ use super::answer_splitter::{AnswerSplitter, Taken};
 use super::wire_record::{self, RecordFields};
 
 /// The most a GetRecords answer can hold (10 MiB of data, base64, plus the JSON around it);
-/// a larger announced length is not trusted for the first allocation.
+/// a larger announced length is not trusted when sizing the list of records.
 const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Where the interceptor leaves the records it took from the answer the SDK returns; `None`
