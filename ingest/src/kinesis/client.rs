@@ -10,6 +10,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::config::Region;
 use aws_sdk_kinesis::config::SharedHttpClient;
+use aws_sdk_kinesis::config::StalledStreamProtectionConfig;
 use aws_sdk_kinesis::primitives::DateTime as AwsDateTime;
 use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_smithy_http_client::{Builder as HttpClientBuilder, tls};
@@ -226,6 +227,12 @@ impl Kinesis {
             .shard_iterator(iterator)
             .limit(limit)
             .customize()
+            // The interceptor's body has a stall deadline of its own, without the SDK's
+            // 100 ms throughput timer (see `records_body::STALL_TIMEOUT`).
+            .config_override(
+                aws_sdk_kinesis::config::Builder::default()
+                    .stalled_stream_protection(StalledStreamProtectionConfig::disabled()),
+            )
             .interceptor(RecordsInterceptor {
                 slot: Arc::clone(&slot),
                 stream: Arc::clone(&self.stream),

@@ -21,6 +21,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use alarmlake_schemas::{RawRecord, RecordPosition};
 use aws_sdk_kinesis::config::interceptors::BeforeDeserializationInterceptorContextMut;
@@ -31,6 +32,7 @@ use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 use chrono::{DateTime, TimeZone, Utc};
 use http_body::{Body, Frame, SizeHint};
+use tokio::time::{Instant, Sleep};
 use tracing::{debug, warn};
 
 use super::answer_splitter::{AnswerSplitter, Taken};
@@ -39,6 +41,17 @@ use super::wire_record::{self, RecordFields};
 /// The most a GetRecords answer can hold (10 MiB of data, base64, plus the JSON around it);
 /// a larger announced length is not trusted when sizing the list of records.
 const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How long a GetRecords answer may go without a byte before its read fails (and the call is
+/// retried as a transient error).
+///
+/// *Why not the SDK's stalled-stream protection:* it checks the body's throughput on a 100 ms
+/// timer per call, so each shard's reader woke ten times a second while an answer arrived; on
+/// benchmark P3 (kinesis-mock sends a shard's backlog answer over about 13 s) those wake-ups were
+/// a tenth of the consumer's CPU and a fifth of the bare read loop's (`benches/RESULTS.md`). This
+/// deadline is moved forward as bytes arrive and wakes the reader only if it passes. The call's
+/// attempt timeout (`KinesisOptions::attempt_timeout`) still bounds a slow but moving answer.
+pub(crate) const STALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the interceptor leaves the records it took from the answer the SDK returns; `None`
 /// when no body was read (an error answer).
@@ -83,6 +96,7 @@ impl Intercept for RecordsInterceptor {
             splitter: Some(AnswerSplitter::default()),
             taker: RecordTaker::new(&self.stream, &self.shard_id, announced),
             slot: Arc::clone(&self.slot),
+            stall: StallDeadline::new(STALL_TIMEOUT),
         });
         Ok(())
     }
@@ -100,6 +114,36 @@ struct RecordsBody {
     splitter: Option<AnswerSplitter>,
     taker: RecordTaker,
     slot: RecordsSlot,
+    stall: StallDeadline,
+}
+
+/// Fails a body read that waits longer than `limit` for its next bytes (see [`STALL_TIMEOUT`]).
+struct StallDeadline {
+    limit: Duration,
+    /// Armed on the first wait (inside the runtime, which the timer needs).
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl StallDeadline {
+    fn new(limit: Duration) -> Self {
+        StallDeadline { limit, timer: None }
+    }
+
+    /// Bytes arrived: the next wait starts now.
+    fn progressed(&mut self) {
+        if let Some(timer) = &mut self.timer {
+            timer.as_mut().reset(Instant::now() + self.limit);
+        }
+    }
+
+    /// The body is waiting: `true` once it has waited too long.
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        let limit = self.limit;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        timer.as_mut().poll(cx).is_ready()
+    }
 }
 
 impl Body for RecordsBody {
@@ -116,9 +160,17 @@ impl Body for RecordsBody {
                 return Poll::Ready(None);
             };
             match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Pending if this.stall.expired(cx) => {
+                    return Poll::Ready(Some(Err(format!(
+                        "GetRecords answer stalled: no data for {} s",
+                        this.stall.limit.as_secs_f64()
+                    )
+                    .into())));
+                }
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
                 Poll::Ready(Some(Ok(frame))) => {
+                    this.stall.progressed();
                     // Trailers carry nothing a JSON answer needs.
                     if let Ok(data) = frame.into_data() {
                         splitter.feed(&data, &mut |text| this.taker.take(text));
@@ -452,5 +504,103 @@ mod tests {
             assert!(split.records.is_empty(), "{odd}");
             assert_eq!(split.rest, odd.as_bytes(), "{odd}");
         }
+    }
+
+    /// A response body that yields its chunks after the given pauses, then waits forever
+    /// (`hang`) or ends.
+    struct Paced {
+        chunks: std::collections::VecDeque<(Duration, &'static str)>,
+        pause: Option<Pin<Box<Sleep>>>,
+        hang: bool,
+    }
+
+    impl Body for Paced {
+        type Data = Bytes;
+        type Error = BoxError;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+            let Some(&(wait, text)) = self.chunks.front() else {
+                return if self.hang {
+                    Poll::Pending
+                } else {
+                    Poll::Ready(None)
+                };
+            };
+            let pause = self
+                .pause
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(wait)));
+            if pause.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.pause = None;
+            self.chunks.pop_front();
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(text.as_bytes())))))
+        }
+    }
+
+    /// Reads `chunks` through a [`RecordsBody`] with a stall limit of `limit`: the rest the SDK
+    /// gets, or the read's error; and the records taken.
+    async fn read_paced(
+        chunks: &[(Duration, &'static str)],
+        hang: bool,
+        limit: Duration,
+    ) -> (Result<Vec<u8>, String>, Option<Vec<RawRecord>>) {
+        let slot = RecordsSlot::default();
+        let mut body = RecordsBody {
+            inner: SdkBody::from_body_1_x(Paced {
+                chunks: chunks.iter().copied().collect(),
+                pause: None,
+                hang,
+            }),
+            splitter: Some(AnswerSplitter::default()),
+            taker: RecordTaker::new(&"s".into(), &"x".into(), 0),
+            slot: Arc::clone(&slot),
+            stall: StallDeadline::new(limit),
+        };
+        let mut rest = Vec::new();
+        let read = loop {
+            match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+                None => break Ok(rest),
+                Some(Ok(frame)) => rest.extend_from_slice(&frame.into_data().unwrap()),
+                Some(Err(e)) => break Err(e.to_string()),
+            }
+        };
+        (read, take(&slot))
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_keeps_arriving_is_read_even_past_the_stall_limit() {
+        // Four pauses of half the limit: twice the limit in all, never the limit at once.
+        let half = Duration::from_millis(150);
+        let chunks = [
+            (half, r#"{"Records":[{"SequenceNumber":"1","Da"#),
+            (half, r#"ta":"AA=="},{"SequenceNumber":"2","#),
+            (half, r#""Data":"AQ=="}],"MillisBe"#),
+            (half, r#"hindLatest":0}"#),
+        ];
+        let (rest, records) = read_paced(&chunks, false, half * 2).await;
+        assert_eq!(rest.unwrap(), br#"{"Records":[],"MillisBehindLatest":0}"#);
+        let sequence: Vec<String> = records
+            .unwrap()
+            .into_iter()
+            .map(|r| r.position.sequence_number)
+            .collect();
+        assert_eq!(sequence, ["1", "2"]);
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_stops_arriving_fails_after_the_stall_limit() {
+        let limit = Duration::from_millis(200);
+        let started = Instant::now();
+        let chunks = [(Duration::ZERO, r#"{"Records":[{"SequenceNumber":"1","#)];
+        let (rest, records) = read_paced(&chunks, true, limit).await;
+        let error = rest.unwrap_err();
+        assert!(error.contains("stalled: no data for 0.2 s"), "{error}");
+        assert!(started.elapsed() >= limit);
+        // Nothing is handed on from an answer that did not arrive whole.
+        assert!(records.is_none());
     }
 }
