@@ -91,8 +91,15 @@ impl Kinesis {
             .connect_timeout(Duration::from_secs(5))
             .operation_attempt_timeout(options.attempt_timeout.unwrap_or(Duration::from_secs(30)))
             .build();
+        // No stalled-stream protection: it checks throughput on a 100 ms timer for as long as a
+        // call waits, and a busy emulator keeps calls waiting for seconds, so every call in
+        // flight woke the process ten times a second (on benchmark P3 a tenth of the consumer's
+        // CPU, `benches/RESULTS.md`). Every call is bounded by the attempt timeout above, and a
+        // GetRecords answer also by a stall deadline of its own (`records_body::STALL_TIMEOUT`)
+        // that wakes nothing while bytes arrive.
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .timeout_config(timeouts);
         if let Some(endpoint) = &options.endpoint_url {
             loader = loader.endpoint_url(endpoint);
@@ -227,12 +234,6 @@ impl Kinesis {
             .shard_iterator(iterator)
             .limit(limit)
             .customize()
-            // The interceptor's body has a stall deadline of its own, without the SDK's
-            // 100 ms throughput timer (see `records_body::STALL_TIMEOUT`).
-            .config_override(
-                aws_sdk_kinesis::config::Builder::default()
-                    .stalled_stream_protection(StalledStreamProtectionConfig::disabled()),
-            )
             .interceptor(RecordsInterceptor {
                 slot: Arc::clone(&slot),
                 stream: Arc::clone(&self.stream),

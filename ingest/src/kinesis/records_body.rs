@@ -45,12 +45,13 @@ const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
 /// How long a GetRecords answer may go without a byte before its read fails (and the call is
 /// retried as a transient error).
 ///
-/// *Why not the SDK's stalled-stream protection:* it checks the body's throughput on a 100 ms
-/// timer per call, so each shard's reader woke ten times a second while an answer arrived; on
-/// benchmark P3 (kinesis-mock sends a shard's backlog answer over about 13 s) those wake-ups were
-/// a tenth of the consumer's CPU and a fifth of the bare read loop's (`benches/RESULTS.md`). This
-/// deadline is moved forward as bytes arrive and wakes the reader only if it passes. The call's
-/// attempt timeout (`KinesisOptions::attempt_timeout`) still bounds a slow but moving answer.
+/// *Why not the SDK's stalled-stream protection* (turned off in `Kinesis::connect`): it checks
+/// the body's throughput on a 100 ms timer per call, so each shard's reader woke ten times a
+/// second while an answer arrived; on benchmark P3 (kinesis-mock sends a shard's backlog answer
+/// over about 13 s) those wake-ups were a tenth of the consumer's CPU and a fifth of the bare
+/// read loop's (`benches/RESULTS.md`). This deadline is moved forward as bytes arrive and wakes
+/// the reader only if it passes. The call's attempt timeout (`KinesisOptions::attempt_timeout`)
+/// still bounds a slow but moving answer.
 pub(crate) const STALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the interceptor leaves the records it took from the answer the SDK returns; `None`
