@@ -22,7 +22,8 @@ enum Value<'a> {
     Null,
 }
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+/// The offset of the first byte at or after `i` that is not JSON whitespace.
+pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         i += 1;
     }

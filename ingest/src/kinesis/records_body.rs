@@ -10,9 +10,9 @@
 //!
 //! *How it stays safe:* everything else is still the SDK's. An interceptor swaps the body of a
 //! *successful* answer for one that, when the SDK reads it, hands the records taken to the
-//! caller and gives the SDK the same answer without them; so signing, retries, timeouts,
-//! stalled-stream protection and every error (which are never 200) stay the SDK's, and so do
-//! `ChildShards`, the iterator and the lag. A record this module does not understand, and every
+//! caller and gives the SDK the same answer without them; so signing, retries, timeouts and
+//! every error (which are never 200) stay the SDK's, and so do `ChildShards`, the iterator and
+//! the lag. Only the SDK's stalled-stream protection is replaced, by [`STALL_TIMEOUT`]. A record this module does not understand, and every
 //! record after it, stays in the answer and the SDK reads it as before; the caller appends
 //! those records to the ones taken, so their order is kept.
 
@@ -82,8 +82,9 @@ impl Intercept for RecordsInterceptor {
         if context.response().status().as_u16() != 200 {
             return Ok(());
         }
-        // The header, because the SDK's stalled-stream wrapper around the body does not pass
-        // the body's size on.
+        // The announced length from the header: the body's own size hint was hidden by the
+        // SDK's stalled-stream wrapper when that was on, and the header does not depend on
+        // which wrappers the SDK adds.
         let announced = context
             .response()
             .headers()
@@ -178,10 +179,8 @@ impl Body for RecordsBody {
                     }
                 }
                 Poll::Ready(None) => {
-                    let Some(splitter) = this.splitter.take() else {
-                        return Poll::Ready(None);
-                    };
-                    let remainder = splitter.finish();
+                    let remainder = mem::take(splitter).finish();
+                    this.splitter = None;
                     if let Some(why) = &remainder.passed_on_because {
                         note_passed_on(why, &this.taker.shard_id);
                     }

@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 
+use alarmlake_schemas::json_flat::skip_ws;
 use memchr::memchr2;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -53,13 +54,6 @@ struct SerdeRecord<'a> {
     partition_key: Option<Cow<'a, str>>,
     #[serde(rename = "ApproximateArrivalTimestamp", borrow, default)]
     arrival: Option<&'a RawValue>,
-}
-
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-        i += 1;
-    }
-    i
 }
 
 /// The bytes of the string whose opening quote is at `i`, and the offset after it; `None` if
