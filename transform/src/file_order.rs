@@ -29,22 +29,28 @@ pub fn sort_by_site_and_time(batch: &RecordBatch) -> Result<RecordBatch, ArrowEr
     if sites.null_count() > 0 || times.null_count() > 0 || batch.num_rows() > u32::MAX as usize {
         return sort_generally(batch);
     }
-    // Neither column has nulls here, so every row has a site name and a time.
-    let mut ranks: HashMap<&str, u32> = HashMap::new();
-    for row in 0..sites.len() {
-        let next = ranks.len() as u32;
-        ranks.entry(sites.value(row)).or_insert(next);
-    }
-    let mut names: Vec<&str> = ranks.keys().copied().collect();
+    // Neither column has nulls here, so every row has a site name and a time. Each row's site
+    // is looked up once: it gets the site's number in order of first appearance, and those
+    // numbers are mapped to sorted ranks afterwards.
+    let mut first_seen: HashMap<&str, u32> = HashMap::new();
+    let row_sites: Vec<u32> = (0..sites.len())
+        .map(|row| {
+            let next = first_seen.len() as u32;
+            *first_seen.entry(sites.value(row)).or_insert(next)
+        })
+        .collect();
+    let mut names: Vec<(&str, u32)> = first_seen.into_iter().collect();
     names.sort_unstable();
-    for (rank, name) in names.iter().enumerate() {
-        ranks.insert(name, rank as u32);
+    let mut rank_of = vec![0u32; names.len()];
+    for (rank, (_, seen)) in names.iter().enumerate() {
+        rank_of[*seen as usize] = rank as u32;
     }
     let mut keys: Vec<(u32, i64, u32)> = times
         .values()
         .iter()
+        .zip(&row_sites)
         .enumerate()
-        .map(|(row, &micros)| (ranks[sites.value(row)], micros, row as u32))
+        .map(|(row, (&micros, &seen))| (rank_of[seen as usize], micros, row as u32))
         .collect();
     if keys.is_sorted() {
         return Ok(batch.clone());

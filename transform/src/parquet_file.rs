@@ -56,6 +56,11 @@ fn codec_for(column: &dyn Array) -> Compression {
 /// twice (dictionary page and indices).
 const UNIQUE_PER_ROW: [&str; 4] = ["event_time", "arrival_time", "sequence_number", "raw"];
 
+/// Columns without minimum and maximum statistics: the raw message text. No query prunes by
+/// the alphabetical range of whole serial lines, and finding that range compared every value,
+/// the longest in the file, byte by byte.
+const NO_STATISTICS: [&str; 1] = ["raw"];
+
 /// Files with fewer rows than this (a consumer's flush of one shard, table and hour) are
 /// written without dictionaries and with statistics per column chunk only.
 ///
@@ -108,6 +113,9 @@ fn properties(table: Table, positions: &PositionRange, batch: &RecordBatch) -> W
         let path = ColumnPath::from(field.name().as_str());
         if UNIQUE_PER_ROW.contains(&field.name().as_str()) {
             builder = builder.set_column_dictionary_enabled(path.clone(), false);
+        }
+        if NO_STATISTICS.contains(&field.name().as_str()) {
+            builder = builder.set_column_statistics_enabled(path.clone(), EnabledStatistics::None);
         }
         builder = builder.set_column_compression(path, codec_for(column));
     }

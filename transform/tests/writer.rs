@@ -239,6 +239,62 @@ async fn small_flush_files_skip_dictionaries_and_page_statistics_large_files_kee
 }
 
 #[tokio::test]
+async fn raw_lines_get_no_min_max_statistics_other_text_columns_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap(), None).unwrap();
+    let decoder = Decoder::default();
+    let mut writer = LakeWriter::new(WriterConfig::default());
+    let lines = [
+        r#"[10000001100000003A--],008,[f702000f1008005c08020000000000],"****DISARMED****  Ready to Arm  ""#,
+        r#"[00110001000000003A--],010,[f702000f1010005c08020000000000],"ARMED ***AWAY***You may exit now""#,
+    ];
+    let records: Vec<RawRecord> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut position = RecordPosition::line("file", "fixture.log", i as u64 + 1, arrival());
+            position.partition_key = Some("site-a".to_string());
+            RawRecord {
+                data: line.as_bytes().to_vec(),
+                position,
+            }
+        })
+        .collect();
+    let tally = feed(&mut writer, &decoder, &records, Instant::now());
+    assert_eq!(tally.events, 2, "both lines are keypad events");
+    lake.write(&writer.take_all().unwrap()).await.unwrap();
+    let listed = lake.list("").await.unwrap();
+    let builder = open(&lake, &listed[0], PageIndexPolicy::Optional).await;
+    let parquet = builder.metadata();
+    let chunk = |name: &str| {
+        let columns = parquet.file_metadata().schema_descr().columns().to_vec();
+        let index = columns.iter().position(|c| c.name() == name).unwrap();
+        parquet.row_group(0).column(index).clone()
+    };
+    assert!(
+        chunk("raw").statistics().is_none(),
+        "no min/max of whole serial lines"
+    );
+    let text = chunk("text");
+    let stats = text
+        .statistics()
+        .expect("the keypad text keeps its statistics");
+    assert!(stats.min_bytes_opt().is_some() && stats.max_bytes_opt().is_some());
+    // The raw lines themselves are all there.
+    let read_back = read(&lake, &listed[0]).await;
+    let raw = read_back
+        .batch
+        .column_by_name("raw")
+        .unwrap()
+        .as_string::<i32>();
+    let mut got: Vec<&str> = raw.iter().flatten().collect();
+    got.sort_unstable();
+    let mut want = lines.to_vec();
+    want.sort_unstable();
+    assert_eq!(got, want);
+}
+
+#[tokio::test]
 async fn same_input_gives_same_file_names_and_delete_by_name_works() {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::open(dir.path().to_str().unwrap(), None).unwrap();
