@@ -119,139 +119,144 @@ fn mark(seen: &mut u64, n: u32) -> Option<()> {
     Some(())
 }
 
-fn assign<'a>(p: &mut Probe<'a>, seen: &mut u64, key: &str, v: Value<'a>) -> Option<()> {
-    // An `Option<bool>` field takes true, false or null (None), as serde does.
-    macro_rules! boolean {
-        ($n:expr, $field:ident) => {{
-            mark(seen, $n)?;
-            p.$field = match v {
-                Value::Bool(x) => Some(x),
-                Value::Null => None,
+/// An `Option<bool>` field takes true, false or null (None), as serde does.
+fn boolean(v: Value<'_>) -> Option<Option<bool>> {
+    match v {
+        Value::Bool(x) => Some(Some(x)),
+        Value::Null => Some(None),
+        _ => None,
+    }
+}
+
+/// An `Option<Scalar>` field takes any scalar; null is None.
+fn scalar(v: Value<'_>) -> Option<Option<Scalar<'_>>> {
+    Some(match v {
+        Value::Str(s) => Some(Scalar::Str(Cow::Borrowed(s))),
+        Value::Int(i) => Some(Scalar::Int(i)),
+        Value::Bool(x) => Some(Scalar::Bool(x)),
+        Value::Null => None,
+    })
+}
+
+/// An `Option<Cow<str>>` field takes a string or null.
+fn text(v: Value<'_>) -> Option<Option<Cow<'_, str>>> {
+    match v {
+        Value::Str(s) => Some(Some(Cow::Borrowed(s))),
+        Value::Null => Some(None),
+        _ => None,
+    }
+}
+
+/// The probe's fields: key, number (its bit in the `seen` set), how its value is read, and the
+/// probe field it fills. One table gives both the key lookup and the assignment by number.
+macro_rules! probe_fields {
+    ($($key:literal $n:literal $read:ident $field:ident;)*) => {
+        /// The number of the probe field named `key`; `None` for a key the decoders do not
+        /// know. Only called for a key that differs from the last object's key at the same
+        /// place, so a plain match is enough.
+        fn field_of(key: &str) -> Option<u32> {
+            match key {
+                $($key => Some($n),)*
+                _ => None,
+            }
+        }
+
+        /// Stores `v` in field number `n`; `None` if the value has the wrong type for it.
+        fn set<'a>(p: &mut Probe<'a>, n: u32, v: Value<'a>) -> Option<()> {
+            match n {
+                $($n => p.$field = $read(v)?,)*
                 _ => return None,
-            };
-        }};
-    }
-    // An `Option<Scalar>` field takes any scalar; null is None.
-    macro_rules! scalar {
-        ($n:expr, $field:ident) => {{
-            mark(seen, $n)?;
-            p.$field = match v {
-                Value::Str(s) => Some(Scalar::Str(Cow::Borrowed(s))),
-                Value::Int(i) => Some(Scalar::Int(i)),
-                Value::Bool(x) => Some(Scalar::Bool(x)),
-                Value::Null => None,
-            };
-        }};
-    }
-    // An `Option<Cow<str>>` field takes a string or null.
-    macro_rules! text {
-        ($n:expr, $field:ident) => {{
-            mark(seen, $n)?;
-            p.$field = match v {
-                Value::Str(s) => Some(Cow::Borrowed(s)),
-                Value::Null => None,
-                _ => return None,
-            };
-        }};
-    }
-    // Raw JSON fields keep their text; serde handles them.
-    if key == "eventData" || key == "Records" {
-        return None;
-    }
-    // Dispatch on the length first: a flat match over fifty keys compares them one by one.
-    // Unknown fields are left alone here; the caller sees that no field bit was set.
-    match key.len() {
-        4 => match key {
-            "site" => text!(48, site),
-            "mask" => scalar!(14, mask),
-            "text" => text!(20, text),
-            "time" => scalar!(21, time),
-            _ => {}
-        },
-        5 => match key {
-            "beeps" => scalar!(7, beeps),
-            "ready" => boolean!(19, ready),
-            "value" => scalar!(25, value),
-            "Event" => text!(47, s3_event),
-            _ => {}
-        },
-        6 if key == "homeId" => scalar!(39, home_id),
-        7 => match key {
-            "address" => scalar!(23, address),
-            "channel" => scalar!(24, channel),
-            "battery" => boolean!(27, battery),
-            _ => {}
-        },
-        8 => match key {
-            "ac_power" => boolean!(0, ac_power),
-            "bitfield" => text!(8, bitfield),
-            "chime_on" => boolean!(10, chime_on),
-            _ => {}
-        },
-        9 => match key {
-            "partition" => scalar!(31, partition),
-            "timestamp" => scalar!(40, timestamp),
-            "eventType" => scalar!(41, mode_event_type),
-            _ => {}
-        },
-        10 => match key {
-            "armed_away" => boolean!(3, armed_away),
-            "armed_home" => boolean!(4, armed_home),
-            "check_zone" => boolean!(9, check_zone),
-            "fire_alarm" => boolean!(13, fire_alarm),
-            "panel_data" => text!(16, panel_data),
-            "event_data" => scalar!(29, event_data),
-            "event_type" => text!(30, event_type),
-            "event_code" => scalar!(36, event_code),
-            _ => {}
-        },
-        11 => match key {
-            "battery_low" => boolean!(6, battery_low),
-            "supervision" => boolean!(28, supervision),
-            "report_code" => scalar!(32, report_code),
-            _ => {}
-        },
-        12 => match key {
-            "backlight_on" => boolean!(5, backlight_on),
-            "numeric_code" => scalar!(15, numeric_code),
-            "event_prefix" => text!(33, event_prefix),
-            "event_source" => scalar!(34, event_source),
-            "event_status" => scalar!(35, event_status),
-            _ => {}
-        },
-        13 => match key {
-            "zone_bypassed" => boolean!(22, zone_bypassed),
-            "serial_number" => scalar!(26, serial_number),
-            _ => {}
-        },
-        14 => match key {
-            "alarm_sounding" => boolean!(2, alarm_sounding),
-            "perimeter_only" => boolean!(17, perimeter_only),
-            "originDeviceId" => scalar!(42, origin_device_id),
-            "originDeviceIp" => scalar!(44, origin_device_ip),
-            _ => {}
-        },
-        15 => match key {
-            "cursor_location" => scalar!(11, cursor_location),
-            "entry_delay_off" => boolean!(12, entry_delay_off),
-            "event_data_type" => text!(38, event_data_type),
-            _ => {}
-        },
-        16 if key == "programming_mode" => boolean!(18, programming_mode),
-        17 => match key {
-            "event_description" => text!(37, event_description),
-            "originDeviceClass" => scalar!(43, origin_device_class),
-            _ => {}
-        },
-        18 if key == "originProjectKeyId" => scalar!(45, origin_project_key_id),
-        20 => match key {
-            "alarm_event_occurred" => boolean!(1, alarm_event_occurred),
-            "originProjectKeyName" => scalar!(46, origin_project_key_name),
-            _ => {}
-        },
-        _ => {}
-    }
-    Some(())
+            }
+            Some(())
+        }
+    };
+}
+
+probe_fields! {
+    "ac_power" 0 boolean ac_power;
+    "alarm_event_occurred" 1 boolean alarm_event_occurred;
+    "alarm_sounding" 2 boolean alarm_sounding;
+    "armed_away" 3 boolean armed_away;
+    "armed_home" 4 boolean armed_home;
+    "backlight_on" 5 boolean backlight_on;
+    "battery_low" 6 boolean battery_low;
+    "beeps" 7 scalar beeps;
+    "bitfield" 8 text bitfield;
+    "check_zone" 9 boolean check_zone;
+    "chime_on" 10 boolean chime_on;
+    "cursor_location" 11 scalar cursor_location;
+    "entry_delay_off" 12 boolean entry_delay_off;
+    "fire_alarm" 13 boolean fire_alarm;
+    "mask" 14 scalar mask;
+    "numeric_code" 15 scalar numeric_code;
+    "panel_data" 16 text panel_data;
+    "perimeter_only" 17 boolean perimeter_only;
+    "programming_mode" 18 boolean programming_mode;
+    "ready" 19 boolean ready;
+    "text" 20 text text;
+    "time" 21 scalar time;
+    "zone_bypassed" 22 boolean zone_bypassed;
+    "address" 23 scalar address;
+    "channel" 24 scalar channel;
+    "value" 25 scalar value;
+    "serial_number" 26 scalar serial_number;
+    "battery" 27 boolean battery;
+    "supervision" 28 boolean supervision;
+    "event_data" 29 scalar event_data;
+    "event_type" 30 text event_type;
+    "partition" 31 scalar partition;
+    "report_code" 32 scalar report_code;
+    "event_prefix" 33 text event_prefix;
+    "event_source" 34 scalar event_source;
+    "event_status" 35 scalar event_status;
+    "event_code" 36 scalar event_code;
+    "event_description" 37 text event_description;
+    "event_data_type" 38 text event_data_type;
+    "homeId" 39 scalar home_id;
+    "timestamp" 40 scalar timestamp;
+    "eventType" 41 scalar mode_event_type;
+    "originDeviceId" 42 scalar origin_device_id;
+    "originDeviceClass" 43 scalar origin_device_class;
+    "originDeviceIp" 44 scalar origin_device_ip;
+    "originProjectKeyId" 45 scalar origin_project_key_id;
+    "originProjectKeyName" 46 scalar origin_project_key_name;
+    "Event" 47 text s3_event;
+    "site" 48 text site;
+}
+
+/// Keys whose values the decoders read as raw JSON text; serde handles those objects.
+fn is_raw_json_key(key: &str) -> bool {
+    key == "eventData" || key == "Records"
+}
+
+/// One key of the last object read on this thread, and the probe field it named.
+struct SeenKey {
+    key: Box<str>,
+    field: Option<u32>,
+}
+
+thread_local! {
+    /// The keys of the last object read on this thread, in order.
+    ///
+    /// *Why:* a source writes its objects with the same keys in the same order (the relay's
+    /// dicts are sorted), so the key at each place is nearly always the one the last object
+    /// had there. Checking for it is one comparison of bytes, instead of scanning the key for
+    /// quotes and escapes and then matching it against fifty names, which was most of the fast
+    /// path's time.
+    static LAST_KEYS: std::cell::RefCell<Vec<SeenKey>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// If the bytes at `i` are the quoted `key`, the offset just after the closing quote.
+///
+/// `key` was read by [`string_at`], so it holds no quote, backslash or control byte: bytes
+/// equal to it and followed by a quote are exactly that string.
+fn quoted_key_at(b: &[u8], i: usize, key: &str) -> Option<usize> {
+    let start = i + 1;
+    let end = start + key.len();
+    (b.get(i) == Some(&b'"')
+        && b.get(start..end) == Some(key.as_bytes())
+        && b.get(end) == Some(&b'"'))
+    .then_some(end + 1)
 }
 
 /// Reads the flat object at the start of `text` into `probe` (which must be empty) and returns
@@ -259,6 +264,20 @@ fn assign<'a>(p: &mut Probe<'a>, seen: &mut u64, key: &str, v: Value<'a>) -> Opt
 ///
 /// The probe is filled in place: it is over a kilobyte, and moving it per record showed up.
 pub fn probe_into<'a>(text: &'a str, probe: &mut Probe<'a>) -> Option<usize> {
+    LAST_KEYS.with(|last| match last.try_borrow_mut() {
+        Ok(mut last) => probe_object(text, probe, &mut last),
+        // Only if a probe ran inside a probe, which nothing does: read without the memo.
+        Err(_) => probe_object(text, probe, &mut Vec::new()),
+    })
+}
+
+/// [`probe_into`] with the keys of the last object; `last` becomes this object's keys (as far
+/// as it was read).
+fn probe_object<'a>(
+    text: &'a str,
+    probe: &mut Probe<'a>,
+    last: &mut Vec<SeenKey>,
+) -> Option<usize> {
     let b = text.as_bytes();
     let mut seen = 0u64;
     if b.first() != Some(&b'{') {
@@ -268,24 +287,45 @@ pub fn probe_into<'a>(text: &'a str, probe: &mut Probe<'a>) -> Option<usize> {
     if b.get(i) == Some(&b'}') {
         return Some(i + 1);
     }
+    let mut place = 0;
     loop {
-        if b.get(i) != Some(&b'"') {
-            return None;
-        }
-        let (key, next) = string_at(text, i)?;
+        let remembered = last
+            .get(place)
+            .and_then(|k| Some((quoted_key_at(b, i, &k.key)?, k)));
+        let (key, field, next) = match remembered {
+            Some((next, k)) => (&text[i + 1..next - 1], k.field, next),
+            None => {
+                if b.get(i) != Some(&b'"') {
+                    return None;
+                }
+                let (key, next) = string_at(text, i)?;
+                if is_raw_json_key(key) {
+                    return None;
+                }
+                let field = field_of(key);
+                last.truncate(place);
+                last.push(SeenKey {
+                    key: key.into(),
+                    field,
+                });
+                (key, field, next)
+            }
+        };
         i = skip_ws(b, next);
         if b.get(i) != Some(&b':') {
             return None;
         }
         let value_start = skip_ws(b, i + 1);
         let (value, next) = value_at(text, value_start)?;
-        let seen_before = seen;
-        assign(probe, &mut seen, key, value)?;
-        if seen == seen_before {
-            // No field took it: a field the decoders do not know, kept for `extra`.
-            probe
+        match field {
+            Some(n) => {
+                mark(&mut seen, n)?;
+                set(probe, n, value)?;
+            }
+            // A field the decoders do not know, kept for `extra`.
+            None => probe
                 .unknown
-                .push((Cow::Borrowed(key), text.get(value_start..next)?));
+                .push((Cow::Borrowed(key), text.get(value_start..next)?)),
         }
         i = skip_ws(b, next);
         match b.get(i) {
@@ -293,6 +333,7 @@ pub fn probe_into<'a>(text: &'a str, probe: &mut Probe<'a>) -> Option<usize> {
             Some(b'}') => return Some(i + 1),
             _ => return None,
         }
+        place += 1;
     }
 }
 
@@ -383,6 +424,34 @@ mod tests {
         ] {
             assert!(probe_prefix(text).is_none(), "{text}");
         }
+    }
+
+    #[test]
+    fn remembered_keys_never_change_what_is_read() {
+        // One thread, so each object is read with the keys of the one before it. `true`: the
+        // fast path must read it; `false`: it must leave it to serde.
+        for (text, read) in [
+            (r#"{"ready": true, "text": "a", "x": 1}"#, true),
+            (r#"{"ready": false, "text": "b", "x": 2}"#, true),
+            (r#"{"readyx": 1, "text": "c"}"#, true),
+            (r#"{"ready": 1, "text": "c"}"#, false),
+            (r#"{"rea": true, "text": "d"}"#, true),
+            (r#"{"text": "e", "ready": true}"#, true),
+            (r#"{"text": "f", "text": "g"}"#, false),
+            (r#"{"text": "f", "x": 1, "x": 2}"#, true),
+            (r#"{"te\u0078t": "h"}"#, false),
+            (r#"{"text" : "i" , "ready":null}"#, true),
+            (r#"{"text": "j", "eventData": {}}"#, false),
+            (r#"{"text": "k", "ready": true}"#, true),
+        ] {
+            assert_eq!(probe_prefix(text).is_some(), read, "{text}");
+            agree(text);
+        }
+        let (p, _) = probe_prefix(r#"{"text": "l", "ready": true, "x": 3}"#).unwrap();
+        assert_eq!(p.text.as_deref(), Some("l"));
+        assert_eq!(p.ready, Some(true));
+        assert_eq!(p.unknown, vec![(Cow::Borrowed("x"), "3")]);
+        assert!(probe_prefix(r#"{"text": "f", "text": "g"}"#).is_none());
     }
 
     const KEYS: &[&str] = &[
