@@ -151,12 +151,12 @@ fn text(v: Value<'_>) -> Option<Option<Cow<'_, str>>> {
 /// probe field it fills. One table gives both the key lookup and the assignment by number.
 macro_rules! probe_fields {
     ($($key:literal $n:literal $read:ident $field:ident;)*) => {
-        /// The number of the probe field named `key`; `None` for a key the decoders do not
-        /// know. Only called for a key that differs from the last object's key at the same
-        /// place, so a plain match is enough.
-        fn field_of(key: &str) -> Option<u32> {
+        /// The number and the name of the probe field named `key`; `None` for a key the
+        /// decoders do not know. Only called for a key that differs from the remembered key
+        /// at the same place, so a plain match is enough.
+        fn field_of(key: &str) -> Option<(u32, &'static str)> {
             match key {
-                $($key => Some($n),)*
+                $($key => Some(($n, $key)),)*
                 _ => None,
             }
         }
@@ -229,21 +229,58 @@ fn is_raw_json_key(key: &str) -> bool {
     key == "eventData" || key == "Records"
 }
 
-/// One key of the last object read on this thread, and the probe field it named.
+/// One key of an object read before, and the probe field it named. Known keys borrow the
+/// field's name, so learning an order allocates only for keys no decoder knows.
 struct SeenKey {
-    key: Box<str>,
+    key: Cow<'static, str>,
     field: Option<u32>,
 }
 
+/// Key orders remembered per thread: one per kind of object a source interleaves (keypad, RF,
+/// expander and LRR dicts, MODE events, ...), told apart by their first key.
+const KEY_ORDERS: usize = 8;
+
+/// The key orders of objects read before on this thread.
+///
+/// *Why:* a source writes each kind of object with the same keys in the same order (the
+/// relay's dicts are sorted), so the key at each place is nearly always the one the last
+/// object of that kind had there. Checking for it is one comparison of bytes, instead of
+/// scanning the key for quotes and escapes and then matching it against fifty names, which was
+/// most of the fast path's time.
+#[derive(Default)]
+struct KeyOrders {
+    orders: Vec<Vec<SeenKey>>,
+    /// The order replaced next when all are taken and an object of a new kind arrives.
+    next: usize,
+}
+
+impl KeyOrders {
+    /// The remembered order whose first key is the key at `i`, or an empty one to learn it.
+    fn for_object(&mut self, b: &[u8], i: usize) -> &mut Vec<SeenKey> {
+        let found = self.orders.iter().position(|order| {
+            order
+                .first()
+                .is_some_and(|k| quoted_key_at(b, i, &k.key).is_some())
+        });
+        let slot = match found {
+            Some(slot) => slot,
+            None if self.orders.len() < KEY_ORDERS => {
+                self.orders.push(Vec::new());
+                self.orders.len() - 1
+            }
+            None => {
+                let slot = self.next % KEY_ORDERS;
+                self.next = slot + 1;
+                self.orders[slot].clear();
+                slot
+            }
+        };
+        &mut self.orders[slot]
+    }
+}
+
 thread_local! {
-    /// The keys of the last object read on this thread, in order.
-    ///
-    /// *Why:* a source writes its objects with the same keys in the same order (the relay's
-    /// dicts are sorted), so the key at each place is nearly always the one the last object
-    /// had there. Checking for it is one comparison of bytes, instead of scanning the key for
-    /// quotes and escapes and then matching it against fifty names, which was most of the fast
-    /// path's time.
-    static LAST_KEYS: std::cell::RefCell<Vec<SeenKey>> = const { std::cell::RefCell::new(Vec::new()) };
+    static ORDERS: std::cell::RefCell<KeyOrders> = std::cell::RefCell::new(KeyOrders::default());
 }
 
 /// If the bytes at `i` are the quoted `key`, the offset just after the closing quote.
@@ -264,15 +301,17 @@ fn quoted_key_at(b: &[u8], i: usize, key: &str) -> Option<usize> {
 ///
 /// The probe is filled in place: it is over a kilobyte, and moving it per record showed up.
 pub fn probe_into<'a>(text: &'a str, probe: &mut Probe<'a>) -> Option<usize> {
-    LAST_KEYS.with(|last| match last.try_borrow_mut() {
-        Ok(mut last) => probe_object(text, probe, &mut last),
-        // Only if a probe ran inside a probe, which nothing does: read without the memo.
+    let b = text.as_bytes();
+    let first_key = skip_ws(b, 1);
+    ORDERS.with(|orders| match orders.try_borrow_mut() {
+        Ok(mut orders) => probe_object(text, probe, orders.for_object(b, first_key)),
+        // Only if a probe ran inside a probe, which nothing does: read without remembering.
         Err(_) => probe_object(text, probe, &mut Vec::new()),
     })
 }
 
-/// [`probe_into`] with the keys of the last object; `last` becomes this object's keys (as far
-/// as it was read).
+/// [`probe_into`] with the key order of the last object of the same kind; `last` becomes this
+/// object's order (as far as it was read).
 fn probe_object<'a>(
     text: &'a str,
     probe: &mut Probe<'a>,
@@ -293,7 +332,7 @@ fn probe_object<'a>(
             .get(place)
             .and_then(|k| Some((quoted_key_at(b, i, &k.key)?, k)));
         let (key, field, next) = match remembered {
-            Some((next, k)) => (&text[i + 1..next - 1], k.field, next),
+            Some((next, k)) => (text.get(i + 1..next - 1)?, k.field, next),
             None => {
                 if b.get(i) != Some(&b'"') {
                     return None;
@@ -302,12 +341,12 @@ fn probe_object<'a>(
                 if is_raw_json_key(key) {
                     return None;
                 }
-                let field = field_of(key);
+                let (field, name) = match field_of(key) {
+                    Some((n, name)) => (Some(n), Cow::Borrowed(name)),
+                    None => (None, Cow::Owned(key.to_string())),
+                };
                 last.truncate(place);
-                last.push(SeenKey {
-                    key: key.into(),
-                    field,
-                });
+                last.push(SeenKey { key: name, field });
                 (key, field, next)
             }
         };
@@ -424,6 +463,44 @@ mod tests {
         ] {
             assert!(probe_prefix(text).is_none(), "{text}");
         }
+    }
+
+    #[test]
+    fn interleaved_kinds_keep_their_own_orders_and_their_number_is_bounded() {
+        // Twenty kinds of object, each read three times in turn: more kinds than are
+        // remembered, so orders are replaced while they are in use.
+        for round in 0..3 {
+            for kind in 0..20 {
+                let text = format!(
+                    r#"{{"kind{kind}": {round}, "ready": true, "text": "t{kind}", "beeps": {round}}}"#
+                );
+                assert!(probe_prefix(&text).is_some(), "{text}");
+                agree(&text);
+            }
+        }
+        ORDERS.with(|orders| assert!(orders.borrow().orders.len() <= KEY_ORDERS));
+        let mut orders = KeyOrders::default();
+        let keypad: &[u8] = br#"{"ac_power": true}"#;
+        let rf: &[u8] = br#"{"battery": true}"#;
+        for text in [keypad, rf] {
+            let order = orders.for_object(text, 1);
+            assert!(
+                order.is_empty(),
+                "a new kind starts with nothing remembered"
+            );
+            let name = if text == keypad {
+                "ac_power"
+            } else {
+                "battery"
+            };
+            order.push(SeenKey {
+                key: Cow::Borrowed(name),
+                field: field_of(name).map(|(n, _)| n),
+            });
+        }
+        assert_eq!(orders.for_object(keypad, 1)[0].key, "ac_power");
+        assert_eq!(orders.for_object(rf, 1)[0].key, "battery");
+        assert_eq!(orders.orders.len(), 2);
     }
 
     #[test]
