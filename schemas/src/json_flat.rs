@@ -240,6 +240,10 @@ struct SeenKey {
 /// expander and LRR dicts, MODE events, ...), told apart by their first key.
 const KEY_ORDERS: usize = 8;
 
+/// Keys remembered per order: more than any known kind of object has, few enough that an
+/// object with thousands of unknown keys does not keep a copy of each.
+const KEYS_PER_ORDER: usize = 64;
+
 /// The key orders of objects read before on this thread.
 ///
 /// *Why:* a source writes each kind of object with the same keys in the same order (the
@@ -346,7 +350,9 @@ fn probe_object<'a>(
                     None => (None, Cow::Owned(key.to_string())),
                 };
                 last.truncate(place);
-                last.push(SeenKey { key: name, field });
+                if place < KEYS_PER_ORDER {
+                    last.push(SeenKey { key: name, field });
+                }
                 (key, field, next)
             }
         };
@@ -479,6 +485,21 @@ mod tests {
             }
         }
         ORDERS.with(|orders| assert!(orders.borrow().orders.len() <= KEY_ORDERS));
+        // An object with more keys than an order keeps is still read whole, twice.
+        let keys: Vec<String> = (0..200).map(|k| format!(r#""u{k}": {k}"#)).collect();
+        let wide = format!(r#"{{"ready": true, {}, "text": "w"}}"#, keys.join(", "));
+        for _ in 0..2 {
+            let (p, end) = probe_prefix(&wide).unwrap();
+            assert_eq!(
+                (end, p.unknown.len(), p.text.as_deref()),
+                (wide.len(), 200, Some("w"))
+            );
+            agree(&wide);
+        }
+        ORDERS.with(|orders| {
+            let orders = orders.borrow();
+            assert!(orders.orders.iter().all(|o| o.len() <= KEYS_PER_ORDER));
+        });
         let mut orders = KeyOrders::default();
         let keypad: &[u8] = br#"{"ac_power": true}"#;
         let rf: &[u8] = br#"{"battery": true}"#;
