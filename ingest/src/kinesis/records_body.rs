@@ -12,9 +12,10 @@
 //! *successful* answer for one that, when the SDK reads it, hands the records taken to the
 //! caller and gives the SDK the same answer without them; so signing, retries, timeouts and
 //! every error (which are never 200) stay the SDK's, and so do `ChildShards`, the iterator and
-//! the lag. Only the SDK's stalled-stream protection is replaced, by [`STALL_TIMEOUT`]. A record this module does not understand, and every
-//! record after it, stays in the answer and the SDK reads it as before; the caller appends
-//! those records to the ones taken, so their order is kept.
+//! the lag. Only the SDK's stalled-stream protection is replaced, by [`STALL_TIMEOUT`]. A
+//! record this module does not understand, and every record after it, stays in the answer and
+//! the SDK reads it as before; the caller appends those records to the ones taken, so their
+//! order is kept.
 
 use std::mem;
 use std::pin::Pin;
