@@ -259,13 +259,20 @@ struct KeyOrders {
 }
 
 impl KeyOrders {
-    /// The remembered order whose first key is the key at `i`, or an empty one to learn it.
+    /// The remembered order whose first key is the key at `i`, or an empty one to learn it:
+    /// one left empty (by text with no first key, or an object serde read before its first
+    /// key was learnt), else a new one, else the next in turn. So such text never displaces a
+    /// kind's order.
     fn for_object(&mut self, b: &[u8], i: usize) -> &mut Vec<SeenKey> {
-        let found = self.orders.iter().position(|order| {
-            order
-                .first()
-                .is_some_and(|k| quoted_key_at(b, i, &k.key).is_some())
-        });
+        let found = self
+            .orders
+            .iter()
+            .position(|order| {
+                order
+                    .first()
+                    .is_some_and(|k| quoted_key_at(b, i, &k.key).is_some())
+            })
+            .or_else(|| self.orders.iter().position(Vec::is_empty));
         let slot = match found {
             Some(slot) => slot,
             None if self.orders.len() < KEY_ORDERS => {
@@ -522,6 +529,17 @@ mod tests {
         assert_eq!(orders.for_object(keypad, 1)[0].key, "ac_power");
         assert_eq!(orders.for_object(rf, 1)[0].key, "battery");
         assert_eq!(orders.orders.len(), 2);
+        // Empty objects, objects serde reads before a first key is learnt, and other text take
+        // no order from the kinds already remembered, however many of them arrive.
+        for _ in 0..2 * KEY_ORDERS {
+            for text in [r#"{}"#, r#"{ "eventData": {"a": 1}}"#, "[1]"] {
+                let last = orders.for_object(text.as_bytes(), skip_ws(text.as_bytes(), 1));
+                let _ = probe_object(text, &mut Probe::default(), last);
+            }
+        }
+        assert_eq!(orders.orders.len(), 3, "one order, left empty, is reused");
+        assert_eq!(orders.for_object(keypad, 1)[0].key, "ac_power");
+        assert_eq!(orders.for_object(rf, 1)[0].key, "battery");
     }
 
     #[test]
