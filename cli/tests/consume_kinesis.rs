@@ -664,6 +664,48 @@ fn a_missing_stream_is_a_clear_error() {
     );
 }
 
+/// No credentials anywhere (no keys, no profile, instance metadata off) is a clear error and a
+/// non-zero exit at start. The SDK reports such a chain as a dispatch failure, which the
+/// consumer used to retry forever; the wait below turns that back into a failure.
+#[test]
+fn missing_credentials_are_a_clear_error_not_a_retry_loop() {
+    let Some(endpoint) = endpoint() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = consume_command(&endpoint, "any-stream", &dir.path().join("lake"), &[]);
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ] {
+        command.env_remove(name);
+    }
+    let mut child = command
+        .env("HOME", dir.path())
+        .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("no-credentials"),
+        )
+        // The chain's last link would ask 169.254.169.254; tests reach 127.0.0.1 only.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    assert_eq!(status.code(), Some(2), "{log}");
+    assert!(
+        log.contains("cannot read stream any-stream: loading AWS credentials")
+            && log.contains("AWS_ACCESS_KEY_ID"),
+        "{log}"
+    );
+}
+
 /// `alarmlake loadgen` fills a stream with the generator's events, keyed by site, and the
 /// consumer reads them all back: exactly the positions the loader's manifest lists.
 #[test]

@@ -11,6 +11,8 @@ use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::config::Region;
 use aws_sdk_kinesis::config::SharedHttpClient;
 use aws_sdk_kinesis::config::StalledStreamProtectionConfig;
+use aws_sdk_kinesis::config::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sdk_kinesis::error::DisplayErrorContext;
 use aws_sdk_kinesis::primitives::DateTime as AwsDateTime;
 use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_smithy_http_client::{Builder as HttpClientBuilder, tls};
@@ -79,6 +81,8 @@ pub struct RecordsPage {
 #[derive(Debug, Clone)]
 pub struct Kinesis {
     client: Client,
+    /// The chain the client signs with, kept to load it once at start (see `credentials`).
+    credentials: Option<SharedCredentialsProvider>,
     stream: Arc<str>,
 }
 
@@ -119,6 +123,7 @@ impl Kinesis {
         let sdk = loader.load().await;
         Kinesis {
             client: Client::new(&sdk),
+            credentials: sdk.credentials_provider(),
             stream: Arc::from(stream),
         }
     }
@@ -131,10 +136,36 @@ impl Kinesis {
         &self.client
     }
 
-    /// Checks that the stream exists and the credentials work: a clear error at start instead
-    /// of a retry loop.
+    /// Checks that credentials load and the stream exists: a clear error at start instead of a
+    /// retry loop.
     pub async fn check(&self) -> Result<(), KinesisError> {
+        self.credentials().await?;
         self.summary().await.map(|_| ())
+    }
+
+    /// Loads credentials once through the client's provider chain.
+    ///
+    /// *Why:* the SDK reports a chain that finds no credentials as a dispatch failure, which
+    /// looks like a network error and is retried. Without credentials (no environment, no
+    /// profile, no instance role) a consumer then logged the same warning forever instead of
+    /// saying what is missing. A failure here, at start, is [`ErrorKind::Denied`]; later, a
+    /// failed refresh (an instance role's endpoint that blips) stays a retried dispatch failure.
+    pub async fn credentials(&self) -> Result<(), KinesisError> {
+        let Some(provider) = &self.credentials else {
+            return Ok(());
+        };
+        match provider.provide_credentials().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(KinesisError {
+                kind: ErrorKind::Denied,
+                operation: "loading AWS credentials",
+                message: format!(
+                    "{}; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run \
+                     with an instance or task role (an emulator accepts any key, such as test)",
+                    DisplayErrorContext(&e)
+                ),
+            }),
+        }
     }
 
     /// The stream's status, open shards and retention (DescribeStreamSummary).
