@@ -14,8 +14,8 @@ use alarmlake_benches::generator::{Format, Generator, GeneratorConfig};
 use chrono::{DateTime, Utc};
 use support::fault_proxy::{Fault, FaultProxy, Rule};
 use support::kinesis::{
-    consume_command, endpoint, put_records, put_stream, sigterm, test_client, wait_active,
-    wait_with_timeout,
+    consume_command, endpoint, put_records, put_stream, sigterm, status_and_log, test_client,
+    wait_active, wait_with_timeout,
 };
 use support::{S3Lake, credentials, http_get, lake_check, run_ok, sql_csv, unique};
 
@@ -683,7 +683,7 @@ fn missing_credentials_are_a_clear_error_not_a_retry_loop() {
     ] {
         command.env_remove(name);
     }
-    let mut child = command
+    command
         .env("HOME", dir.path())
         .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
         .env(
@@ -691,13 +691,8 @@ fn missing_credentials_are_a_clear_error_not_a_retry_loop() {
             dir.path().join("no-credentials"),
         )
         // The chain's last link would ask 169.254.169.254; tests reach 127.0.0.1 only.
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
-    let mut log = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let (status, log) = status_and_log(&mut command, Duration::from_secs(60));
     assert_eq!(status.code(), Some(2), "{log}");
     assert!(
         log.contains("cannot read stream any-stream: loading AWS credentials")

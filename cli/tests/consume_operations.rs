@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
 use chrono::{DateTime, TimeZone, Utc};
-use support::kinesis::{consume_command, endpoint, put_stream, sigterm, wait_with_timeout};
+use support::kinesis::{
+    consume_command, endpoint, put_stream, sigterm, status_and_log, wait_with_timeout,
+};
 use support::{S3Lake, credentials, run_ok, sql_csv, stdout_of, unique};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -45,12 +47,12 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// `consume --check` on an S3 lake.
-fn check(kinesis: &str, s3: &S3Lake, stream: &str, lake: &str, extra: &[&str]) -> Output {
+/// `consume MODE` (`--check`, `--drain`) on `lake`, with the S3 endpoint of `s3`.
+fn consume(mode: &str, kinesis: &str, s3: &S3Lake, stream: &str, lake: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
     credentials(&mut command).args([
         "consume",
-        "--check",
+        mode,
         "--stream",
         stream,
         "--kinesis-endpoint",
@@ -60,7 +62,18 @@ fn check(kinesis: &str, s3: &S3Lake, stream: &str, lake: &str, extra: &[&str]) -
         "--lake",
         lake,
     ]);
+    command
+}
+
+/// `consume --check` on an S3 lake.
+fn check(kinesis: &str, s3: &S3Lake, stream: &str, lake: &str, extra: &[&str]) -> Output {
+    let mut command = consume("--check", kinesis, s3, stream, lake);
     command.args(extra).output().unwrap()
+}
+
+/// `consume --drain` into `lake`.
+fn drain(kinesis: &str, s3: &S3Lake, stream: &str, lake: &str) -> Command {
+    consume("--drain", kinesis, s3, stream, lake)
 }
 
 #[test]
@@ -107,20 +120,7 @@ fn check_passes_on_a_working_set_up_writes_nothing_and_names_what_fails() {
     assert!(s3.keys().is_empty(), "the check left {:?}", s3.keys());
 
     // After a run, the check sees where each shard would resume.
-    let mut consume = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
-    credentials(&mut consume).args([
-        "consume",
-        "--drain",
-        "--stream",
-        &stream,
-        "--kinesis-endpoint",
-        &kinesis,
-        "--s3-endpoint",
-        &s3.endpoint,
-        "--lake",
-        &lake,
-    ]);
-    run_ok(&mut consume);
+    run_ok(&mut drain(&kinesis, &s3, &stream, &lake));
     let text = stdout(&check(&kinesis, &s3, &stream, &lake, &[]));
     assert!(text.contains("2 of 2 shards have a checkpoint"), "{text}");
     assert!(text.contains("2 resume from a checkpoint"), "{text}");
@@ -153,6 +153,35 @@ fn check_passes_on_a_working_set_up_writes_nothing_and_names_what_fails() {
     let output = check(&kinesis, &s3, &stream, &lake, &["--retain", "10m"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--retain must be at least 1h"));
+}
+
+/// A lake whose bucket does not exist stops the consumer at start with a clear error and a
+/// non-zero exit. It used to retry taking leases in that bucket for ever, even in drain mode;
+/// the wait below turns that back into a failure.
+#[test]
+fn a_missing_lake_bucket_stops_the_consumer_at_start() {
+    let Some(kinesis) = endpoint() else { return };
+    let Some(s3) = S3Lake::create("nobucket") else {
+        return;
+    };
+    let stream = unique("nobucket");
+    runtime().block_on(put_stream(&kinesis, &stream, 1, &records(5)));
+    let (status, log) = status_and_log(
+        &mut drain(&kinesis, &s3, &stream, "s3://no-such-bucket-alarmlake/lake"),
+        Duration::from_secs(60),
+    );
+    assert_eq!(status.code(), Some(2), "{log}");
+    assert!(
+        log.contains(
+            "cannot write to lake s3://no-such-bucket-alarmlake/lake: the bucket does not exist"
+        ),
+        "{log}"
+    );
+
+    // The same consumer on the bucket that exists reads the stream.
+    let output = run_ok(&mut drain(&kinesis, &s3, &stream, &s3.url()));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("consumed 5 records"), "{log}");
 }
 
 /// A day of one home from `start`, ingested in files of at most 100 rows.

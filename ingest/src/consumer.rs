@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use alarmlake_transform::{Lake, LakeError};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
@@ -43,6 +44,13 @@ pub enum ConsumerError {
     Start {
         stream: String,
         source: KinesisError,
+    },
+    /// The lake cannot work as configured (no such bucket, access refused).
+    #[error("cannot write to lake {location}: {reason} ({source})")]
+    Lake {
+        location: String,
+        reason: &'static str,
+        source: LakeError,
     },
     #[error("readers did not finish within {0:?} of the stop")]
     ShutdownTimeout(Duration),
@@ -86,6 +94,18 @@ pub async fn run(
             return Err(ConsumerError::Start { stream, source });
         }
         warn!(error = %source, "the stream did not answer at start; will keep trying");
+    }
+    // Leases and checkpoints live in the lake by default, so a missing bucket would otherwise
+    // show only as a lease that can never be taken, retried for ever.
+    if let Err(source) = ctx.lake.check_reachable().await {
+        if let Some(reason) = Lake::permanent_reason(&source) {
+            return Err(ConsumerError::Lake {
+                location: ctx.lake.location().to_string(),
+                reason,
+                source,
+            });
+        }
+        warn!(error = %source, "the lake did not answer at start; will keep trying");
     }
     info!(worker = %ctx.lease.worker, "worker started");
     let mut tasks: JoinSet<(String, Result<ShardEnd, ShardError>)> = JoinSet::new();

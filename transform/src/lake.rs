@@ -178,6 +178,54 @@ impl Lake {
         Ok(names)
     }
 
+    /// Lists the lake's root once, to find a lake that cannot work before anything is read:
+    /// a bucket that does not exist, or credentials the store refuses.
+    pub async fn check_reachable(&self) -> Result<(), LakeError> {
+        let root = (!self.root.as_ref().is_empty()).then_some(&self.root);
+        self.store.list_with_delimiter(root).await?;
+        Ok(())
+    }
+
+    /// Why an error of [`Lake::check_reachable`] means this lake can never work as configured
+    /// (no such bucket, access refused); `None` for trouble that retrying may cure (a timeout,
+    /// a 503).
+    ///
+    /// object_store reports a failed listing as a generic error, whatever its status, so the S3
+    /// error code in the answer decides: those codes are part of the S3 protocol, answered alike
+    /// by AWS, LocalStack and moto.
+    pub fn permanent_reason(error: &LakeError) -> Option<&'static str> {
+        const NO_BUCKET: &str = "the bucket does not exist";
+        const REFUSED: &str = "access refused; check the credentials and the bucket's policy";
+        const S3_CODES: [(&str, &str); 6] = [
+            ("<Code>NoSuchBucket</Code>", NO_BUCKET),
+            (
+                "<Code>InvalidBucketName</Code>",
+                "the bucket name is not valid",
+            ),
+            ("<Code>AccessDenied</Code>", REFUSED),
+            ("<Code>AllAccessDisabled</Code>", REFUSED),
+            ("<Code>InvalidAccessKeyId</Code>", REFUSED),
+            ("<Code>SignatureDoesNotMatch</Code>", REFUSED),
+        ];
+        match error {
+            LakeError::Store(object_store::Error::NotFound { .. }) => Some(NO_BUCKET),
+            LakeError::Store(
+                object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. },
+            ) => Some(REFUSED),
+            LakeError::Store(e) => {
+                let text = e.to_string();
+                S3_CODES
+                    .iter()
+                    .find(|(code, _)| text.contains(code))
+                    .map(|(_, reason)| *reason)
+            }
+            LakeError::Folder { .. } | LakeError::Location(_) | LakeError::BadPath(_) => {
+                Some("the location cannot be used")
+            }
+        }
+    }
+
     /// An object path relative to the lake root.
     fn relative(&self, location: &Path) -> String {
         let location = location.as_ref();
@@ -186,5 +234,60 @@ impl Lake {
             .unwrap_or(location)
             .trim_start_matches('/')
             .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generic(text: &str) -> LakeError {
+        LakeError::Store(object_store::Error::Generic {
+            store: "S3",
+            source: text.into(),
+        })
+    }
+
+    #[test]
+    fn a_missing_bucket_or_refused_access_is_permanent_a_busy_store_is_not() {
+        let answer = |code: &str| {
+            format!("Error performing list request: 404: <Error><Code>{code}</Code></Error>")
+        };
+        assert_eq!(
+            Lake::permanent_reason(&generic(&answer("NoSuchBucket"))),
+            Some("the bucket does not exist")
+        );
+        for code in [
+            "AccessDenied",
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+        ] {
+            let reason = Lake::permanent_reason(&generic(&answer(code)));
+            assert!(
+                reason.is_some_and(|r| r.starts_with("access refused")),
+                "{code}"
+            );
+        }
+        for passing in [
+            answer("SlowDown"),
+            answer("InternalError"),
+            "Error performing list request: connection refused".to_string(),
+            // A key that merely mentions a code is not the code.
+            "Error performing list request: timeout for NoSuchBucket-logs".to_string(),
+        ] {
+            assert_eq!(
+                Lake::permanent_reason(&generic(&passing)),
+                None,
+                "{passing}"
+            );
+        }
+        let missing = LakeError::Store(object_store::Error::NotFound {
+            path: "lake".into(),
+            source: "404".into(),
+        });
+        assert_eq!(
+            Lake::permanent_reason(&missing),
+            Some("the bucket does not exist")
+        );
     }
 }

@@ -135,6 +135,21 @@ pub fn sigterm(child: &Child) {
     assert!(status.success());
 }
 
+/// Runs `command` to its end, which must come within `limit`; its status and standard error.
+pub fn status_and_log(
+    command: &mut Command,
+    limit: Duration,
+) -> (std::process::ExitStatus, String) {
+    let mut child = command
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait_with_timeout(&mut child, limit);
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    (status, log)
+}
+
 pub fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + limit;
     loop {
