@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, StringBuilder};
+use arrow::array::{ArrayRef, Int32Builder, Int64Builder, StringBuilder};
 use arrow::datatypes::{DataType, Field};
 use chrono::{DateTime, Utc};
 
 use super::TableBuilder;
 use super::common::CommonBuilder;
+use super::flag_columns::FlagColumns;
 use super::sparse::{ColumnGroup, Sparse};
 use crate::alarmdecoder::expander::ExpanderMessage;
 use crate::alarmdecoder::keypad::{KeypadFlags, KeypadMessage};
@@ -101,7 +102,7 @@ fn finish(columns: &mut Vec<ArrayRef>, builders: impl IntoIterator<Item = ArrayR
 }
 
 struct KeypadColumns {
-    flags: [BooleanBuilder; 15],
+    flags: FlagColumns<15>,
     beeps: Int32Builder,
     system_fault: Int32Builder,
     panel_type: StringBuilder,
@@ -119,9 +120,7 @@ struct KeypadColumns {
 
 impl KeypadColumns {
     fn append(&mut self, k: &KeypadMessage) {
-        for (builder, (_, read)) in self.flags.iter_mut().zip(FLAGS) {
-            builder.append_value(read(&k.flags));
-        }
+        self.flags.append(FLAGS.map(|(_, read)| read(&k.flags)));
         self.beeps.append_value(i32::from(k.flags.beeps));
         self.system_fault
             .append_option(k.system_fault.map(i32::from));
@@ -146,7 +145,7 @@ impl KeypadColumns {
 impl ColumnGroup for KeypadColumns {
     fn with_capacity(rows: usize) -> Self {
         KeypadColumns {
-            flags: std::array::from_fn(|_| BooleanBuilder::with_capacity(rows)),
+            flags: FlagColumns::with_capacity(rows),
             beeps: Int32Builder::with_capacity(rows),
             system_fault: Int32Builder::with_capacity(rows),
             panel_type: strings(rows, 6),
@@ -164,7 +163,7 @@ impl ColumnGroup for KeypadColumns {
     }
 
     fn append_nulls(&mut self, n: usize) {
-        self.flags.iter_mut().for_each(|b| b.append_nulls(n));
+        self.flags.append_nulls(n);
         self.beeps.append_nulls(n);
         self.system_fault.append_nulls(n);
         self.panel_type.append_nulls(n);
@@ -181,12 +180,7 @@ impl ColumnGroup for KeypadColumns {
     }
 
     fn finish_into(&mut self, columns: &mut Vec<ArrayRef>) {
-        finish(
-            columns,
-            self.flags
-                .iter_mut()
-                .map(|b| Arc::new(b.finish()) as ArrayRef),
-        );
+        self.flags.finish_into(columns);
         finish(
             columns,
             [
@@ -256,16 +250,14 @@ impl ColumnGroup for ValueColumn {
 
 struct RfColumns {
     serial_number: StringBuilder,
-    flags: [BooleanBuilder; 6],
+    flags: FlagColumns<6>,
 }
 
 impl RfColumns {
     fn append(&mut self, r: &RfMessage) {
         self.serial_number.append_value(&r.serial_number);
-        let bits = [r.battery, r.supervision, r.loop1, r.loop2, r.loop3, r.loop4];
-        for (builder, bit) in self.flags.iter_mut().zip(bits) {
-            builder.append_value(bit);
-        }
+        self.flags
+            .append([r.battery, r.supervision, r.loop1, r.loop2, r.loop3, r.loop4]);
     }
 }
 
@@ -273,23 +265,18 @@ impl ColumnGroup for RfColumns {
     fn with_capacity(rows: usize) -> Self {
         RfColumns {
             serial_number: strings(rows, 8),
-            flags: std::array::from_fn(|_| BooleanBuilder::with_capacity(rows)),
+            flags: FlagColumns::with_capacity(rows),
         }
     }
 
     fn append_nulls(&mut self, n: usize) {
         self.serial_number.append_nulls(n);
-        self.flags.iter_mut().for_each(|b| b.append_nulls(n));
+        self.flags.append_nulls(n);
     }
 
     fn finish_into(&mut self, columns: &mut Vec<ArrayRef>) {
         columns.push(Arc::new(self.serial_number.finish()));
-        finish(
-            columns,
-            self.flags
-                .iter_mut()
-                .map(|b| Arc::new(b.finish()) as ArrayRef),
-        );
+        self.flags.finish_into(columns);
     }
 }
 

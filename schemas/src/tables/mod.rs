@@ -9,6 +9,7 @@ mod bulk_records;
 mod camera_media;
 pub mod common;
 mod dead_letters;
+mod flag_columns;
 mod mode_events;
 mod sparse;
 
