@@ -701,6 +701,29 @@ fn missing_credentials_are_a_clear_error_not_a_retry_loop() {
     );
 }
 
+/// `alarmlake loadgen` on a stream that does not exist (and without `--create`) is a clear error
+/// and exit 2 at once, before anything is generated or put.
+#[test]
+fn loadgen_on_a_missing_stream_is_a_clear_error() {
+    let Some(endpoint) = endpoint() else { return };
+    let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
+    credentials(&mut command).args([
+        "loadgen",
+        "--stream",
+        "no-such-loadgen-stream",
+        "--count",
+        "10",
+        "--endpoint-url",
+        &endpoint,
+    ]);
+    let (status, log) = status_and_log(&mut command, Duration::from_secs(60));
+    assert_eq!(status.code(), Some(2), "{log}");
+    assert!(
+        log.contains("no-such-loadgen-stream") && log.contains("ResourceNotFound"),
+        "{log}"
+    );
+}
+
 /// `alarmlake loadgen` fills a stream with the generator's events, keyed by site, and the
 /// consumer reads them all back: exactly the positions the loader's manifest lists.
 #[test]
