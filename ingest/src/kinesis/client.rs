@@ -136,11 +136,11 @@ impl Kinesis {
         &self.client
     }
 
-    /// Checks that credentials load and the stream exists: a clear error at start instead of a
-    /// retry loop.
-    pub async fn check(&self) -> Result<(), KinesisError> {
+    /// Checks that credentials load and the stream exists, and describes it: a clear error at
+    /// start instead of a retry loop.
+    pub async fn check(&self) -> Result<StreamSummary, KinesisError> {
         self.credentials().await?;
-        self.summary().await.map(|_| ())
+        self.summary().await
     }
 
     /// Loads credentials once through the client's provider chain.
@@ -150,7 +150,7 @@ impl Kinesis {
     /// profile, no instance role) a consumer then logged the same warning forever instead of
     /// saying what is missing. A failure here, at start, is [`ErrorKind::Denied`]; later, a
     /// failed refresh (an instance role's endpoint that blips) stays a retried dispatch failure.
-    pub async fn credentials(&self) -> Result<(), KinesisError> {
+    async fn credentials(&self) -> Result<(), KinesisError> {
         let Some(provider) = &self.credentials else {
             return Ok(());
         };
@@ -169,7 +169,7 @@ impl Kinesis {
     }
 
     /// The stream's status, open shards and retention (DescribeStreamSummary).
-    pub async fn summary(&self) -> Result<StreamSummary, KinesisError> {
+    async fn summary(&self) -> Result<StreamSummary, KinesisError> {
         let answer = self
             .client
             .describe_stream_summary()

@@ -113,11 +113,7 @@ pub(super) async fn check_kinesis(settings: &Settings, upkeep: &Upkeep) -> ExitC
         },
     )
     .await;
-    let described = match kinesis.credentials().await {
-        Ok(()) => kinesis.summary().await,
-        Err(e) => Err(e),
-    };
-    let shards = match described {
+    let shards = match kinesis.check().await {
         Ok(summary) => {
             let shards = kinesis.list_shards().await;
             let listed = shards.as_ref().map_or(0, Vec::len);
