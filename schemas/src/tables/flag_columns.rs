@@ -46,14 +46,16 @@ impl<const N: usize> FlagColumns<N> {
         self.validity.append_n_nulls(n);
     }
 
-    /// The `N` columns of every row appended so far, in order; the builder starts empty again.
+    /// The `N` columns of every row appended so far, in order; the builder starts empty again,
+    /// keeping its row buffer for the next batch (a shard's writer reuses its builders).
     pub fn finish_into(&mut self, columns: &mut Vec<ArrayRef>) {
         let nulls = self.validity.finish();
-        let rows = std::mem::take(&mut self.rows);
+        let rows = &self.rows;
         columns.extend((0..N).map(|flag| {
             let values = BooleanBuffer::collect_bool(rows.len(), |row| rows[row] >> flag & 1 == 1);
             Arc::new(BooleanArray::new(values, nulls.clone())) as ArrayRef
         }));
+        self.rows.clear();
     }
 }
 
