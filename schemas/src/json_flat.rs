@@ -510,17 +510,12 @@ mod tests {
         let mut orders = KeyOrders::default();
         let keypad: &[u8] = br#"{"ac_power": true}"#;
         let rf: &[u8] = br#"{"battery": true}"#;
-        for text in [keypad, rf] {
+        for (text, name) in [(keypad, "ac_power"), (rf, "battery")] {
             let order = orders.for_object(text, 1);
             assert!(
                 order.is_empty(),
                 "a new kind starts with nothing remembered"
             );
-            let name = if text == keypad {
-                "ac_power"
-            } else {
-                "battery"
-            };
             order.push(SeenKey {
                 key: Cow::Borrowed(name),
                 field: field_of(name).map(|(n, _)| n),
