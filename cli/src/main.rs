@@ -2,6 +2,7 @@
 
 mod allocator;
 mod commands;
+mod cpu_note;
 mod decoder_args;
 mod duration_arg;
 mod event_json;

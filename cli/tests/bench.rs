@@ -125,6 +125,22 @@ fn a_small_bench_run_reports_and_its_check_can_fail() {
         report["load"]["kinesis_records"].as_u64()
     );
     assert!(backlog["cpu_seconds_per_million"].as_f64().unwrap() > 0.0);
+    // The consumer's own count after start-up is part of the whole process's CPU, which the
+    // harness reads from /proc in clock ticks (rounded down: up to 20 ms less).
+    let after_start = backlog["cpu_seconds_after_start"]
+        .as_f64()
+        .expect("the backlog consumer reports its CPU after start-up");
+    let whole = backlog["cpu_seconds"].as_f64().unwrap();
+    assert!(
+        after_start > 0.0 && after_start <= whole + 0.02,
+        "{after_start} s after start-up of {whole} s"
+    );
+    assert!(
+        backlog["cpu_seconds_per_million_after_start"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
     assert!(backlog["p6"].as_f64().unwrap() > 0.0);
     assert!(report["samples"].as_array().unwrap().len() >= 3);
     let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();

@@ -12,5 +12,6 @@ pub mod lease;
 pub mod maintenance;
 pub mod metrics;
 pub mod metrics_server;
+pub mod process_usage;
 pub mod shard;
 pub mod tcp;

@@ -6,6 +6,8 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
+use crate::process_usage;
+
 /// Upper bounds (seconds) of the event-to-durable latency histogram.
 const LATENCY_BUCKETS: [f64; 12] = [
     0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 90.0, 120.0, 300.0, 600.0,
@@ -203,7 +205,27 @@ impl Metrics {
             "intent, file writes and commit of one flush",
             &mut out,
         );
+        render_process(&mut out);
         out
+    }
+}
+
+/// The standard process metrics of Prometheus clients, so dashboards built for them work here:
+/// CPU per record is `process_cpu_seconds_total` over `alarmlake_records_total`.
+fn render_process(out: &mut String) {
+    if let Some(cpu) = process_usage::cpu_seconds() {
+        let _ = writeln!(
+            out,
+            "# HELP process_cpu_seconds_total user and system CPU time of the process\n\
+             # TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total {cpu}"
+        );
+    }
+    if let Some(bytes) = process_usage::resident_bytes() {
+        let _ = writeln!(
+            out,
+            "# HELP process_resident_memory_bytes resident memory of the process\n\
+             # TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {bytes}"
+        );
     }
 }
 
@@ -227,5 +249,18 @@ mod tests {
         assert!(text.contains("alarmlake_event_to_durable_seconds_bucket{le=\"5\"} 5"));
         assert!(text.contains("alarmlake_event_to_durable_seconds_count 5"));
         assert_eq!(metrics.totals(), (5, 0, 0));
+        let cpu = text
+            .lines()
+            .find_map(|l| l.strip_prefix("process_cpu_seconds_total "))
+            .expect("process CPU is rendered");
+        assert!(cpu.parse::<f64>().is_ok_and(|s| s > 0.0), "{cpu}");
+        let resident = text
+            .lines()
+            .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
+            .expect("resident memory is rendered");
+        assert!(
+            resident.parse::<u64>().is_ok_and(|b| b > 1 << 20),
+            "{resident}"
+        );
     }
 }

@@ -26,6 +26,7 @@ use clap::{Args, ValueEnum};
 use self::child::Measured;
 use self::report::{Backlog, Baseline, Live, Load, Report, Sample, Settings};
 use super::loadgen::{Manifest, create_stream};
+use crate::cpu_note;
 use crate::duration_arg;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -610,13 +611,21 @@ impl Bench<'_> {
             );
         }
         let rate = |seconds: f64| records as f64 / seconds.max(1e-9);
+        let per_million = |cpu: f64| cpu / events.max(1) as f64 * 1e6;
+        let after_start = std::fs::read_to_string(self.out.join("backlog.log"))?
+            .lines()
+            .filter(|l| l.starts_with("consumed "))
+            .find_map(cpu_note::parse)
+            .map(|(_, after)| after);
         Ok(Backlog {
             records,
             events,
             seconds: consumer.wall_seconds,
             records_per_second: rate(consumer.wall_seconds),
             cpu_seconds: consumer.cpu_seconds,
-            cpu_seconds_per_million: consumer.cpu_seconds / events.max(1) as f64 * 1e6,
+            cpu_seconds_per_million: per_million(consumer.cpu_seconds),
+            cpu_seconds_after_start: after_start,
+            cpu_seconds_per_million_after_start: after_start.map(per_million),
             peak_rss_mb: consumer.peak_rss as f64 / 1e6,
             bare_seconds: bare.wall_seconds,
             bare_records_per_second: rate(bare.wall_seconds),
@@ -655,12 +664,17 @@ impl Bench<'_> {
         let loop_cpu = result["loop_cpu_seconds"].as_f64().unwrap_or(0.0);
         let read = result["records"].as_u64().unwrap_or(0);
         let per_million = loop_cpu / read.max(1) as f64 * 1e6;
+        let process_per_million = process.cpu_seconds / read.max(1) as f64 * 1e6;
+        let alarmlake_after_start = alarmlake
+            .cpu_seconds_per_million_after_start
+            .unwrap_or(alarmlake.cpu_seconds_per_million);
         Ok(Some(Baseline {
             records: read,
             loop_cpu_seconds: loop_cpu,
             process_cpu_seconds: process.cpu_seconds,
             cpu_seconds_per_million: per_million,
-            ratio: per_million / alarmlake.cpu_seconds_per_million.max(1e-9),
+            ratio: per_million / alarmlake_after_start.max(1e-9),
+            process_ratio: process_per_million / alarmlake.cpu_seconds_per_million.max(1e-9),
         }))
     }
 }
@@ -749,12 +763,18 @@ fn summary_table(report: &Report) -> String {
             "P3 CPU s per million".to_string(),
             format!("{:.2}", b.cpu_seconds_per_million),
         ));
+        if let Some(after) = b.cpu_seconds_per_million_after_start {
+            rows.push(("P3 without start-up".to_string(), format!("{after:.2}")));
+        }
         rows.push(("P6 vs bare read".to_string(), format!("{:.2}", b.p6)));
     }
     if let Some(b) = &report.baseline {
         rows.push((
             "baseline CPU / alarmlake CPU".to_string(),
-            format!("{:.1}×", b.ratio),
+            format!(
+                "{:.1}× without start-ups, {:.1}× whole processes",
+                b.ratio, b.process_ratio
+            ),
         ));
     }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);

@@ -21,6 +21,7 @@ use alarmlake_ingest::lease::LeaseOptions;
 use alarmlake_ingest::maintenance;
 use alarmlake_ingest::metrics::Metrics;
 use alarmlake_ingest::metrics_server;
+use alarmlake_ingest::process_usage::{self, CpuSince};
 use alarmlake_ingest::shard::ShardContext;
 use alarmlake_ingest::tcp;
 use alarmlake_schemas::Decoder;
@@ -34,6 +35,7 @@ use serde::Deserialize;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use crate::cpu_note;
 use crate::decoder_args::{Bulk, DecoderArgs};
 use crate::duration_arg;
 
@@ -557,6 +559,8 @@ async fn consume(
         upkeep_locations,
         stop.clone(),
     );
+    // Start-up ends here: the clients are built and the first call to the stream is next.
+    let work = CpuSince::now();
     let result = consumer::run(ctx, settings.consumer.clone(), stop).await;
     if let Some((_, task)) = server {
         task.abort();
@@ -567,10 +571,20 @@ async fn consume(
     let summary = result?;
     let (records, events, rejected) = metrics.totals();
     eprintln!(
-        "consumed {records} records from {} shards: {events} events, {rejected} rejected; all committed",
-        summary.shards_read
+        "consumed {records} records from {} shards: {events} events, {rejected} rejected; all committed{}",
+        summary.shards_read,
+        cpu_used(work)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The CPU the consumer used, in all and after start-up (see [`cpu_note`]), or nothing where
+/// the platform does not say.
+fn cpu_used(work: CpuSince) -> String {
+    match (process_usage::cpu_seconds(), work.elapsed()) {
+        (Some(all), Some(after)) => cpu_note::format(all, after),
+        _ => String::new(),
+    }
 }
 
 /// A flag that becomes true at Ctrl-C or SIGTERM, when `message` is logged.
