@@ -196,4 +196,32 @@ mod tests {
         assert_eq!(short_count(45_000.0), "45k");
         assert_eq!(short_count(3_400_000.0), "3.4M");
     }
+
+    /// A lag that stays at zero still gets an axis of distinct whole numbers.
+    #[test]
+    fn a_flat_zero_series_has_distinct_axis_labels() {
+        let chart = Chart::Lines(Lines {
+            title: "lag".into(),
+            y_desc: "ms".into(),
+            series: vec![("max".into(), vec![(0.0, 0.0), (30.0, 0.0)])],
+        });
+        font::ensure(None).unwrap();
+        let text = svg(&chart).unwrap();
+        // The numbers drawn as text: the x axis's seconds and the y axis's counts.
+        let labels: Vec<&str> = text
+            .split("</text>")
+            .filter_map(|t| t.rsplit_once('>').map(|(_, label)| label.trim()))
+            .filter(|label| !label.is_empty() && label.parse::<f64>().is_ok())
+            .collect();
+        let whole: Vec<&str> = labels
+            .iter()
+            .copied()
+            .filter(|l| !l.contains('.'))
+            .collect();
+        let mut distinct = whole.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert!(whole.len() >= 3, "y labels drawn: {labels:?}");
+        assert_eq!(distinct.len(), whole.len(), "repeated y labels: {labels:?}");
+    }
 }

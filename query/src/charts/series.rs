@@ -27,7 +27,9 @@ impl Lines {
     ) -> Result<(), ChartError> {
         root.fill(&WHITE).map_err(drawing)?;
         let points = self.series.iter().flat_map(|(_, p)| p.iter());
-        let (mut x_max, mut y_max) = (1f64, 1f64);
+        // The y axis reaches at least 10: its labels are whole counts, and a series that stays
+        // at 0 (no lag) over an axis of 0..1 was labelled 0, 0, 0, 1, 1, 1.
+        let (mut x_max, mut y_max) = (1f64, 10f64);
         for (x, y) in points {
             x_max = x_max.max(*x);
             y_max = y_max.max(*y);
