@@ -724,6 +724,17 @@ fn loadgen_on_a_missing_stream_is_a_clear_error() {
     );
 }
 
+/// `alarmlake loadgen --manifest MANIFEST ARGS...`, with the emulators' credentials.
+fn loadgen(manifest: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
+    credentials(&mut command)
+        .arg("loadgen")
+        .arg("--manifest")
+        .arg(manifest)
+        .args(args);
+    command
+}
+
 /// `alarmlake loadgen` fills a stream with the generator's events, keyed by site, and the
 /// consumer reads them all back: exactly the positions the loader's manifest lists.
 #[test]
@@ -732,26 +743,22 @@ fn loadgen_fills_a_stream_that_the_consumer_reads_back() {
     let stream = unique("loadgen");
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("manifest.json");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
-    let output = run_ok(
-        credentials(&mut command)
-            .arg("loadgen")
-            .arg("--manifest")
-            .arg(&manifest)
-            .args([
-                "--stream",
-                &stream,
-                "--create",
-                "--shards",
-                "3",
-                "--homes",
-                "5",
-                "--count",
-                "2000",
-                "--endpoint-url",
-                &endpoint,
-            ]),
-    );
+    let output = run_ok(&mut loadgen(
+        &manifest,
+        &[
+            "--stream",
+            &stream,
+            "--create",
+            "--shards",
+            "3",
+            "--homes",
+            "5",
+            "--count",
+            "2000",
+            "--endpoint-url",
+            &endpoint,
+        ],
+    ));
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(
         log.contains("put 2000 events in 2000 Kinesis records"),
@@ -790,4 +797,85 @@ fn loadgen_fills_a_stream_that_the_consumer_reads_back() {
     let text = String::from_utf8_lossy(&csv.stdout);
     let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
     assert_eq!(row[0], row[1], "{text}");
+}
+
+/// `alarmlake bench --verify-only DIR`: its exit code and what it printed.
+fn verify_again(dir: &Path) -> (Option<i32>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
+    credentials(&mut command).args(["bench", "--target", "emulators", "--verify-only", "--out"]);
+    let output = command.arg(dir).output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// A PutRecords call whose answer is lost may still have stored its batch. The load generator
+/// sends the batch again and counts it in its manifest; the stream then holds those events
+/// twice, and the consumer writes each position once. The benchmark's check tells the second
+/// copies apart as the producer's, but only as many as the manifest declares.
+#[test]
+fn a_batch_stored_twice_after_a_lost_answer_is_counted_and_told_apart() {
+    let Some(endpoint) = endpoint() else { return };
+    let stream = unique("put-twice");
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("manifest.json");
+    // Every second PutRecords call is stored, but its answer never reaches the loader.
+    let proxy = FaultProxy::start(
+        endpoint.trim_start_matches("http://"),
+        vec![Rule {
+            needle: "Kinesis_20131202.PutRecords",
+            every: 2,
+            fault: Fault::LoseAnswer,
+        }],
+    );
+    let output = run_ok(&mut loadgen(
+        &manifest,
+        &[
+            "--stream",
+            &stream,
+            "--create",
+            "--shards",
+            "2",
+            "--homes",
+            "5",
+            "--count",
+            "1200",
+            "--concurrency",
+            "1",
+            "--endpoint-url",
+            &proxy.url,
+        ],
+    ));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(proxy.counts.faults.load(Relaxed) >= 1, "{log}");
+    let manifest_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    assert_eq!(manifest_json["events"], 1200, "{log}");
+    let doubled = manifest_json["maybe_doubled_events"].as_u64().unwrap();
+    assert!(doubled > 0, "{manifest_json}");
+    assert!(log.contains("the stream may hold them twice"), "{log}");
+
+    // The stream holds the lost answers' batches twice; the consumer reads them all.
+    let consumed = drain(&endpoint, &stream, &dir.path().join("lake"));
+    assert!(
+        consumed.contains(&format!("consumed {} records", 1200 + doubled)),
+        "{consumed}"
+    );
+    let (code, text) = verify_again(dir.path());
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{doubled} rows are events the load generator put twice"
+        )),
+        "{text}"
+    );
+
+    // A manifest that declares fewer cannot explain them: the check fails.
+    let mut understated = manifest_json.clone();
+    understated["maybe_doubled_events"] = serde_json::json!(doubled - 1);
+    std::fs::write(&manifest, understated.to_string()).unwrap();
+    let (code, text) = verify_again(dir.path());
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("FAILED"), "{text}");
 }

@@ -19,6 +19,9 @@ pub enum Fault {
     Drop,
     /// Forward, but only after this long.
     Delay(Duration),
+    /// Forward, let the upstream answer, then close the connection without passing the answer
+    /// on: the call took effect, and the caller cannot know it did.
+    LoseAnswer,
 }
 
 /// Requests whose head contains `needle` get `fault` on every `every`-th occurrence.
@@ -141,6 +144,7 @@ async fn handle(
     counts.requests.fetch_add(1, Relaxed);
     let head = String::from_utf8_lossy(&request[..request.len().min(4096)]).into_owned();
     let mut delay = None;
+    let mut lose_answer = false;
     for (rule, seen) in rules.iter().zip(seen) {
         if !head.contains(rule.needle) {
             continue;
@@ -161,6 +165,7 @@ async fn handle(
             }
             Fault::Drop => return Ok(()),
             Fault::Delay(d) => delay = Some(d),
+            Fault::LoseAnswer => lose_answer = true,
         }
         break;
     }
@@ -171,6 +176,9 @@ async fn handle(
     server.write_all(&with_close(&request)).await?;
     let mut answer = Vec::new();
     server.read_to_end(&mut answer).await?;
+    if lose_answer {
+        return Ok(());
+    }
     client.write_all(&answer).await?;
     client.shutdown().await
 }

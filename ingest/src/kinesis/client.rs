@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use alarmlake_schemas::RawRecord;
 use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::config::Region;
@@ -40,6 +41,11 @@ pub struct KinesisOptions {
     pub region: Option<String>,
     /// How long one attempt of a call may take before it counts as failed; default 30 s.
     pub attempt_timeout: Option<Duration>,
+    /// One attempt per call, with no retries inside the SDK: for a caller that retries by
+    /// itself and must know of every attempt. *Why:* a PutRecords attempt that times out may
+    /// still have stored its records, and a retry stores them again; only a caller that sees
+    /// the failure can count the records that may now be in the stream twice.
+    pub single_attempt: bool,
 }
 
 /// One shard as ListShards describes it.
@@ -105,6 +111,9 @@ impl Kinesis {
             .http_client(http)
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .timeout_config(timeouts);
+        if options.single_attempt {
+            loader = loader.retry_config(RetryConfig::disabled());
+        }
         if let Some(endpoint) = &options.endpoint_url {
             loader = loader.endpoint_url(endpoint);
         }

@@ -186,6 +186,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                 endpoint_url: kinesis_endpoint.clone(),
                 region: None,
                 attempt_timeout: None,
+                single_attempt: false,
             },
         )
         .await;
@@ -451,20 +452,17 @@ impl Bench<'_> {
             all_rows.extend(rows);
         }
         let positions = manifest.positions(&manifest_path)?;
-        let verification =
-            verify::verify(&self.stream, manifest.kpl_aggregate, &positions, &all_rows);
+        let verification = verify::verify(
+            &self.stream,
+            manifest.kpl_aggregate,
+            &positions,
+            manifest.maybe_doubled_events,
+            &all_rows,
+        );
         eprintln!(
-            "exactly once: {} ({} events put, {} rows, {} missing, {} doubled, {} not put)",
-            if verification.passed() {
-                "passed"
-            } else {
-                "FAILED"
-            },
-            verification.expected_events,
-            verification.rows,
-            verification.missing,
-            verification.duplicated,
-            verification.unexpected
+            "exactly once: {} ({})",
+            verification.verdict(),
+            verification.counts()
         );
         let duckdb_rows = self.duckdb_rows(&copy)?;
         let latency = latency::summarise(latencies);
@@ -690,16 +688,14 @@ fn verify_only(out: &Path) -> Result<ExitCode> {
         rows.extend(rows::read_rows(&file)?);
     }
     let positions = manifest.positions(&manifest_path)?;
-    let v = verify::verify(&manifest.stream, manifest.kpl_aggregate, &positions, &rows);
-    println!(
-        "exactly once: {} ({} events put, {} rows, {} missing, {} doubled, {} not put)",
-        if v.passed() { "passed" } else { "FAILED" },
-        v.expected_events,
-        v.rows,
-        v.missing,
-        v.duplicated,
-        v.unexpected
+    let v = verify::verify(
+        &manifest.stream,
+        manifest.kpl_aggregate,
+        &positions,
+        manifest.maybe_doubled_events,
+        &rows,
     );
+    println!("exactly once: {} ({})", v.verdict(), v.counts());
     for example in &v.examples {
         println!("  {example}");
     }
@@ -731,11 +727,7 @@ fn summary_table(report: &Report) -> String {
     let mut rows = vec![
         (
             "exactly once".to_string(),
-            if report.verification.passed() {
-                "passed".to_string()
-            } else {
-                "FAILED".to_string()
-            },
+            report.verification.verdict().to_string(),
         ),
         ("events put".to_string(), report.load.events.to_string()),
         (

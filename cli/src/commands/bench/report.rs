@@ -219,20 +219,12 @@ impl Report {
             s.lake,
             s.flush_seconds
         );
-        let verdict = if self.verification.passed() {
-            "**passed**"
-        } else {
-            "**FAILED**"
-        };
         let v = &self.verification;
         let _ = writeln!(
             md,
-            "- Exactly once: {verdict}: {} events put, {} rows in the lake, {} missing, {} doubled, {} not put{}",
-            v.expected_events,
-            v.rows,
-            v.missing,
-            v.duplicated,
-            v.unexpected,
+            "- Exactly once: **{}**: {}{}",
+            v.verdict(),
+            v.counts(),
             self.duckdb_rows
                 .map_or(String::new(), |n| format!("; DuckDB counts {n} rows"))
         );

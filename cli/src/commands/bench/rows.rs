@@ -1,5 +1,5 @@
 //! Reading the benchmark lake's rows back from its Parquet files, for the checks and the
-//! latency: only the position and arrival columns are decoded.
+//! latency: only the position, arrival, site and event time columns are decoded.
 
 use std::path::Path;
 
@@ -19,15 +19,21 @@ pub struct Row {
     pub event_index: u32,
     /// Microseconds since the epoch.
     pub arrival_micros: i64,
+    /// The event's site and time (microseconds), where its table has them: with the position
+    /// they tell a record the producer put twice from its first copy.
+    pub site: Option<String>,
+    pub event_micros: Option<i64>,
 }
 
-const COLUMNS: [&str; 6] = [
+const COLUMNS: [&str; 8] = [
     "stream",
     "shard_id",
     "sequence_number",
     "sub_sequence_number",
     "event_index",
     "arrival_time",
+    "site",
+    "event_time",
 ];
 
 /// Every row of one Parquet file.
@@ -67,6 +73,13 @@ pub fn read_rows(path: &Path) -> Result<Vec<Row>> {
             .column_by_name("arrival_time")
             .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>().cloned())
             .context("no arrival_time column")?;
+        // Dead letters have neither.
+        let site = batch
+            .column_by_name("site")
+            .and_then(|c| c.as_string_opt::<i32>().cloned());
+        let event_time = batch
+            .column_by_name("event_time")
+            .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>().cloned());
         for i in 0..batch.num_rows() {
             rows.push(Row {
                 stream: stream.value(i).to_string(),
@@ -75,6 +88,14 @@ pub fn read_rows(path: &Path) -> Result<Vec<Row>> {
                 sub_sequence_number: if sub.is_null(i) { 0 } else { sub.value(i) },
                 event_index: if index.is_null(i) { 0 } else { index.value(i) },
                 arrival_micros: arrival.value(i),
+                site: site
+                    .as_ref()
+                    .filter(|c| c.is_valid(i))
+                    .map(|c| c.value(i).to_string()),
+                event_micros: event_time
+                    .as_ref()
+                    .filter(|c| c.is_valid(i))
+                    .map(|c| c.value(i)),
             });
         }
     }

@@ -54,6 +54,13 @@ pub struct Manifest {
     pub retried_records: u64,
     /// PutRecords calls that failed as a whole and were sent again.
     pub retried_calls: u64,
+    /// Records sent again after a call whose outcome was unknown (a timeout, a lost answer, a
+    /// 5xx): the stream may hold them twice, at positions this manifest does not list.
+    #[serde(default)]
+    pub maybe_doubled_records: u64,
+    /// The events inside those records.
+    #[serde(default)]
+    pub maybe_doubled_events: u64,
     pub shards: BTreeMap<String, ShardManifest>,
     /// The positions file, relative to the manifest.
     pub positions_file: String,
@@ -193,6 +200,8 @@ mod tests {
             bytes: 100,
             retried_records: 0,
             retried_calls: 0,
+            maybe_doubled_records: 0,
+            maybe_doubled_events: 0,
             shards,
             positions_file: file,
         };

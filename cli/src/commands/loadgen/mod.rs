@@ -122,6 +122,8 @@ struct Totals {
     bytes: u64,
     retried_records: u64,
     retried_calls: u64,
+    maybe_doubled_records: u64,
+    maybe_doubled_events: u64,
 }
 
 impl Totals {
@@ -139,6 +141,19 @@ impl Totals {
             .sum::<u64>();
         self.retried_records += sent.retried_records;
         self.retried_calls += sent.retried_calls;
+        self.maybe_doubled_records += sent.maybe_doubled_records;
+        self.maybe_doubled_events += sent.maybe_doubled_events;
+    }
+
+    /// The summary's note on records that may be in the stream twice; empty when none are.
+    fn maybe_doubled_note(&self) -> String {
+        if self.maybe_doubled_records == 0 {
+            return String::new();
+        }
+        format!(
+            "; {} records ({} events) were sent again after a call whose outcome was unknown, so the stream may hold them twice",
+            self.maybe_doubled_records, self.maybe_doubled_events
+        )
     }
 }
 
@@ -162,12 +177,20 @@ pub fn run(args: LoadgenArgs) -> Result<ExitCode> {
         .build()
         .context("cannot start the runtime")?;
     runtime.block_on(async {
-        let kinesis = Kinesis::connect(
+        let options = KinesisOptions {
+            endpoint_url: args.endpoint_url.clone(),
+            region: args.region.clone(),
+            attempt_timeout: None,
+            single_attempt: false,
+        };
+        let kinesis = Kinesis::connect(&args.stream, &options).await;
+        // PutRecords goes through a client that never retries by itself, so that the sender
+        // sees, and counts, every attempt that may have stored its records (see `sender`).
+        let putter = Kinesis::connect(
             &args.stream,
             &KinesisOptions {
-                endpoint_url: args.endpoint_url.clone(),
-                region: args.region.clone(),
-                attempt_timeout: None,
+                single_attempt: true,
+                ..options
             },
         )
         .await;
@@ -192,7 +215,7 @@ pub fn run(args: LoadgenArgs) -> Result<ExitCode> {
             ShardLimitsArg::Off => false,
             ShardLimitsArg::Auto => args.endpoint_url.is_none(),
         };
-        send_all(&args, &kinesis, &shards, &config, count, limits).await
+        send_all(&args, &putter, &shards, &config, count, limits).await
     })
 }
 
@@ -295,7 +318,7 @@ async fn send_all(
         format!("target {r:.0}")
     });
     eprintln!(
-        "put {} events in {} Kinesis records ({:.1} MB) into {} in {seconds:.1} s: {achieved:.0} events/s ({target}), {:.2} MB/s; {} records refused and sent again, {} calls retried",
+        "put {} events in {} Kinesis records ({:.1} MB) into {} in {seconds:.1} s: {achieved:.0} events/s ({target}), {:.2} MB/s; {} records refused and sent again, {} calls retried{}",
         totals.events,
         totals.records,
         totals.bytes as f64 / 1e6,
@@ -303,6 +326,7 @@ async fn send_all(
         totals.bytes as f64 / 1e6 / seconds.max(1e-9),
         totals.retried_records,
         totals.retried_calls,
+        totals.maybe_doubled_note(),
     );
     for (shard, m) in recorder.shards() {
         eprintln!(
@@ -326,6 +350,8 @@ async fn send_all(
             bytes: totals.bytes,
             retried_records: totals.retried_records,
             retried_calls: totals.retried_calls,
+            maybe_doubled_records: totals.maybe_doubled_records,
+            maybe_doubled_events: totals.maybe_doubled_events,
             shards,
             positions_file,
         };

@@ -1,11 +1,19 @@
 //! One PutRecords batch: up to 500 records and 5 MB. Records the stream refuses inside a batch
 //! (ProvisionedThroughputExceeded, InternalFailure) are sent again after a backoff, and only
 //! those; a call that fails as a whole is retried if the error is transient.
+//!
+//! A call that failed as a whole may still have stored its records: a timeout or a lost answer
+//! says nothing about what the stream did. Kinesis has no idempotent put, so sending again is
+//! the only way not to lose them, and it may store them twice. Those records are counted
+//! (`maybe_doubled_*`), so that the manifest says how many events the stream may hold twice
+//! and the benchmark's exactly-once check can tell the producer's duplicates from the
+//! consumer's. The client given here must make one attempt per call (`single_attempt`), or the
+//! SDK's own retries would store batches twice without anyone counting them.
 
 use std::time::Duration;
 
 use alarmlake_ingest::backoff::Backoff;
-use alarmlake_ingest::kinesis::{Kinesis, KinesisError};
+use alarmlake_ingest::kinesis::{ErrorKind, Kinesis, KinesisError};
 use anyhow::{Context, Result, bail};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
@@ -45,6 +53,10 @@ pub struct Sent {
     pub acknowledged: Vec<Acknowledged>,
     pub retried_records: u64,
     pub retried_calls: u64,
+    /// Records sent again after a call whose outcome was unknown (they may be in the stream
+    /// twice), and the events inside them.
+    pub maybe_doubled_records: u64,
+    pub maybe_doubled_events: u64,
 }
 
 /// Sends `batch`, retrying refused records until all are in.
@@ -76,6 +88,13 @@ pub async fn send(kinesis: &Kinesis, batch: Vec<Entry>) -> Result<Sent> {
                 let error = KinesisError::from_sdk("PutRecords", e);
                 if !error.retryable() {
                     return Err(error.into());
+                }
+                // Throttling refuses the whole call before storing anything; a timeout, a lost
+                // connection or a 5xx may come after the records were stored.
+                if error.kind == ErrorKind::Transient {
+                    sent.maybe_doubled_records += pending.len() as u64;
+                    sent.maybe_doubled_events +=
+                        pending.iter().map(|e| u64::from(e.events)).sum::<u64>();
                 }
                 sent.retried_calls += 1;
                 tokio::time::sleep(backoff.next_delay()).await;
