@@ -107,8 +107,13 @@ start_s3() {
 
 start_localstack() {
     mkdir -p "$state/localstack-data"
+    # Nothing outside 127.0.0.1: no analytics events, no download of LocalStack's test TLS
+    # certificate (it makes its own), no DNS server (it binds 0.0.0.0:53 and asks upstream),
+    # and the hypercorn gateway, which binds the address GATEWAY_LISTEN names (the default
+    # twisted one binds 0.0.0.0 whatever it says).
     OVERRIDE_IN_DOCKER=0 FILESYSTEM_ROOT="$state/localstack-data" \
         GATEWAY_LISTEN="127.0.0.1:$localstack_port" SERVICES=kinesis,s3 \
+        DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 DNS_ADDRESS=0 GATEWAY_SERVER=hypercorn \
         "$localstack_venv/bin/python" -m localstack.runtime.main >"$state/run/localstack.log" 2>&1 &
     echo $! >"$state/run/localstack.pid"
     local pid=$!

@@ -125,14 +125,13 @@ fn a_small_bench_run_reports_and_its_check_can_fail() {
         report["load"]["kinesis_records"].as_u64()
     );
     assert!(backlog["cpu_seconds_per_million"].as_f64().unwrap() > 0.0);
-    // The consumer's own count after start-up is part of the whole process's CPU, which the
-    // harness reads from /proc in clock ticks (rounded down: up to 20 ms less).
+    // The consumer counts its own CPU, in all and after start-up: the second is less.
     let after_start = backlog["cpu_seconds_after_start"]
         .as_f64()
         .expect("the backlog consumer reports its CPU after start-up");
     let whole = backlog["cpu_seconds"].as_f64().unwrap();
     assert!(
-        after_start > 0.0 && after_start <= whole + 0.02,
+        after_start > 0.0 && after_start < whole,
         "{after_start} s after start-up of {whole} s"
     );
     assert!(

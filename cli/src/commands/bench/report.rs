@@ -60,6 +60,7 @@ pub struct Backlog {
     pub events: u64,
     pub seconds: f64,
     pub records_per_second: f64,
+    /// The whole process's CPU, as the consumer counted it at its end (else from /proc).
     pub cpu_seconds: f64,
     /// P3: per million events.
     pub cpu_seconds_per_million: f64,
