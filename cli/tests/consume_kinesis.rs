@@ -866,7 +866,7 @@ fn a_batch_stored_twice_after_a_lost_answer_is_counted_and_told_apart() {
     assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains(&format!(
-            "{doubled} rows are events the load generator put twice"
+            "{doubled} rows repeat an event at another stream position"
         )),
         "{text}"
     );

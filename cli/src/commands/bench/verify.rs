@@ -62,7 +62,7 @@ impl Verification {
         );
         if self.put_twice > 0 || self.maybe_doubled > 0 {
             text.push_str(&format!(
-                "; {} rows are events the load generator put twice (it sent {} events again after calls whose outcome it could not know): the stream holds them twice, and the lake holds each position once",
+                "; {} rows repeat an event at another stream position, as a batch put twice does (the load generator sent {} events again after calls whose outcome it could not know); the lake holds each position once",
                 self.put_twice, self.maybe_doubled
             ));
         }
@@ -242,7 +242,7 @@ mod tests {
         assert_eq!((v.put_twice, v.unexpected, v.rows), (2, 0, 4));
         assert!(
             v.counts()
-                .contains("2 rows are events the load generator put twice")
+                .contains("2 rows repeat an event at another stream position")
         );
         // More copies than the load generator sent again: not explained.
         let v = verify("s", false, &records, 1, &rows);

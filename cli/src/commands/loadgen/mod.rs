@@ -114,6 +114,9 @@ enum ShardLimitsArg {
     Off,
 }
 
+/// How long one PutRecords attempt may take before it is sent again (see `run`).
+const PUT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Running totals for the progress bar and the summary.
 #[derive(Debug, Default)]
 struct Totals {
@@ -186,10 +189,14 @@ pub fn run(args: LoadgenArgs) -> Result<ExitCode> {
         let kinesis = Kinesis::connect(&args.stream, &options).await;
         // PutRecords goes through a client that never retries by itself, so that the sender
         // sees, and counts, every attempt that may have stored its records (see `sender`).
+        // It also waits longer for an answer: a call the stream is still working on is better
+        // waited for than sent again, since the stream stores both copies. AWS answers in
+        // milliseconds; an emulator holding a large backlog took over 30 s for some calls.
         let putter = Kinesis::connect(
             &args.stream,
             &KinesisOptions {
                 single_attempt: true,
+                attempt_timeout: Some(PUT_ATTEMPT_TIMEOUT),
                 ..options
             },
         )
