@@ -13,5 +13,6 @@ pub mod maintenance;
 pub mod metrics;
 pub mod metrics_server;
 pub mod process_usage;
+pub mod read_pace;
 pub mod shard;
 pub mod tcp;

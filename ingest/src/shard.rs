@@ -22,12 +22,8 @@ use crate::encode::{EncodeError, encode_batches};
 use crate::kinesis::{ErrorKind, Kinesis, KinesisError, ShardInfo, StartAt};
 use crate::lease::{LeaseOptions, now_ms};
 use crate::metrics::{Metrics, ShardMetrics};
+use crate::read_pace::{AfterPage, IDLE_WAIT, MIN_CALL_INTERVAL, after_page};
 
-/// Kinesis allows 5 GetRecords calls per second per shard; a reader waits this long between
-/// calls.
-pub const MIN_CALL_INTERVAL: Duration = Duration::from_millis(200);
-/// How long a reader waits after an empty answer before asking again.
-pub const IDLE_WAIT: Duration = Duration::from_secs(1);
 /// Attempts at a lake or checkpoint write before the shard gives up and is restarted.
 const WRITE_ATTEMPTS: u32 = 6;
 
@@ -219,7 +215,7 @@ async fn read(
         if let Some(behind) = page.millis_behind_latest {
             metrics.millis_behind_latest.store(behind, Relaxed);
         }
-        let caught_up = page.records.is_empty() && page.millis_behind_latest.unwrap_or(0) == 0;
+        let next = after_page(page.records.len(), page.millis_behind_latest, ctx.drain);
         let now = Instant::now();
         // Counters and the resume point are kept per page, not per record: this loop is the
         // consumer's hot path.
@@ -257,17 +253,12 @@ async fn read(
         }
         if ctx.read_only {
             // The baseline: what the stream yields with nothing done to it.
-            if page.next_iterator.is_none() || caught_up && ctx.drain {
-                return Ok(if page.next_iterator.is_none() {
-                    ShardEnd::Finished
-                } else {
-                    ShardEnd::Drained
-                });
+            match (page.next_iterator, next) {
+                (None, _) => return Ok(ShardEnd::Finished),
+                (Some(_), AfterPage::Drained) => return Ok(ShardEnd::Drained),
+                (Some(following), _) => iterator = following,
             }
-            if let Some(next) = page.next_iterator {
-                iterator = next;
-            }
-            if caught_up {
+            if next == AfterPage::WaitAtTip {
                 sleep_or_stop(stop, IDLE_WAIT).await;
             }
             continue;
@@ -278,17 +269,20 @@ async fn read(
                 info!(shard = %shard.id, "shard ended (SHARD_END) and is committed");
                 return Ok(ShardEnd::Finished);
             }
-            Some(next) => iterator = next,
+            Some(following) => iterator = following,
         }
         if state.due(&ctx.writer, Instant::now()) {
             flush(ctx, metrics, state, false).await?;
         }
-        if caught_up {
-            if ctx.drain {
+        match next {
+            AfterPage::ReadOn => {}
+            AfterPage::WaitAtTip => {
+                sleep_or_stop(stop, IDLE_WAIT).await;
+            }
+            AfterPage::Drained => {
                 flush(ctx, metrics, state, false).await?;
                 return Ok(ShardEnd::Drained);
             }
-            sleep_or_stop(stop, IDLE_WAIT).await;
         }
     }
 }
