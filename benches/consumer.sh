@@ -9,9 +9,7 @@
 # Prints the figures and appends them to benches/RESULTS.md.
 #
 # Usage: benches/consumer.sh [RECORDS_P3] [RECORDS_PER_SHARD_P5]     (defaults 60000 and 500)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/alarmlake/target}"
+source "$(dirname "$0")/../scripts/bench-common.sh"
 records="${1:-60000}"
 asked="$records"
 per_shard="${2:-500}"
@@ -21,12 +19,8 @@ mkdir -p "$work"
 
 cargo build --release --locked -p alarmlake
 bin="$CARGO_TARGET_DIR/release/alarmlake"
-bash scripts/emulators.sh install kinesis
-bash scripts/emulators.sh start kinesis
 trap 'bash scripts/emulators.sh stop kinesis' EXIT
-eval "$(bash scripts/emulators.sh env kinesis)"
-endpoint="$ALARMLAKE_TEST_KINESIS_ENDPOINT"
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+start_kinesis
 
 # run NAME ARGS...: the consumer under /usr/bin/time; "<wall s> <peak KB> <user s> <sys s>".
 run() {

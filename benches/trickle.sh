@@ -8,21 +8,15 @@
 # Usage: benches/trickle.sh [RATE] [ROUNDS] [OTHER_BINARY]    (defaults 40 events/s, 2 rounds)
 # With OTHER_BINARY (an `alarmlake` built elsewhere, e.g. from the parent commit), each round
 # runs both, alternating, so the two are compared in the same conditions.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/alarmlake/target}"
+source "$(dirname "$0")/../scripts/bench-common.sh"
 rate="${1:-40}"
 rounds="${2:-2}"
 other="${3:-}"
 cargo build --release --locked -p alarmlake
 bin="$CARGO_TARGET_DIR/release/alarmlake"
 work=$(mktemp -d)
-bash scripts/emulators.sh install kinesis
-bash scripts/emulators.sh start kinesis
 trap 'bash scripts/emulators.sh stop kinesis; rm -rf "$work"' EXIT
-eval "$(bash scripts/emulators.sh env kinesis)"
-endpoint="$ALARMLAKE_TEST_KINESIS_ENDPOINT"
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+start_kinesis
 
 # one LABEL BINARY: one round with that consumer; prints its CPU and what was put and read.
 one() {
