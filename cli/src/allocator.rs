@@ -24,15 +24,13 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 const PURGE_DELAY_MS: std::ffi::c_long = 10_000;
 
 /// Applies the allocator settings; call first thing in `main`. `MIMALLOC_PURGE_DELAY` in the
-/// environment still wins, and `ALARMLAKE_HUGE_PAGES=1` keeps huge pages, for experiments.
+/// environment still wins. (Huge pages are turned off earlier, at load: see
+/// [`DISABLE_HUGE_PAGES_AT_LOAD`].)
 pub fn tune() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets a plain integer option; mimalloc reads options atomically and allows
         // changing them at any time.
         unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, PURGE_DELAY_MS) };
-    }
-    if std::env::var_os("ALARMLAKE_HUGE_PAGES").is_none() {
-        disable_transparent_huge_pages();
     }
 }
 
@@ -50,6 +48,27 @@ pub fn before_exit() {
     unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, -1) };
 }
 
+/// Runs [`disable_transparent_huge_pages`] when the binary is loaded, before the Rust runtime
+/// starts, unless `ALARMLAKE_HUGE_PAGES` is set (for experiments).
+///
+/// *Why so early:* the runtime's first allocation, before `main`, makes mimalloc reserve and
+/// touch its first arena, and with huge pages still allowed that first touch had the kernel
+/// zero a whole 2 MiB page: 2.5 % of a short `consume`'s CPU (`benches/RESULTS.md`). Constructors
+/// in `.init_array` run before the runtime's set-up.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static DISABLE_HUGE_PAGES_AT_LOAD: extern "C" fn() = disable_huge_pages_at_load;
+
+#[cfg(target_os = "linux")]
+extern "C" fn disable_huge_pages_at_load() {
+    // SAFETY: getenv reads the environment the loader set up; nothing writes it this early.
+    let keep = unsafe { libc::getenv(c"ALARMLAKE_HUGE_PAGES".as_ptr()) };
+    if keep.is_null() {
+        disable_transparent_huge_pages();
+    }
+}
+
 /// Turns transparent huge pages off for this process.
 ///
 /// mimalloc 3 asks Linux for huge pages on its arenas, and then the first touch of any 4 KiB
@@ -58,14 +77,11 @@ pub fn before_exit() {
 /// huge pages was half of its CPU time (profile in `benches/RESULTS.md`); with 4 KiB pages only
 /// what is used is zeroed. mimalloc's own option comes too late (its first arena is reserved
 /// before `main`), but the process flag applies to every later page fault.
+///
+/// A failure (an old kernel) changes nothing and is not reported: logging is not set up yet.
+#[cfg(target_os = "linux")]
 fn disable_transparent_huge_pages() {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: PR_SET_THP_DISABLE takes plain integers and only changes how the kernel
-        // backs this process's future page faults; a failure (old kernel) changes nothing.
-        let status = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
-        if status != 0 {
-            tracing::debug!("cannot turn transparent huge pages off");
-        }
-    }
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and only changes how the kernel backs
+    // this process's future page faults.
+    unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
 }
