@@ -10,27 +10,16 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::config::Region;
-use aws_sdk_kinesis::config::SharedHttpClient;
 use aws_sdk_kinesis::config::StalledStreamProtectionConfig;
 use aws_sdk_kinesis::config::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_kinesis::error::DisplayErrorContext;
 use aws_sdk_kinesis::primitives::DateTime as AwsDateTime;
 use aws_sdk_kinesis::types::ShardIteratorType;
-use aws_smithy_http_client::{Builder as HttpClientBuilder, tls};
 use chrono::{DateTime, Utc};
 
 use super::errors::{ErrorKind, KinesisError};
+use super::http_clients::{client_for_endpoint, lazy_https_client};
 use super::records_body::{self, RecordsInterceptor, RecordsSlot};
-
-/// The SDK's HTTP client with rustls on ring, as object_store uses (the SDK's default crypto,
-/// aws-lc, would add a large C build).
-pub fn https_client() -> SharedHttpClient {
-    HttpClientBuilder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
-}
 
 /// How to reach Kinesis.
 #[derive(Debug, Clone, Default)]
@@ -95,7 +84,7 @@ pub struct Kinesis {
 impl Kinesis {
     /// A client for `stream`, with credentials and region from the standard AWS chain.
     pub async fn connect(stream: &str, options: &KinesisOptions) -> Kinesis {
-        let http = https_client();
+        let http = lazy_https_client();
         // A generous but bounded wait on every call.
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(5))
@@ -130,8 +119,12 @@ impl Kinesis {
             None => {}
         }
         let sdk = loader.load().await;
+        // `AWS_ENDPOINT_URL` counts too: the loader has resolved it.
+        let kinesis_config = aws_sdk_kinesis::config::Builder::from(&sdk)
+            .http_client(client_for_endpoint(sdk.endpoint_url()))
+            .build();
         Kinesis {
-            client: Client::new(&sdk),
+            client: Client::from_conf(kinesis_config),
             credentials: sdk.credentials_provider(),
             stream: Arc::from(stream),
         }

@@ -1,0 +1,76 @@
+//! The HTTP clients the SDK is given: rustls on ring, and TLS roots read only when a connection
+//! needs them.
+//!
+//! *Why:* the SDK's HTTPS client reads and parses the system's root certificates when a client
+//! is built (its "validation"), not when a connection is made: about 140 PEM files, read, decoded
+//! and parsed, on every start. With an emulator on `http://127.0.0.1` no certificate is ever
+//! used, and that was 12 % of a short `consume`'s CPU (`benches/RESULTS.md`). Here the client
+//! for the credential chain builds its TLS set-up on its first real connection (if any: the
+//! chain's STS client is built at start, but with credentials in the environment it never
+//! calls), and a service client whose endpoint is plain HTTP gets a client without TLS at all.
+
+use aws_sdk_kinesis::config::SharedHttpClient;
+use aws_smithy_http_client::{Builder as HttpClientBuilder, Connector, tls};
+
+/// The TLS provider: rustls on ring, as object_store uses (the SDK's default crypto, aws-lc,
+/// would add a large C build).
+fn tls_provider() -> tls::Provider {
+    tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring)
+}
+
+/// The SDK's HTTPS client (rustls on ring), which reads the TLS roots when it is validated.
+/// Test clients use it; the consumer uses [`lazy_https_client`] and [`client_for_endpoint`].
+pub fn https_client() -> SharedHttpClient {
+    HttpClientBuilder::new()
+        .tls_provider(tls_provider())
+        .build_https()
+}
+
+/// An HTTPS client whose TLS roots are read on its first connection, not when a client using it
+/// is built.
+///
+/// The SDK calls the connector function with no settings to validate a new client, and throws
+/// the connector away; that call gets a connector without TLS, which costs nothing. Calls for
+/// real connections (with settings) get the full HTTPS connector, cached by the SDK per
+/// connection settings.
+pub fn lazy_https_client() -> SharedHttpClient {
+    HttpClientBuilder::new().build_with_connector_fn(|settings, components| {
+        let mut builder = Connector::builder();
+        builder.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            builder.set_sleep_impl(components.sleep_impl());
+        }
+        match settings {
+            None => builder.build_http(),
+            Some(_) => builder.tls_provider(tls_provider()).build(),
+        }
+    })
+}
+
+/// The client for a service reached at `endpoint`: without TLS when the endpoint is plain HTTP
+/// (every call goes there), else [`lazy_https_client`].
+pub fn client_for_endpoint(endpoint: Option<&str>) -> SharedHttpClient {
+    match endpoint {
+        Some(url) if is_plain_http(url) => HttpClientBuilder::new().build_http(),
+        _ => lazy_https_client(),
+    }
+}
+
+fn is_plain_http(url: &str) -> bool {
+    url.get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_http_endpoints_go_without_tls() {
+        assert!(is_plain_http("http://127.0.0.1:4568"));
+        assert!(is_plain_http("HTTP://localhost:4566"));
+        assert!(!is_plain_http("https://kinesis.us-east-1.amazonaws.com"));
+        assert!(!is_plain_http("http:/"));
+        assert!(!is_plain_http(""));
+    }
+}
