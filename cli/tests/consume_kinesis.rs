@@ -151,6 +151,14 @@ fn a_clean_run_puts_every_record_in_the_lake_once() {
             .max_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
         assert_eq!(checkpoint["sequence_number"].as_str(), last.as_deref());
         assert!(checkpoint["intent"].is_null());
+        // The drain's last commit released the lease in the same write.
+        assert!(checkpoint["lease"].is_null(), "{shard}: {checkpoint}");
+        let records = expected.iter().filter(|(s, _)| *s == shard).count();
+        assert_eq!(
+            checkpoint["records"].as_u64(),
+            Some(records as u64),
+            "{shard}"
+        );
     }
 }
 
@@ -211,6 +219,10 @@ fn a_restart_after_sigterm_neither_loses_nor_doubles() {
     let found = lake_positions(&lake);
     for (shard, checkpoint) in checkpoints(&lake, &stream) {
         assert!(checkpoint["intent"].is_null(), "no batch left open");
+        assert!(
+            checkpoint["lease"].is_null(),
+            "the lease is released: {checkpoint}"
+        );
         let last_in_lake = found
             .keys()
             .filter(|(s, _)| *s == shard)
