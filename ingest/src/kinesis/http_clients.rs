@@ -64,6 +64,45 @@ fn is_plain_http(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
+    use aws_sdk_kinesis::error::DisplayErrorContext;
+
+    /// The error of one ListStreams call to `endpoint` through `http`, with no retries.
+    async fn call_error(http: SharedHttpClient, endpoint: &str) -> String {
+        let config = aws_sdk_kinesis::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .http_client(http)
+            .endpoint_url(endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
+            .build();
+        let client = aws_sdk_kinesis::Client::from_conf(config);
+        let error = client.list_streams().send().await.err();
+        format!(
+            "{}",
+            DisplayErrorContext(error.expect("nothing listens there"))
+        )
+    }
+
+    /// A port on 127.0.0.1 that nothing listens on.
+    fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    #[tokio::test]
+    async fn the_lazy_client_still_speaks_https_and_the_plain_one_does_not() {
+        let https = format!("https://127.0.0.1:{}", closed_port());
+        // The lazy client gets as far as connecting (and is refused): it would do TLS.
+        let lazy = call_error(lazy_https_client(), &https).await;
+        assert!(lazy.contains("onnect"), "{lazy}");
+        assert!(!lazy.contains("scheme"), "{lazy}");
+        // The client for a plain-HTTP endpoint refuses an https URL before connecting: this
+        // is what the lazy client must not do.
+        let plain = call_error(client_for_endpoint(Some("http://127.0.0.1")), &https).await;
+        assert!(plain.contains("scheme"), "{plain}");
+    }
 
     #[test]
     fn only_plain_http_endpoints_go_without_tls() {
