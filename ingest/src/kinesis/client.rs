@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 
 use super::errors::{ErrorKind, KinesisError};
 use super::http_clients::{client_for_endpoint, lazy_https_client};
-use super::records_body::{self, RecordsInterceptor, RecordsSlot};
+use super::records_body::{self, RecordsCall, RecordsInterceptor, RecordsSlot};
 
 /// How to reach Kinesis.
 #[derive(Debug, Clone, Default)]
@@ -73,6 +73,16 @@ pub struct RecordsPage {
     pub millis_behind_latest: Option<i64>,
 }
 
+/// The Kinesis client's configuration from the loaded AWS configuration: its HTTP client
+/// chosen by the endpoint (`AWS_ENDPOINT_URL` counts too: the loader has resolved it), and the
+/// interceptor that takes GetRecords records as they arrive.
+fn kinesis_config(sdk: &aws_config::SdkConfig) -> aws_sdk_kinesis::Config {
+    aws_sdk_kinesis::config::Builder::from(sdk)
+        .http_client(client_for_endpoint(sdk.endpoint_url()))
+        .interceptor(RecordsInterceptor)
+        .build()
+}
+
 #[derive(Debug, Clone)]
 pub struct Kinesis {
     client: Client,
@@ -119,12 +129,8 @@ impl Kinesis {
             None => {}
         }
         let sdk = loader.load().await;
-        // `AWS_ENDPOINT_URL` counts too: the loader has resolved it.
-        let kinesis_config = aws_sdk_kinesis::config::Builder::from(&sdk)
-            .http_client(client_for_endpoint(sdk.endpoint_url()))
-            .build();
         Kinesis {
-            client: Client::from_conf(kinesis_config),
+            client: Client::from_conf(kinesis_config(&sdk)),
             credentials: sdk.credentials_provider(),
             stream: Arc::from(stream),
         }
@@ -261,18 +267,19 @@ impl Kinesis {
     ) -> Result<RecordsPage, KinesisError> {
         let slot = RecordsSlot::default();
         let shard_id: Arc<str> = Arc::from(shard_id);
-        let answer = self
+        let call = RecordsCall {
+            slot: Arc::clone(&slot),
+            stream: Arc::clone(&self.stream),
+            shard_id: Arc::clone(&shard_id),
+        };
+        let send = self
             .client
             .get_records()
             .shard_iterator(iterator)
             .limit(limit)
-            .customize()
-            .interceptor(RecordsInterceptor {
-                slot: Arc::clone(&slot),
-                stream: Arc::clone(&self.stream),
-                shard_id: Arc::clone(&shard_id),
-            })
-            .send()
+            .send();
+        let answer = call
+            .run(send)
             .await
             .map_err(|e| KinesisError::from_sdk("GetRecords", e))?;
         let millis_behind_latest = answer.millis_behind_latest();
@@ -292,5 +299,97 @@ impl Kinesis {
             next_iterator,
             millis_behind_latest,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_kinesis::config::Credentials;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    /// A GetRecords answer with two records ("hi" and "yo").
+    const ANSWER: &str = r#"{"Records":[{"SequenceNumber":"1","ApproximateArrivalTimestamp":1764547200.5,"Data":"aGk=","PartitionKey":"a"},{"SequenceNumber":"2","ApproximateArrivalTimestamp":1764547201.0,"Data":"eW8=","PartitionKey":"b"}],"NextShardIterator":"next","MillisBehindLatest":0}"#;
+
+    /// Serves `ANSWER` to one request on 127.0.0.1; returns the endpoint.
+    fn serve_one_answer() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap();
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            reader.read_exact(&mut vec![0; length]).unwrap();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n",
+                ANSWER.len()
+            );
+            let mut stream = reader.into_inner();
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(ANSWER.as_bytes()).unwrap();
+        });
+        endpoint
+    }
+
+    fn client(endpoint: &str) -> Client {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "test", "test", None, None, "test",
+            )))
+            .http_client(lazy_https_client())
+            .build();
+        Client::from_conf(kinesis_config(&sdk))
+    }
+
+    fn data(records: &[RawRecord]) -> Vec<&[u8]> {
+        records.iter().map(|r| r.data.as_slice()).collect()
+    }
+
+    #[tokio::test]
+    async fn records_are_taken_as_they_arrive_only_inside_a_records_call() {
+        // Inside a call: the client's interceptor takes both records, and the SDK gets none.
+        let slot = RecordsSlot::default();
+        let call = RecordsCall {
+            slot: Arc::clone(&slot),
+            stream: Arc::from("s"),
+            shard_id: Arc::from("shardId-000000000000"),
+        };
+        let endpoint = serve_one_answer();
+        let answer = call
+            .run(client(&endpoint).get_records().shard_iterator("i").send())
+            .await
+            .unwrap();
+        assert!(answer.records.is_empty(), "{:?}", answer.records);
+        assert_eq!(answer.next_shard_iterator(), Some("next"));
+        let taken = records_body::take(&slot).expect("the interceptor ran");
+        assert_eq!(data(&taken), [b"hi", b"yo"]);
+        assert_eq!(&*taken[1].position.shard_id, "shardId-000000000000");
+        assert_eq!(taken[1].position.sequence_number, "2");
+
+        // Outside one (any other caller of the client), the SDK reads the answer as it is.
+        let endpoint = serve_one_answer();
+        let answer = client(&endpoint)
+            .get_records()
+            .shard_iterator("i")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.records.len(), 2);
     }
 }

@@ -59,13 +59,39 @@ pub(crate) const STALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// when no body was read (an error answer).
 pub(crate) type RecordsSlot = Arc<Mutex<Option<Vec<RawRecord>>>>;
 
-/// The per-call interceptor that installs [`RecordsBody`] on a successful GetRecords answer.
-#[derive(Debug)]
-pub(crate) struct RecordsInterceptor {
+/// One GetRecords call's destination for the records taken: where to leave them, and the
+/// stream and shard they belong to.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordsCall {
     pub slot: RecordsSlot,
     pub stream: Arc<str>,
     pub shard_id: Arc<str>,
 }
+
+tokio::task_local! {
+    /// The GetRecords call the current task is making (see [`RecordsCall::run`]).
+    static CALL: RecordsCall;
+}
+
+impl RecordsCall {
+    /// Runs `call` (one GetRecords `send`) with this call's destination visible to
+    /// [`RecordsInterceptor`].
+    ///
+    /// *Why a task-local and not a per-call interceptor:* adding an interceptor to one call
+    /// (`customize().interceptor(..)`) makes the SDK build that call's configuration and runtime
+    /// components anew, and drop them after, on every call; that was a tenth of the CPU of each
+    /// GetRecords call of an idle consumer (`benches/RESULTS.md`). The interceptor is now the
+    /// client's, installed once, and finds the call it serves here. The SDK runs interceptors
+    /// inside the future of `send`, so in the task that set this.
+    pub async fn run<F: Future>(self, call: F) -> F::Output {
+        CALL.scope(self, call).await
+    }
+}
+
+/// The client's interceptor that installs [`RecordsBody`] on a successful GetRecords answer.
+/// It acts only inside [`RecordsCall::run`]; every other call passes through untouched.
+#[derive(Debug)]
+pub(crate) struct RecordsInterceptor;
 
 impl Intercept for RecordsInterceptor {
     fn name(&self) -> &'static str {
@@ -78,8 +104,11 @@ impl Intercept for RecordsInterceptor {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        let Ok(call) = CALL.try_with(RecordsCall::clone) else {
+            return Ok(());
+        };
         // A retried attempt must not leave an earlier attempt's records behind.
-        take(&self.slot);
+        take(&call.slot);
         if context.response().status().as_u16() != 200 {
             return Ok(());
         }
@@ -97,8 +126,8 @@ impl Intercept for RecordsInterceptor {
         *context.response_mut().body_mut() = SdkBody::from_body_1_x(RecordsBody {
             inner,
             splitter: Some(AnswerSplitter::default()),
-            taker: RecordTaker::new(&self.stream, &self.shard_id, announced),
-            slot: Arc::clone(&self.slot),
+            taker: RecordTaker::new(&call.stream, &call.shard_id, announced),
+            slot: call.slot,
             stall: StallDeadline::new(STALL_TIMEOUT),
         });
         Ok(())
