@@ -30,11 +30,6 @@ pub struct KinesisOptions {
     pub region: Option<String>,
     /// How long one attempt of a call may take before it counts as failed; default 30 s.
     pub attempt_timeout: Option<Duration>,
-    /// One attempt per call, with no retries inside the SDK: for a caller that retries by
-    /// itself and must know of every attempt. *Why:* a PutRecords attempt that times out may
-    /// still have stored its records, and a retry stores them again; only a caller that sees
-    /// the failure can count the records that may now be in the stream twice.
-    pub single_attempt: bool,
 }
 
 /// One shard as ListShards describes it.
@@ -110,9 +105,6 @@ impl Kinesis {
             .http_client(http)
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .timeout_config(timeouts);
-        if options.single_attempt {
-            loader = loader.retry_config(RetryConfig::disabled());
-        }
         if let Some(endpoint) = &options.endpoint_url {
             loader = loader.endpoint_url(endpoint);
         }
@@ -133,6 +125,31 @@ impl Kinesis {
             client: Client::from_conf(kinesis_config(&sdk)),
             credentials: sdk.credentials_provider(),
             stream: Arc::from(stream),
+        }
+    }
+
+    /// This client making one attempt per call, each allowed `attempt_timeout`, with no
+    /// retries inside the SDK: for a caller that retries by itself and must know of every
+    /// attempt. *Why:* a PutRecords attempt that times out may still have stored its records,
+    /// and a retry stores them again; only a caller that sees the failure can count the records
+    /// that may now be in the stream twice. It shares this client's loaded configuration
+    /// (credentials, region, endpoint, HTTP client), so nothing is loaded a second time.
+    pub fn single_attempt(&self, attempt_timeout: Duration) -> Kinesis {
+        let config = self.client.config();
+        let timeouts = config
+            .timeout_config()
+            .map_or_else(TimeoutConfig::builder, TimeoutConfig::to_builder)
+            .operation_attempt_timeout(attempt_timeout)
+            .build();
+        let config = config
+            .to_builder()
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(timeouts)
+            .build();
+        Kinesis {
+            client: Client::from_conf(config),
+            credentials: self.credentials.clone(),
+            stream: Arc::clone(&self.stream),
         }
     }
 
@@ -308,40 +325,51 @@ mod tests {
     use aws_sdk_kinesis::config::Credentials;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A GetRecords answer with two records ("hi" and "yo").
     const ANSWER: &str = r#"{"Records":[{"SequenceNumber":"1","ApproximateArrivalTimestamp":1764547200.5,"Data":"aGk=","PartitionKey":"a"},{"SequenceNumber":"2","ApproximateArrivalTimestamp":1764547201.0,"Data":"eW8=","PartitionKey":"b"}],"NextShardIterator":"next","MillisBehindLatest":0}"#;
 
-    /// Serves `ANSWER` to one request on 127.0.0.1; returns the endpoint.
-    fn serve_one_answer() -> String {
+    /// Answers every request on 127.0.0.1 with `status` and `body`, one request per connection;
+    /// returns the endpoint and the count of requests answered.
+    fn serve(status: &'static str, body: &'static str) -> (String, Arc<AtomicUsize>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&requests);
         std::thread::spawn(move || {
-            let (stream, _) = listener.accept().unwrap();
-            let mut reader = BufReader::new(stream);
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if let Some((name, value)) = line.split_once(':')
-                    && name.eq_ignore_ascii_case("content-length")
-                {
-                    length = value.trim().parse().unwrap();
+            for stream in listener.incoming() {
+                let mut reader = BufReader::new(stream.unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("content-length")
+                    {
+                        length = value.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
                 }
-                if line == "\r\n" {
-                    break;
-                }
+                reader.read_exact(&mut vec![0; length]).unwrap();
+                counted.fetch_add(1, Ordering::SeqCst);
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let mut stream = reader.into_inner();
+                stream.write_all(head.as_bytes()).unwrap();
+                stream.write_all(body.as_bytes()).unwrap();
             }
-            reader.read_exact(&mut vec![0; length]).unwrap();
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n",
-                ANSWER.len()
-            );
-            let mut stream = reader.into_inner();
-            stream.write_all(head.as_bytes()).unwrap();
-            stream.write_all(ANSWER.as_bytes()).unwrap();
         });
-        endpoint
+        (endpoint, requests)
+    }
+
+    /// Serves `ANSWER` on 127.0.0.1; returns the endpoint.
+    fn serve_one_answer() -> String {
+        serve("200 OK", ANSWER).0
     }
 
     fn client(endpoint: &str) -> Client {
@@ -391,5 +419,25 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(answer.records.len(), 2);
+    }
+
+    /// A failing call is tried again by the SDK on the consumer's client, and only once on the
+    /// load generator's, whose sender counts each attempt itself.
+    #[tokio::test]
+    async fn a_single_attempt_client_makes_one_attempt_per_call() {
+        let kinesis = |endpoint: &str| Kinesis {
+            client: client(endpoint),
+            credentials: None,
+            stream: Arc::from("s"),
+        };
+        let (endpoint, requests) = serve("500 Internal Server Error", "{}");
+        let retried = kinesis(&endpoint).client().list_shards().send().await;
+        assert!(retried.is_err());
+        assert!(requests.load(Ordering::SeqCst) > 1, "the SDK retried a 500");
+
+        let (endpoint, requests) = serve("500 Internal Server Error", "{}");
+        let single = kinesis(&endpoint).single_attempt(Duration::from_secs(5));
+        assert!(single.client().list_shards().send().await.is_err());
+        assert_eq!(requests.load(Ordering::SeqCst), 1);
     }
 }

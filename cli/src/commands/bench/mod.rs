@@ -186,7 +186,6 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                 endpoint_url: kinesis_endpoint.clone(),
                 region: None,
                 attempt_timeout: None,
-                single_attempt: false,
             },
         )
         .await;

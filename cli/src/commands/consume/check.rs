@@ -110,7 +110,6 @@ pub(super) async fn check_kinesis(settings: &Settings, upkeep: &Upkeep) -> ExitC
             endpoint_url: settings.kinesis_endpoint.clone(),
             region: settings.region.clone(),
             attempt_timeout: Some(settings.kinesis_timeout.unwrap_or(Duration::from_secs(10))),
-            single_attempt: false,
         },
     )
     .await;

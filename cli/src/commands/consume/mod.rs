@@ -526,7 +526,6 @@ async fn consume(
             endpoint_url: settings.kinesis_endpoint.clone(),
             region: settings.region.clone(),
             attempt_timeout: settings.kinesis_timeout,
-            single_attempt: false,
         },
     )
     .await;

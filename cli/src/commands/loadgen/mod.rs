@@ -180,27 +180,21 @@ pub fn run(args: LoadgenArgs) -> Result<ExitCode> {
         .build()
         .context("cannot start the runtime")?;
     runtime.block_on(async {
-        let options = KinesisOptions {
-            endpoint_url: args.endpoint_url.clone(),
-            region: args.region.clone(),
-            attempt_timeout: None,
-            single_attempt: false,
-        };
-        let kinesis = Kinesis::connect(&args.stream, &options).await;
+        let kinesis = Kinesis::connect(
+            &args.stream,
+            &KinesisOptions {
+                endpoint_url: args.endpoint_url.clone(),
+                region: args.region.clone(),
+                attempt_timeout: None,
+            },
+        )
+        .await;
         // PutRecords goes through a client that never retries by itself, so that the sender
         // sees, and counts, every attempt that may have stored its records (see `sender`).
         // It also waits longer for an answer: a call the stream is still working on is better
         // waited for than sent again, since the stream stores both copies. AWS answers in
         // milliseconds; an emulator holding a large backlog took over 30 s for some calls.
-        let putter = Kinesis::connect(
-            &args.stream,
-            &KinesisOptions {
-                single_attempt: true,
-                attempt_timeout: Some(PUT_ATTEMPT_TIMEOUT),
-                ..options
-            },
-        )
-        .await;
+        let putter = kinesis.single_attempt(PUT_ATTEMPT_TIMEOUT);
         if args.create {
             create_stream(&kinesis, args.shards).await?;
         }
