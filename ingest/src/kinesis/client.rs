@@ -18,7 +18,7 @@ use aws_sdk_kinesis::types::ShardIteratorType;
 use chrono::{DateTime, Utc};
 
 use super::errors::{ErrorKind, KinesisError};
-use super::http_clients::{client_for_endpoint, lazy_https_client};
+use super::http_clients::{client_for_endpoint, https_client};
 use super::records_body::{self, RecordsCall, RecordsInterceptor, RecordsSlot};
 
 /// How to reach Kinesis.
@@ -89,7 +89,7 @@ pub struct Kinesis {
 impl Kinesis {
     /// A client for `stream`, with credentials and region from the standard AWS chain.
     pub async fn connect(stream: &str, options: &KinesisOptions) -> Kinesis {
-        let http = lazy_https_client();
+        let http = https_client();
         // A generous but bounded wait on every call.
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(5))
@@ -380,7 +380,7 @@ mod tests {
             .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
                 "test", "test", None, None, "test",
             )))
-            .http_client(lazy_https_client())
+            .http_client(https_client())
             .build();
         Client::from_conf(kinesis_config(&sdk))
     }

@@ -18,22 +18,15 @@ fn tls_provider() -> tls::Provider {
     tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring)
 }
 
-/// The SDK's HTTPS client (rustls on ring), which reads the TLS roots when it is validated.
-/// Test clients use it; the consumer uses [`lazy_https_client`] and [`client_for_endpoint`].
-pub fn https_client() -> SharedHttpClient {
-    HttpClientBuilder::new()
-        .tls_provider(tls_provider())
-        .build_https()
-}
-
 /// An HTTPS client whose TLS roots are read on its first connection, not when a client using it
 /// is built.
 ///
 /// The SDK calls the connector function with no settings to validate a new client, and throws
 /// the connector away; that call gets a connector without TLS, which costs nothing. Calls for
 /// real connections (with settings) get the full HTTPS connector, cached by the SDK per
-/// connection settings.
-pub fn lazy_https_client() -> SharedHttpClient {
+/// connection settings. (`build_with_connector_fn` is public but left out of the SDK's docs;
+/// `Cargo.lock` pins `aws-smithy-http-client`, and an upgrade that changes it fails to build.)
+pub fn https_client() -> SharedHttpClient {
     HttpClientBuilder::new().build_with_connector_fn(|settings, components| {
         let mut builder = Connector::builder();
         builder.set_connector_settings(settings.cloned());
@@ -48,11 +41,11 @@ pub fn lazy_https_client() -> SharedHttpClient {
 }
 
 /// The client for a service reached at `endpoint`: without TLS when the endpoint is plain HTTP
-/// (every call goes there), else [`lazy_https_client`].
+/// (every call goes there), else [`https_client`].
 pub fn client_for_endpoint(endpoint: Option<&str>) -> SharedHttpClient {
     match endpoint {
         Some(url) if is_plain_http(url) => HttpClientBuilder::new().build_http(),
-        _ => lazy_https_client(),
+        _ => https_client(),
     }
 }
 
@@ -95,7 +88,7 @@ mod tests {
     async fn the_lazy_client_still_speaks_https_and_the_plain_one_does_not() {
         let https = format!("https://127.0.0.1:{}", closed_port());
         // The lazy client gets as far as connecting (and is refused): it would do TLS.
-        let lazy = call_error(lazy_https_client(), &https).await;
+        let lazy = call_error(https_client(), &https).await;
         assert!(lazy.contains("onnect"), "{lazy}");
         assert!(!lazy.contains("scheme"), "{lazy}");
         // The client for a plain-HTTP endpoint refuses an https URL before connecting: this
