@@ -19,6 +19,7 @@ mod positions;
 pub mod probe;
 pub mod retention;
 mod writer;
+mod writer_schema;
 
 pub use parquet_file::EncodeError;
 
