@@ -36,12 +36,13 @@ pub(crate) struct WriterSchema {
 /// its schema entry (the lake's tables have none; such a file is left to the writer).
 pub(crate) fn writer_schema(schema: &SchemaRef) -> Result<Option<Arc<WriterSchema>>, ParquetError> {
     static KNOWN: Mutex<Vec<Arc<WriterSchema>>> = Mutex::new(Vec::new());
-    if has_run_end_encoding(schema) {
-        return Ok(None);
-    }
     let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(found) = known.iter().find(|k| same(&k.arrow, schema)) {
         return Ok(Some(Arc::clone(found)));
+    }
+    // Checked on a miss only: a schema with such a column is never kept, so none is found.
+    if has_run_end_encoding(schema) {
+        return Ok(None);
     }
     let derived = Arc::new(derive(schema)?);
     if known.len() >= MOST_SCHEMAS {

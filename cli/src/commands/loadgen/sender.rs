@@ -7,8 +7,9 @@
 //! the only way not to lose them, and it may store them twice. Those records are counted
 //! (`maybe_doubled_*`), so that the manifest says how many events the stream may hold twice
 //! and the benchmark's exactly-once check can tell the producer's duplicates from the
-//! consumer's. The client given here must make one attempt per call (`Kinesis::single_attempt`), or the
-//! SDK's own retries would store batches twice without anyone counting them.
+//! consumer's. The client given here must make one attempt per call
+//! (`Kinesis::single_attempt`), or the SDK's own retries would store batches twice without
+//! anyone counting them.
 
 use std::time::Duration;
 
