@@ -6,6 +6,9 @@
 #   P5  peak RSS of the consumer with 64 shards and a backlog;
 #   P6  events consumed per second, divided by what a bare GetRecords loop (no decoding, no
 #       writing) reads from the same stream (`consume --bench-read-only`).
+# Beside P3 it prints two floors under it, per million records of the same stream: the bare
+# loop's CPU, and the CPU `curl` needs just to receive the same answers
+# (benches/transport_floor.py), the wire format's price before any of alarmlake's code.
 # Prints the figures and appends them to benches/RESULTS.md.
 #
 # Usage: benches/consumer.sh [RECORDS_P3] [RECORDS_PER_SHARD_P5]     (defaults 60000 and 500)
@@ -38,6 +41,8 @@ read -r base_wall _ base_user base_sys < <(run baseline --stream p3 --endpoint-u
 read -r full_wall full_rss full_user full_sys < <(run p3 --stream p3 --endpoint-url "$endpoint" \
     --lake "$work/lake-p3" --app p3 --drain)
 grep -h '^consumed' "$work/baseline.log" "$work/p3.log"
+# Not a goal, so a missing curl or a failed fetch leaves the row out rather than the run.
+read -r floor_cpu floor_records floor_bytes < <(python3 benches/transport_floor.py "$endpoint" p3) || true
 # Per million records the consumer actually read: the load generator's --count is of events,
 # and its mix can put a few hundred more records than asked.
 read_records=$(sed -n 's/^consumed \([0-9]*\) records.*/\1/p' "$work/p3.log")
@@ -47,6 +52,7 @@ records="${read_records:-$records}"
 # tenth of a 20,000-record drain.
 in_all=$(sed -n 's/^consumed .*; \([0-9.]*\) CPU s in all, .*/\1/p' "$work/p3.log")
 after_start=$(sed -n 's/^consumed .*, \([0-9.]*\) after start-up$/\1/p' "$work/p3.log")
+bare_after=$(sed -n 's/^consumed .*, \([0-9.]*\) after start-up$/\1/p' "$work/baseline.log")
 
 echo "== P5: 64 shards with $per_shard records each"
 "$bin" loadgen --stream p5 --create --shards 64 --homes 200 --count $((64 * per_shard)) --format mixed \
@@ -55,10 +61,12 @@ read -r p5_wall p5_rss p5_user p5_sys < <(run p5 --stream p5 --endpoint-url "$en
     --lake "$work/lake-p5" --app p5 --drain)
 grep -h '^consumed' "$work/p5.log"
 
-report=$(python3 - "${in_all:-nan}" "${after_start:-nan}" "$records" "$base_wall" "$base_user" "$base_sys" "$full_wall" "$full_rss" "$full_user" "$full_sys" \
+report=$(python3 - "${in_all:-nan}" "${after_start:-nan}" "${bare_after:-nan}" "${floor_cpu:-nan}" \
+    "${floor_records:-0}" "${floor_bytes:-0}" "$records" "$base_wall" "$base_user" "$base_sys" "$full_wall" "$full_rss" "$full_user" "$full_sys" \
     "$((64 * per_shard))" "$p5_wall" "$p5_rss" "$p5_user" "$p5_sys" <<'PY'
 import sys
-(in_all, after, n, bw, bu, bs, fw, frss, fu, fs, n5, w5, rss5, u5, s5) = sys.argv[1:]
+(in_all, after, bare, floor, floor_n, floor_bytes, n, bw, bu, bs, fw, frss, fu, fs, n5, w5, rss5, u5, s5) = sys.argv[1:]
+floor_n, floor_bytes = int(floor_n), int(floor_bytes)
 n, n5 = int(n), int(n5)
 bw, bu, bs, fw, fu, fs = map(float, (bw, bu, bs, fw, fu, fs))
 # The consumer's own count; /usr/bin/time's ticks if its summary line was not found.
@@ -67,6 +75,9 @@ print("| measure | figure | goal |")
 print("|---|---:|---|")
 print(f"| P3: consumer CPU s per million records (8 shards, {n:,} records; {cpu:.3f} CPU s) | **{cpu / n * 1e6:.2f}** | <= 1.5 |")
 print(f"| the same without the consumer's start-up (its own count: {float(after):.3f} CPU s) | {float(after) / n * 1e6:.2f} | |")
+print(f"| floor: the bare GetRecords loop without its start-up ({float(bare):.3f} CPU s) | {float(bare) / n * 1e6:.2f} | |")
+if floor_n:
+    print(f"| floor: `curl` receiving the same answers ({float(floor):.3f} CPU s for {floor_n:,} records, {floor_bytes / floor_n:,.0f} bytes each) | {float(floor) / floor_n * 1e6:.2f} | |")
 print(f"| P5: peak RSS, 64 shards, {n5:,} records backlog | **{int(rss5) / 1024:.0f} MB** | <= 300 MB |")
 print(f"| P6: consumer {n / fw:,.0f} records/s vs bare GetRecords loop {n / bw:,.0f} records/s | **{bw / fw:.2f}** | >= 0.9 |")
 print()
