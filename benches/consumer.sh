@@ -51,8 +51,10 @@ records="${read_records:-$records}"
 # from the end of its summary line. /usr/bin/time counts in clock ticks, 10 ms each: up to a
 # tenth of a 20,000-record drain.
 in_all=$(sed -n 's/^consumed .*; \([0-9.]*\) CPU s in all, .*/\1/p' "$work/p3.log")
-after_start=$(sed -n 's/^consumed .*, \([0-9.]*\) after start-up$/\1/p' "$work/p3.log")
-bare_after=$(sed -n 's/^consumed .*, \([0-9.]*\) after start-up$/\1/p' "$work/baseline.log")
+# after_start LOG: a consume's own CPU count without its start-up, from its summary line.
+after_start() { sed -n 's/^consumed .*, \([0-9.]*\) after start-up$/\1/p' "$1"; }
+after_start=$(after_start "$work/p3.log")
+bare_after=$(after_start "$work/baseline.log")
 
 echo "== P5: 64 shards with $per_shard records each"
 "$bin" loadgen --stream p5 --create --shards 64 --homes 200 --count $((64 * per_shard)) --format mixed \

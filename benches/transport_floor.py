@@ -87,6 +87,13 @@ def main():
     if urllib.parse.urlparse(endpoint).hostname != "127.0.0.1":
         sys.exit(f"transport_floor: {endpoint} is not on 127.0.0.1")
     with tempfile.TemporaryDirectory() as work:
+
+        def written(name, text):
+            path = os.path.join(work, name)
+            with open(path, "w") as f:
+                f.write(text)
+            return path
+
         requests = []
         for n, shard in enumerate(shard_ids(endpoint, stream)):
             iterator = call(
@@ -94,22 +101,13 @@ def main():
                 "GetShardIterator",
                 {"StreamName": stream, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"},
             )["ShardIterator"]
-            body = os.path.join(work, f"request-{n}.json")
-            with open(body, "w") as f:
-                json.dump({"ShardIterator": iterator, "Limit": 10000}, f)
+            body = written(f"request-{n}.json", json.dumps({"ShardIterator": iterator, "Limit": 10000}))
             requests.append((body, os.path.join(work, f"answer-{n}.json")))
-        config = os.path.join(work, "records.curl")
-        with open(config, "w") as f:
-            f.write(curl_config(endpoint, "GetRecords", [(b, os.devnull) for b, _ in requests]))
-        kept = os.path.join(work, "records-kept.curl")
-        with open(kept, "w") as f:
-            f.write(curl_config(endpoint, "GetRecords", requests))
-        tiny_body = os.path.join(work, "tiny.json")
-        with open(tiny_body, "w") as f:
-            json.dump({"StreamName": stream, "Limit": 1}, f)
-        tiny = os.path.join(work, "tiny.curl")
-        with open(tiny, "w") as f:
-            f.write(curl_config(endpoint, "ListShards", [(tiny_body, os.devnull)]))
+        dropped = [(body, os.devnull) for body, _ in requests]
+        config = written("records.curl", curl_config(endpoint, "GetRecords", dropped))
+        kept = written("records-kept.curl", curl_config(endpoint, "GetRecords", requests))
+        tiny_body = written("tiny.json", json.dumps({"StreamName": stream, "Limit": 1}))
+        tiny = written("tiny.curl", curl_config(endpoint, "ListShards", [(tiny_body, os.devnull)]))
         reading = curl_cpu(config)
         start_up = statistics.median(curl_cpu(tiny) for _ in range(5))
         curl_cpu(kept)
@@ -119,7 +117,6 @@ def main():
             with open(output) as f:
                 records += len(json.load(f).get("Records", []))
     print(f"{max(reading - start_up, 0.0):.6f} {records} {size}")
-
 
 if __name__ == "__main__":
     main()
