@@ -2,7 +2,6 @@
 
 mod allocator;
 mod commands;
-mod cpu_note;
 mod decoder_args;
 mod duration_arg;
 mod event_json;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
+use alarmlake_loadtest::generator::{Format, GeneratorConfig, write_all};
 use chrono::{TimeZone, Utc};
 use support::{S3Lake, credentials, lake_check, parquet_files, run_ok, sql_csv, stdout_of, tool};
 

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use alarmlake_benches::generator::{Format, Generator, GeneratorConfig};
+use alarmlake_loadtest::generator::{Format, Generator, GeneratorConfig};
 use chrono::{DateTime, Utc};
 use support::fault_proxy::{Fault, FaultProxy, Rule};
 use support::kinesis::{

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
+use alarmlake_loadtest::generator::{Format, GeneratorConfig, write_all};
 use chrono::{DateTime, TimeZone, Utc};
 use support::kinesis::{
     consume_command, endpoint, put_stream, sigterm, status_and_log, wait_with_timeout,

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
+use alarmlake_loadtest::generator::{Format, GeneratorConfig, write_all};
 use alarmlake_schemas::alarmdecoder::AlarmMessage;
 use alarmlake_schemas::{Decoder, EventBody, Outcome, RawRecord, RecordPosition};
 use chrono::{DateTime, Timelike, Utc};

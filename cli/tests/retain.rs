@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
+use alarmlake_loadtest::generator::{Format, GeneratorConfig, write_all};
 use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
 use support::{S3Lake, credentials, stdout_of};
 

@@ -6,6 +6,7 @@
 pub mod backoff;
 pub mod checkpoint;
 pub mod consumer;
+pub mod cpu_note;
 pub mod encode;
 pub mod kinesis;
 pub mod lease;
@@ -16,3 +17,5 @@ pub mod process_usage;
 pub mod read_pace;
 pub mod shard;
 pub mod tcp;
+
+pub use backoff::Backoff;

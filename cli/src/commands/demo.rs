@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
-use alarmlake_benches::generator::{Format, Generator, GeneratorConfig};
+use alarmlake_loadtest::generator::{Format, Generator, GeneratorConfig};
 use alarmlake_query::charts::{is_svg, write_chart};
 use alarmlake_query::reports::{ReportParams, find};
 use alarmlake_query::{LakeSession, OutputFormat, SessionOptions, write_batches};

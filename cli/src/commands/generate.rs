@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
+use alarmlake_loadtest::generator::{Format, GeneratorConfig, write_all};
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};

@@ -157,7 +157,7 @@ impl Kinesis {
         &self.stream
     }
 
-    pub fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         &self.client
     }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
+use alarmlake_loadtest::generator::{Format, GeneratorConfig, write_all};
 use alarmlake_query::LakeSession;
 use alarmlake_schemas::{Decoder, RawRecord, RecordPosition, Tally};
 use alarmlake_transform::{Lake, LakeWriter, WriterConfig};

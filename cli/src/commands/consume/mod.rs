@@ -16,6 +16,7 @@ use alarmlake_ingest::checkpoint::CheckpointStore;
 use alarmlake_ingest::checkpoint::file::FileStore;
 use alarmlake_ingest::checkpoint::object::ObjectStoreCheckpoints;
 use alarmlake_ingest::consumer::{self, ConsumerOptions};
+use alarmlake_ingest::cpu_note;
 use alarmlake_ingest::kinesis::{Kinesis, KinesisOptions, StartAt};
 use alarmlake_ingest::lease::LeaseOptions;
 use alarmlake_ingest::maintenance;
@@ -35,7 +36,6 @@ use serde::Deserialize;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use crate::cpu_note;
 use crate::decoder_args::{Bulk, DecoderArgs};
 use crate::duration_arg;
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use alarmlake_benches::generator::{Format, GeneratorConfig, write_all};
+use alarmlake_loadtest::generator::{Format, GeneratorConfig, write_all};
 use alarmlake_schemas::alarmdecoder::AlarmMessage;
 use alarmlake_schemas::{Decoder, EventBody, Outcome, RawRecord, RecordPosition};
 use chrono::{DateTime, Utc};

@@ -13,11 +13,9 @@
 
 use std::time::Duration;
 
-use alarmlake_ingest::backoff::Backoff;
-use alarmlake_ingest::kinesis::{ErrorKind, Kinesis, KinesisError};
-use anyhow::{Context, Result, bail};
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use alarmlake_ingest::Backoff;
+use alarmlake_ingest::kinesis::{ErrorKind, Kinesis, PutEntry, PutResult};
+use anyhow::Result;
 
 /// PutRecords limits.
 pub const MAX_RECORDS: usize = 500;
@@ -66,27 +64,16 @@ pub async fn send(kinesis: &Kinesis, batch: Vec<Entry>) -> Result<Sent> {
     let mut sent = Sent::default();
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
     while !pending.is_empty() {
-        let entries = pending
+        let entries: Vec<PutEntry<'_>> = pending
             .iter()
-            .map(|entry| {
-                PutRecordsRequestEntry::builder()
-                    .partition_key(&entry.partition_key)
-                    .data(Blob::new(entry.data.clone()))
-                    .build()
+            .map(|entry| PutEntry {
+                partition_key: &entry.partition_key,
+                data: &entry.data,
             })
-            .collect::<Result<Vec<_>, _>>()
-            .context("cannot build a PutRecords entry")?;
-        let answer = match kinesis
-            .client()
-            .put_records()
-            .stream_name(kinesis.stream())
-            .set_records(Some(entries))
-            .send()
-            .await
-        {
-            Ok(answer) => answer,
-            Err(e) => {
-                let error = KinesisError::from_sdk("PutRecords", e);
+            .collect();
+        let results = match kinesis.put_records(&entries).await {
+            Ok(results) => results,
+            Err(error) => {
                 if !error.retryable() {
                     return Err(error.into());
                 }
@@ -102,29 +89,19 @@ pub async fn send(kinesis: &Kinesis, batch: Vec<Entry>) -> Result<Sent> {
                 continue;
             }
         };
-        if answer.records().len() != pending.len() {
-            // Such an answer cannot say which records were stored; sending again could store
-            // some twice, so the run stops instead of guessing.
-            bail!(
-                "PutRecords answered {} results for {} records",
-                answer.records().len(),
-                pending.len()
-            );
-        }
         let mut refused = Vec::new();
-        for (entry, result) in pending.into_iter().zip(answer.records()) {
-            match (
-                result.error_code(),
-                result.shard_id(),
-                result.sequence_number(),
-            ) {
-                (None, Some(shard), Some(sequence)) => sent.acknowledged.push(Acknowledged {
-                    shard_id: shard.to_string(),
-                    sequence_number: sequence.to_string(),
+        for (entry, result) in pending.into_iter().zip(results) {
+            match result {
+                PutResult::Stored {
+                    shard_id,
+                    sequence_number,
+                } => sent.acknowledged.push(Acknowledged {
+                    shard_id,
+                    sequence_number,
                     events: entry.events,
                     bytes: entry.size(),
                 }),
-                _ => refused.push(entry),
+                PutResult::Refused => refused.push(entry),
             }
         }
         if !refused.is_empty() {

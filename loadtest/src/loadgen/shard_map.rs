@@ -23,40 +23,15 @@ impl ShardMap {
         ShardMap { ranges }
     }
 
-    /// The open shards of `kinesis`'s stream (following pagination).
+    /// The open shards of `kinesis`'s stream.
     pub async fn of_stream(kinesis: &Kinesis) -> Result<ShardMap, KinesisError> {
-        let client = kinesis.client();
-        let mut ranges = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let request = match &token {
-                Some(token) => client.list_shards().next_token(token),
-                None => client.list_shards().stream_name(kinesis.stream()),
-            };
-            let page = request
-                .send()
-                .await
-                .map_err(|e| KinesisError::from_sdk("ListShards", e))?;
-            for shard in page.shards() {
-                let open = shard
-                    .sequence_number_range()
-                    .is_none_or(|r| r.ending_sequence_number().is_none());
-                let range = shard.hash_key_range();
-                let bounds = range.and_then(|r| {
-                    Some((
-                        r.starting_hash_key().parse::<u128>().ok()?,
-                        r.ending_hash_key().parse::<u128>().ok()?,
-                    ))
-                });
-                if let (true, Some((first, last))) = (open, bounds) {
-                    ranges.push((first, last, shard.shard_id().to_string()));
-                }
-            }
-            match page.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(ShardMap::new(ranges)),
-            }
-        }
+        let ranges = kinesis.open_hash_ranges().await?;
+        Ok(ShardMap::new(
+            ranges
+                .into_iter()
+                .map(|r| (r.first, r.last, r.shard_id))
+                .collect(),
+        ))
     }
 
     #[cfg(test)]

@@ -13,18 +13,14 @@ mod sender;
 mod shard_map;
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alarmlake_benches::generator::{Generator, GeneratorConfig};
-use alarmlake_ingest::kinesis::{Kinesis, KinesisError, KinesisOptions};
+use alarmlake_ingest::kinesis::{Kinesis, KinesisOptions};
 use alarmlake_schemas::kpl::{UserRecord, aggregate};
 use alarmlake_schemas::msgpack::encode_envelope;
 use anyhow::{Context, Result, bail};
-use aws_sdk_kinesis::types::StreamStatus;
 use chrono::{DateTime, Utc};
-use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -34,8 +30,7 @@ use pacing::{Schedule, ShardLimits};
 use sender::{Entry, MAX_BYTES, MAX_RECORDS, Sent};
 use shard_map::ShardMap;
 
-use super::generate::FormatArg;
-use crate::duration_arg;
+use crate::generator::{Format, Generator, GeneratorConfig};
 
 /// Largest KPL aggregate, as the producer library's default `AggregationMaxSize`.
 const MAX_AGGREGATE_BYTES: usize = 51_200;
@@ -48,67 +43,48 @@ const MAX_AGGREGATE_WAIT: Duration = Duration::from_millis(100);
 /// matter.
 const SLACK: Duration = Duration::from_millis(20);
 
-#[derive(Args, Debug)]
-pub struct LoadgenArgs {
+/// What `alarmlake loadgen` does; the binary fills it from its flags.
+#[derive(Debug, Clone)]
+pub struct LoadgenOptions {
     /// The stream to write to.
-    #[arg(long, env = "ALARMLAKE_STREAM")]
-    stream: String,
-    /// Create the stream first, with --shards shards.
-    #[arg(long)]
-    create: bool,
-    #[arg(long, default_value_t = 4)]
-    shards: i32,
+    pub stream: String,
+    /// Create the stream first, with `shards` shards.
+    pub create: bool,
+    pub shards: i32,
     /// Simulated homes.
-    #[arg(long, default_value_t = 10)]
-    homes: usize,
-    /// Events per second to send (open loop) [default: as fast as the stream takes them].
-    #[arg(long)]
-    rate: Option<f64>,
-    /// Stop after this long: 30s, 5m.
-    #[arg(long, value_parser = duration_arg::parse)]
-    duration: Option<chrono::Duration>,
-    /// Stop after this many events [default: 100000, unless --duration is given].
-    #[arg(long)]
-    count: Option<u64>,
-    #[arg(long, value_enum, default_value_t = FormatArg::Mixed)]
-    format: FormatArg,
+    pub homes: usize,
+    /// Events per second to send (open loop); `None`: as fast as the stream takes them.
+    pub rate: Option<f64>,
+    /// Stop after this long.
+    pub duration: Option<chrono::Duration>,
+    /// Stop after this many events (default 100,000, unless `duration` is given).
+    pub count: Option<u64>,
+    pub format: Format,
     /// Pack the events into KPL aggregated records, as the Kinesis Producer Library does.
-    #[arg(long)]
-    kpl_aggregate: bool,
-    /// Also put a MODE bulk-data record (a MessagePack envelope of a sensor sample) after every
-    /// N events [default: 0, none]. The consumer stores them with `--bulk unrecognized`.
-    #[arg(long, default_value_t = 0)]
-    bulk_every: u64,
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// First simulated day, in UTC (RFC 3339) [default: 30 days ago].
-    #[arg(long)]
-    start: Option<String>,
-    /// Days the simulation may cover (it stops earlier at --count or --duration).
-    #[arg(long, default_value_t = 365)]
-    days: u32,
-    /// Keep to each shard's write limits (1,000 records and 1 MiB per second): `auto` does on
-    /// AWS and not against an endpoint (emulators do not enforce them).
-    #[arg(long, value_enum, default_value_t = ShardLimitsArg::Auto)]
-    shard_limits: ShardLimitsArg,
+    pub kpl_aggregate: bool,
+    /// Also put a MODE bulk-data record after every N events (0: none).
+    pub bulk_every: u64,
+    pub seed: u64,
+    /// First simulated moment (default: 30 days ago).
+    pub start: Option<DateTime<Utc>>,
+    /// Days the simulation may cover.
+    pub days: u32,
+    /// Keep to each shard's write limits (1,000 records and 1 MiB per second).
+    pub shard_limits: ShardLimitsMode,
     /// PutRecords calls in flight.
-    #[arg(long, default_value_t = 8)]
-    concurrency: usize,
-    /// Write the manifest (per-shard counts and sequence ranges) here, and every record's
-    /// position next to it (`<file>.positions.csv`).
-    #[arg(long)]
-    manifest: Option<PathBuf>,
+    pub concurrency: usize,
+    /// Where the manifest goes (and every record's position, next to it).
+    pub manifest: Option<PathBuf>,
     /// Never show a progress bar.
-    #[arg(long)]
-    no_progress: bool,
-    #[arg(long, env = "AWS_ENDPOINT_URL")]
-    endpoint_url: Option<String>,
-    #[arg(long, env = "AWS_REGION")]
-    region: Option<String>,
+    pub no_progress: bool,
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ShardLimitsArg {
+/// Whether the sender keeps to each shard's write limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardLimitsMode {
+    /// On AWS, and not against an endpoint (emulators do not enforce them).
     Auto,
     On,
     Off,
@@ -160,13 +136,12 @@ impl Totals {
     }
 }
 
-pub fn run(args: LoadgenArgs) -> Result<ExitCode> {
-    let start = match &args.start {
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .with_context(|| format!("--start {text:?} is not an RFC 3339 time"))?
-            .with_timezone(&Utc),
-        None => Utc::now() - chrono::Duration::days(30),
-    };
+/// Runs the load: generate, pace, batch and send, then print the summary and write the
+/// manifest.
+pub fn run(args: LoadgenOptions) -> Result<()> {
+    let start = args
+        .start
+        .unwrap_or_else(|| Utc::now() - chrono::Duration::days(30));
     if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
         bail!("--rate must be a positive number of events per second");
     }
@@ -196,7 +171,7 @@ pub fn run(args: LoadgenArgs) -> Result<ExitCode> {
         // milliseconds; an emulator holding a large backlog took over 30 s for some calls.
         let putter = kinesis.single_attempt(PUT_ATTEMPT_TIMEOUT);
         if args.create {
-            create_stream(&kinesis, args.shards).await?;
+            kinesis.create_stream(args.shards).await?;
         }
         let shards = ShardMap::of_stream(&kinesis)
             .await
@@ -208,13 +183,13 @@ pub fn run(args: LoadgenArgs) -> Result<ExitCode> {
             homes: args.homes,
             days: args.days,
             seed: args.seed,
-            format: args.format.into(),
+            format: args.format,
             start,
         };
         let limits = match args.shard_limits {
-            ShardLimitsArg::On => true,
-            ShardLimitsArg::Off => false,
-            ShardLimitsArg::Auto => args.endpoint_url.is_none(),
+            ShardLimitsMode::On => true,
+            ShardLimitsMode::Off => false,
+            ShardLimitsMode::Auto => args.endpoint_url.is_none(),
         };
         send_all(&args, &putter, &shards, &config, count, limits).await
     })
@@ -222,13 +197,13 @@ pub fn run(args: LoadgenArgs) -> Result<ExitCode> {
 
 /// The main loop: generate, pace, batch, send; then the summary and the manifest.
 async fn send_all(
-    args: &LoadgenArgs,
+    args: &LoadgenOptions,
     kinesis: &Kinesis,
     shards: &ShardMap,
     config: &GeneratorConfig,
     count: u64,
     limits: bool,
-) -> Result<ExitCode> {
+) -> Result<()> {
     let started_at = Utc::now();
     let started = Instant::now();
     let schedule = Schedule::new(started, args.rate);
@@ -359,7 +334,7 @@ async fn send_all(
         manifest.write(path)?;
         eprintln!("manifest: {}", path.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn collect(
@@ -514,41 +489,4 @@ fn draw(bar: &ProgressBar, totals: &Totals, started: Instant, target: Option<f64
         totals.retried_calls
     ));
     bar.tick();
-}
-
-/// Creates the stream (an existing one is reused) and waits until it is active.
-pub async fn create_stream(kinesis: &Kinesis, shards: i32) -> Result<()> {
-    let client = kinesis.client();
-    let created = client
-        .create_stream()
-        .stream_name(kinesis.stream())
-        .shard_count(shards)
-        .send()
-        .await;
-    if let Err(e) = created {
-        let error = KinesisError::from_sdk("CreateStream", e);
-        // Reusing a stream that exists is fine (the harness does).
-        if !error.to_string().contains("ResourceInUse") {
-            return Err(error.into());
-        }
-    }
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let summary = client
-            .describe_stream_summary()
-            .stream_name(kinesis.stream())
-            .send()
-            .await
-            .map_err(|e| KinesisError::from_sdk("DescribeStreamSummary", e))?;
-        if summary
-            .stream_description_summary()
-            .is_some_and(|s| *s.stream_status() == StreamStatus::Active)
-        {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("stream {} did not become active", kinesis.stream());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }

@@ -14,90 +14,73 @@ mod scrape;
 mod verify;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use alarmlake_ingest::cpu_note;
 use alarmlake_ingest::kinesis::{Kinesis, KinesisOptions};
 use alarmlake_transform::Lake;
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
-use clap::{Args, ValueEnum};
 
 use self::child::Measured;
 use self::report::{Backlog, Baseline, Live, Load, Report, Sample, Settings};
-use super::loadgen::{Manifest, create_stream};
-use crate::cpu_note;
-use crate::duration_arg;
+use crate::loadgen::Manifest;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Target {
+/// Where the benchmark runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
     /// LocalStack on 127.0.0.1:4566 (scripts/bench-localstack.sh starts it).
     Localstack,
     /// kinesis-mock on 127.0.0.1:4568 and moto on 127.0.0.1:5055 (scripts/emulators.sh).
     Emulators,
-    /// Real AWS: credentials and region from the usual places; give --lake s3://bucket/prefix.
+    /// Real AWS: credentials and region from the usual places, and a lake on an existing bucket.
     Aws,
 }
 
-#[derive(Args, Debug)]
-pub struct BenchArgs {
-    #[arg(long, value_enum)]
-    target: Target,
-    /// One endpoint for Kinesis and S3 [default: the target's].
-    #[arg(long, env = "AWS_ENDPOINT_URL")]
-    endpoint_url: Option<String>,
-    #[arg(long)]
-    kinesis_endpoint: Option<String>,
-    #[arg(long)]
-    s3_endpoint: Option<String>,
-    #[arg(long, default_value_t = 2)]
-    shards: i32,
+/// What `alarmlake bench` does; the binary fills it from its flags.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    pub target: Target,
+    /// One endpoint for Kinesis and S3 (default: the target's).
+    pub endpoint_url: Option<String>,
+    pub kinesis_endpoint: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub shards: i32,
     /// Events per second the load generator puts.
-    #[arg(long, default_value_t = 500.0)]
-    rate: f64,
-    /// How long the load runs: 30s, 2m.
-    #[arg(long, default_value = "30s", value_parser = duration_arg::parse)]
-    duration: chrono::Duration,
-    #[arg(long, default_value_t = 20)]
-    homes: usize,
+    pub rate: f64,
+    /// How long the load runs.
+    pub duration: chrono::Duration,
+    pub homes: usize,
     /// Put the events as KPL aggregates.
-    #[arg(long)]
-    kpl_aggregate: bool,
+    pub kpl_aggregate: bool,
     /// Also put a MODE bulk-data record after every N events (stored in bulk_records).
-    #[arg(long, default_value_t = 0)]
-    bulk_every: u64,
+    pub bulk_every: u64,
     /// Seconds the consumer buffers before it writes (sets the put-to-queryable latency).
-    #[arg(long, default_value_t = 5)]
-    flush_secs: u64,
-    /// Where the report goes [default: bench-results/<time>/].
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// The stream [default: alarmlake-bench-<time>; reused if it exists].
-    #[arg(long)]
-    stream: Option<String>,
-    /// The lake [default: s3://alarmlake-bench/<time> on the target's S3, created if needed].
-    #[arg(long)]
-    lake: Option<String>,
+    pub flush_secs: u64,
+    /// Where the report goes (default: bench-results/<time>/).
+    pub out: Option<PathBuf>,
+    /// The stream (default: alarmlake-bench-<time>; reused if it exists).
+    pub stream: Option<String>,
+    /// The lake (default: s3://alarmlake-bench/<time> on the target's S3, created if needed).
+    pub lake: Option<String>,
     /// A Python with duckdb, boto3 and pyarrow (benches/requirements.txt), for the DuckDB
     /// checks, the queries and the baseline; without it those steps are skipped.
-    #[arg(long, env = "ALARMLAKE_BENCH_PYTHON")]
-    python: Option<String>,
+    pub python: Option<String>,
     /// Skip the Python baseline consumer.
-    #[arg(long)]
-    no_baseline: bool,
+    pub no_baseline: bool,
     /// Skip the backlog read (P3, P6).
-    #[arg(long)]
-    no_backlog: bool,
+    pub no_backlog: bool,
     /// Skip the six queries.
-    #[arg(long)]
-    no_queries: bool,
+    pub no_queries: bool,
     /// Only check an earlier run's lake copy (<out>/lake) against its manifest again.
-    #[arg(long)]
-    verify_only: bool,
+    pub verify_only: bool,
+    /// The `alarmlake` binary whose `consume` and `loadgen` run as the benchmark's processes.
+    pub binary: PathBuf,
 }
 
 /// The endpoints of a target: (Kinesis, S3); `None` is real AWS.
-fn endpoints(args: &BenchArgs) -> (Option<String>, Option<String>) {
+fn endpoints(args: &BenchOptions) -> (Option<String>, Option<String>) {
     let (kinesis, s3) = match args.target {
         Target::Localstack => (Some("http://127.0.0.1:4566"), Some("http://127.0.0.1:4566")),
         Target::Emulators => (Some("http://127.0.0.1:4568"), Some("http://127.0.0.1:5055")),
@@ -139,7 +122,9 @@ fn machine() -> String {
     format!("{cpus} vCPU {model}")
 }
 
-pub fn run(args: BenchArgs) -> Result<ExitCode> {
+/// Runs the whole benchmark and writes its report; returns whether the lake passed the
+/// exactly-once check.
+pub fn run(args: BenchOptions) -> Result<bool> {
     let stamp = Utc::now().format("%Y%m%d-%H%M%S").to_string();
     let out = args
         .out
@@ -189,7 +174,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             },
         )
         .await;
-        create_stream(&kinesis, args.shards).await?;
+        kinesis.create_stream(args.shards).await?;
         if let (Some(endpoint), Some(rest)) = (&s3_endpoint, lake_url.strip_prefix("s3://"))
             && args.target != Target::Aws
         {
@@ -204,17 +189,13 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         lake_url,
         kinesis_endpoint,
         s3_endpoint,
-        binary: std::env::current_exe()?,
+        binary: args.binary.clone(),
     };
     let report = bench.run(&runtime, settings)?;
     report.write(&out)?;
     println!("{}", summary_table(&report));
     println!("report: {}", out.join("report.md").display());
-    Ok(if report.verification.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(report.verification.passed())
 }
 
 /// Creates a bucket on an S3 emulator with an unsigned PUT (moto and LocalStack accept it; an
@@ -256,7 +237,7 @@ fn free_port() -> Result<u16> {
 }
 
 struct Bench<'a> {
-    args: &'a BenchArgs,
+    args: &'a BenchOptions,
     out: PathBuf,
     stream: String,
     lake_url: String,
@@ -681,7 +662,7 @@ impl Bench<'_> {
 
 /// Re-checks an earlier run's lake copy against its manifest (used by the tests to show the
 /// check fails when an event is missing).
-fn verify_only(out: &Path) -> Result<ExitCode> {
+fn verify_only(out: &Path) -> Result<bool> {
     let manifest_path = out.join("manifest.json");
     let manifest = Manifest::read(&manifest_path)?;
     let copy = out.join("lake");
@@ -701,11 +682,7 @@ fn verify_only(out: &Path) -> Result<ExitCode> {
     for example in &v.examples {
         println!("  {example}");
     }
-    Ok(if v.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(v.passed())
 }
 
 fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>> {
