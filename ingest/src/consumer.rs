@@ -1,382 +1,271 @@
-//! The consumer: finds the stream's shards (at start and periodically), takes the leases of its
-//! fair share of them, runs one reader task per leased shard whose parents are done, restarts
-//! readers that fail, hands surplus shards back when other workers join, and on stop waits for
-//! every reader to flush, commit and release its lease.
+//! The consumer's front door: [`Consumer::new`] with a [`ConsumerConfig`], then
+//! [`Consumer::run`] until a stop is asked for (or, draining, until caught up), or
+//! [`Consumer::check`] to see whether it would run.
+//!
+//! It opens the lake, places the checkpoint store next to it (unless told otherwise), serves
+//! the metrics, schedules the lake's upkeep (compaction, retention), runs the source (every
+//! shard of a Kinesis stream, or a ser2sock connection), and returns what it did. The caller
+//! (the binary) only turns flags into a config, waits for a signal and prints the summary.
 
-use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
-use alarmlake_transform::{Lake, LakeError};
+use alarmlake_schemas::{Decoder, Tally};
+use alarmlake_transform::maintenance::{self, MaintenanceError};
+use alarmlake_transform::{Lake, LakeError, WriterConfig};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
-use tracing::{error, info, warn};
+use tracing::info;
 
-use crate::backoff::Backoff;
-use crate::kinesis::{ErrorKind, KinesisError, ShardInfo};
-use crate::lease::{self, Acquired, fair_share, now_ms};
-use crate::shard::{self, ShardContext, ShardEnd, ShardError};
+use crate::check::{self, CheckLine};
+use crate::checkpoint::{self, CheckpointError};
+use crate::coordinator::{self, ConsumerError, ConsumerOptions};
+use crate::kinesis::{Kinesis, KinesisOptions, StartAt};
+use crate::lease::LeaseOptions;
+use crate::metrics::Metrics;
+use crate::metrics_server;
+use crate::process_usage::{self, CpuSince};
+use crate::shard::ShardContext;
+use crate::tcp::{self, TcpSourceError};
+use crate::upkeep::{self, Upkeep};
 
+/// Everything the consumer needs to know, whatever the source.
 #[derive(Debug, Clone)]
-pub struct ConsumerOptions {
-    /// How often ListShards runs, heartbeats are sent and the shares are balanced.
-    pub discovery_interval: Duration,
-    /// How long to wait for readers to flush and commit after a stop.
-    pub shutdown_timeout: Duration,
-    /// Record bytes all readers together may buffer before writing: each reader gets an equal
-    /// part, so memory stays bounded however many shards this worker reads.
-    pub buffer_budget_bytes: usize,
+pub struct ConsumerConfig {
+    /// The lake: a folder, or s3://bucket/prefix.
+    pub lake: String,
+    /// An S3 endpoint (S3-compatible stores, emulators).
+    pub s3_endpoint: Option<String>,
+    pub source: Source,
+    /// When buffers become files.
+    pub writer: WriterConfig,
+    /// Scheduled compaction and retention.
+    pub upkeep: Upkeep,
+    /// Serve Prometheus metrics (`/metrics`, `/healthz`) here.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
-impl Default for ConsumerOptions {
-    fn default() -> Self {
-        ConsumerOptions {
-            discovery_interval: Duration::from_secs(10),
-            shutdown_timeout: Duration::from_secs(60),
-            buffer_budget_bytes: 128 * 1024 * 1024,
+/// Where records come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Every shard of a Kinesis stream, with checkpoints and leases: exactly once.
+    Kinesis(Box<KinesisSource>),
+    /// Raw AlarmDecoder lines from a ser2sock server (host:port); nothing to replay from.
+    Tcp { address: String },
+}
+
+/// A Kinesis stream and how to read it.
+#[derive(Debug, Clone)]
+pub struct KinesisSource {
+    pub stream: String,
+    /// Consumers with the same application name share the stream's shards.
+    pub app: String,
+    /// Where checkpoints live (a folder or s3://…); `None`: next to the lake.
+    pub checkpoints: Option<String>,
+    /// Where a shard without a checkpoint starts.
+    pub start: StartAt,
+    pub kinesis: KinesisOptions,
+    /// Who this worker is, and how long its leases last.
+    pub lease: LeaseOptions,
+    /// How often shards are listed, heartbeats written and shards rebalanced.
+    pub discovery_interval: Duration,
+    /// Bytes all shards together may buffer before the largest buffers are written.
+    pub buffer_budget_bytes: usize,
+    /// Records asked for per GetRecords call (1 to 10,000).
+    pub records_per_call: i32,
+    /// Return once every shard is caught up and committed.
+    pub drain: bool,
+    /// Benchmark P6's baseline: read and count, but neither decode nor write nor commit.
+    pub read_only: bool,
+}
+
+impl KinesisSource {
+    /// A source for `stream` with the defaults of `alarmlake consume`.
+    pub fn new(stream: impl Into<String>) -> KinesisSource {
+        let defaults = ConsumerOptions::default();
+        KinesisSource {
+            stream: stream.into(),
+            app: "alarmlake".into(),
+            checkpoints: None,
+            start: StartAt::TrimHorizon,
+            kinesis: KinesisOptions::default(),
+            lease: LeaseOptions {
+                worker: LeaseOptions::default_worker_name(),
+                duration: Duration::from_secs(30),
+            },
+            discovery_interval: defaults.discovery_interval,
+            buffer_budget_bytes: defaults.buffer_budget_bytes,
+            records_per_call: 10_000,
+            drain: false,
+            read_only: false,
         }
     }
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub enum ConsumeSummary {
+    Kinesis {
+        records: u64,
+        events: u64,
+        rejected: u64,
+        shards_read: usize,
+        /// CPU seconds used in all, and after start-up, where the platform says.
+        cpu: Option<(f64, f64)>,
+    },
+    Tcp {
+        connections: u64,
+        lines: u64,
+        files: u64,
+        outcomes: Tally,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ConsumerError {
-    /// The stream is missing or the credentials are wrong: stop at once with this message.
-    #[error("cannot read stream {stream}: {source}")]
-    Start {
-        stream: String,
-        source: KinesisError,
+pub enum ConsumeError {
+    #[error("cannot open lake {location}: {source}")]
+    Lake { location: String, source: LakeError },
+    #[error("checkpoints: {0}")]
+    Checkpoint(#[from] CheckpointError),
+    #[error("cannot serve metrics on {addr}: {source}")]
+    Metrics {
+        addr: SocketAddr,
+        source: std::io::Error,
     },
-    /// The lake cannot work as configured (no such bucket, access refused).
-    #[error("cannot write to lake {location}: {reason} ({source})")]
-    Lake {
-        location: String,
-        reason: &'static str,
-        source: LakeError,
-    },
-    #[error("readers did not finish within {0:?} of the stop")]
-    ShutdownTimeout(Duration),
+    #[error(transparent)]
+    Maintenance(#[from] MaintenanceError),
+    #[error(transparent)]
+    Kinesis(#[from] ConsumerError),
+    #[error(transparent)]
+    Tcp(#[from] TcpSourceError),
 }
 
-/// How the run ended.
-#[derive(Debug, Clone, Default)]
-pub struct RunSummary {
-    pub finished_shards: usize,
-    pub shards_read: usize,
+/// How long a stopping consumer waits for a scheduled compaction or retention run still in
+/// progress. Everything the consumer read is committed by then; an upkeep run cut short is
+/// finished or undone by the next one, as after a crash, so a stop never waits on a long merge.
+pub const UPKEEP_GRACE: Duration = Duration::from_secs(5);
+
+/// A configured consumer.
+pub struct Consumer {
+    config: ConsumerConfig,
+    decoder: Arc<Decoder>,
 }
 
-/// What this worker knows about the shards.
-#[derive(Default)]
-struct Shards {
-    listed: Vec<ShardInfo>,
-    /// Readers running, with the channel that asks each to stop.
-    running: HashMap<String, watch::Sender<bool>>,
-    finished: HashSet<String>,
-    drained: HashSet<String>,
-    /// Held by another worker at the last attempt, with its name.
-    elsewhere: HashMap<String, String>,
-    /// Workers whose heartbeat is current (this one included).
-    live: HashSet<String>,
-    retry_at: HashMap<String, (Instant, Backoff)>,
-}
-
-/// Reads the stream until `stop` becomes true (or, in drain mode, until every shard is caught
-/// up, finished, or read by another worker).
-pub async fn run(
-    ctx: ShardContext,
-    options: ConsumerOptions,
-    mut stop: watch::Receiver<bool>,
-) -> Result<RunSummary, ConsumerError> {
-    let stream = ctx.kinesis.stream().to_string();
-    if let Err(source) = ctx.kinesis.check().await {
-        if matches!(
-            source.kind,
-            ErrorKind::NotFound | ErrorKind::Denied | ErrorKind::Other
-        ) {
-            return Err(ConsumerError::Start { stream, source });
+impl Consumer {
+    pub fn new(config: ConsumerConfig, decoder: Decoder) -> Consumer {
+        Consumer {
+            config,
+            decoder: Arc::new(decoder),
         }
-        warn!(error = %source, "the stream did not answer at start; will keep trying");
     }
-    // Leases and checkpoints live in the lake by default, so a missing bucket would otherwise
-    // show only as a lease that can never be taken, retried for ever.
-    if let Err(source) = ctx.lake.check_reachable().await {
-        if let Some(reason) = Lake::permanent_reason(&source) {
-            return Err(ConsumerError::Lake {
-                location: ctx.lake.location().to_string(),
-                reason,
+
+    /// Checks the settings, the source, the lake and the permissions, handing each finding to
+    /// `on_line` as it comes; returns whether the consumer would run. It writes nothing but a
+    /// probe object it deletes again.
+    pub async fn check(&self, on_line: &mut dyn FnMut(CheckLine)) -> bool {
+        match &self.config.source {
+            Source::Kinesis(source) => check::check_kinesis(&self.config, source, on_line).await,
+            Source::Tcp { address } => check::check_tcp(&self.config, address, on_line).await,
+        }
+    }
+
+    /// Runs until `stop` becomes true (everything read is then written and committed), or
+    /// until drained. Call it inside a tokio runtime, and give the runtime [`UPKEEP_GRACE`] to
+    /// wind down the upkeep task afterwards.
+    pub async fn run(self, stop: watch::Receiver<bool>) -> Result<ConsumeSummary, ConsumeError> {
+        let config = &self.config;
+        let lake = Lake::open(&config.lake, config.s3_endpoint.as_deref()).map_err(|source| {
+            ConsumeError::Lake {
+                location: config.lake.clone(),
                 source,
-            });
-        }
-        warn!(error = %source, "the lake did not answer at start; will keep trying");
-    }
-    info!(worker = %ctx.lease.worker, "worker started");
-    let mut tasks: JoinSet<(String, Result<ShardEnd, ShardError>)> = JoinSet::new();
-    let mut shards = Shards::default();
-    let mut next_discovery = Instant::now();
-    let mut list_backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
-    let mut summary = RunSummary::default();
-    let mut share = usize::MAX;
-
-    loop {
-        if *stop.borrow() {
-            break;
-        }
-        let now = Instant::now();
-        if now >= next_discovery {
-            match ctx.kinesis.list_shards().await {
-                Ok(listed) => {
-                    shards.listed = listed;
-                    list_backoff.reset();
-                    next_discovery = now + options.discovery_interval;
-                }
-                Err(e) => {
-                    warn!(error = %e, "ListShards failed; retrying");
-                    next_discovery = now + list_backoff.next_delay();
-                }
             }
-            share = balance(&ctx, &mut shards).await.unwrap_or(share);
-            shards.elsewhere.clear();
-        }
-        start_readers(&ctx, &options, &mut shards, &mut tasks, share, &mut summary).await;
-        // Hand surplus shards back, so that workers that joined get theirs.
-        if shards.running.len() > share {
-            let surplus: Vec<String> = shards
-                .running
-                .keys()
-                .take(shards.running.len() - share)
-                .cloned()
-                .collect();
-            for id in surplus {
-                info!(shard = %id, share, "handing the shard to another worker");
-                if let Some(sender) = shards.running.get(&id) {
-                    let _ = sender.send(true);
-                }
-            }
-        }
-        if ctx.drain
-            && tasks.is_empty()
-            && !shards.listed.is_empty()
-            && shards.listed.iter().all(|s| {
-                shards.finished.contains(&s.id)
-                    || shards.drained.contains(&s.id)
-                    // A shard held by a live worker is that worker's to drain; one held by a
-                    // dead worker is taken once its lease lapses.
-                    || shards
-                        .elsewhere
-                        .get(&s.id)
-                        .is_some_and(|owner| shards.live.contains(owner))
-            })
-        {
-            info!("every shard is caught up, finished, or read by another worker (drain)");
-            break;
-        }
-        let wake = shards
-            .retry_at
-            .values()
-            .map(|(at, _)| *at)
-            .filter(|at| *at > now)
-            .chain([next_discovery])
-            .min()
-            .unwrap_or(next_discovery);
-        tokio::select! {
-            Some(joined) = tasks.join_next() => {
-                let Ok((id, result)) = joined else {
-                    error!("a shard reader panicked");
-                    continue;
-                };
-                shards.running.remove(&id);
-                if let Some(again) = finished_reader(&mut shards, id, result, &mut summary) {
-                    next_discovery = next_discovery.min(again);
-                }
-            }
-            _ = tokio::time::sleep_until(wake.into()) => {}
-            _ = stop.changed() => {}
-        }
-    }
-
-    // Stop requested: every reader flushes, commits, releases its lease and returns.
-    for sender in shards.running.values() {
-        let _ = sender.send(true);
-    }
-    let deadline = tokio::time::sleep(options.shutdown_timeout);
-    tokio::pin!(deadline);
-    while !tasks.is_empty() {
-        tokio::select! {
-            Some(joined) = tasks.join_next() => {
-                if let Ok((id, Err(e))) = joined {
-                    error!(shard = %id, error = %e, "shard reader failed while stopping");
-                }
-            }
-            _ = &mut deadline => {
-                tasks.abort_all();
-                return Err(ConsumerError::ShutdownTimeout(options.shutdown_timeout));
-            }
-        }
-    }
-    Ok(summary)
-}
-
-/// Sends this worker's heartbeat, notes the live workers, and returns this worker's fair share
-/// of the unfinished shards.
-async fn balance(ctx: &ShardContext, shards: &mut Shards) -> Option<usize> {
-    let now = now_ms();
-    let term = ctx.lease.duration.as_millis() as i64;
-    if let Err(e) = ctx
-        .checkpoints
-        .heartbeat(&ctx.lease.worker, now + term)
-        .await
-    {
-        warn!(error = %e, "cannot send the worker heartbeat");
-    }
-    match ctx.checkpoints.workers().await {
-        Ok(workers) => {
-            shards.live = workers
-                .into_iter()
-                .filter(|(name, until)| *until > now || *name == ctx.lease.worker)
-                .map(|(name, _)| name)
-                .collect();
-            shards.live.insert(ctx.lease.worker.clone());
-        }
-        Err(e) => {
-            warn!(error = %e, "cannot list the workers");
-            return None;
-        }
-    }
-    let live = shards.live.len();
-    let open = shards
-        .listed
-        .iter()
-        .filter(|s| !shards.finished.contains(&s.id))
-        .count();
-    Some(fair_share(open, live))
-}
-
-/// Starts readers for shards that are free, ready (parents done) and within this worker's share.
-async fn start_readers(
-    ctx: &ShardContext,
-    options: &ConsumerOptions,
-    shards: &mut Shards,
-    tasks: &mut JoinSet<(String, Result<ShardEnd, ShardError>)>,
-    share: usize,
-    summary: &mut RunSummary,
-) {
-    let now = Instant::now();
-    let listed: HashSet<String> = shards.listed.iter().map(|s| s.id.clone()).collect();
-    let candidates: Vec<ShardInfo> = shards.listed.clone();
-    for shard in candidates {
-        if shards.running.len() >= share {
-            return;
-        }
-        let id = &shard.id;
-        if shards.running.contains_key(id)
-            || shards.finished.contains(id)
-            || shards.drained.contains(id)
-            || shards.elsewhere.contains_key(id)
-            || shards.retry_at.get(id).is_some_and(|(at, _)| *at > now)
-        {
-            continue;
-        }
-        if !parents_done(ctx, &shard, &listed, &mut shards.finished).await {
-            continue;
-        }
-        let acquired = match lease::acquire(ctx.checkpoints.as_ref(), id, &ctx.lease).await {
-            Ok(Acquired::Mine(acquired)) => acquired,
-            Ok(Acquired::HeldBy(owner)) => {
-                shards.elsewhere.insert(id.clone(), owner);
-                continue;
-            }
-            Err(e) => {
-                warn!(shard = %id, error = %e, "cannot take the shard's lease");
-                continue;
+        })?;
+        let explicit = match &config.source {
+            Source::Kinesis(source) => source.checkpoints.as_deref(),
+            Source::Tcp { .. } => None,
+        };
+        let upkeep_locations =
+            maintenance::checkpoint_locations(&lake, explicit, config.s3_endpoint.as_deref())?;
+        let metrics = Arc::new(Metrics::default());
+        let server = match config.metrics_addr {
+            Some(addr) => Some(
+                metrics_server::serve(addr, metrics.clone(), stop.clone())
+                    .await
+                    .map_err(|source| ConsumeError::Metrics { addr, source })?,
+            ),
+            None => None,
+        };
+        let upkeep_task = upkeep::spawn(
+            config.upkeep.clone(),
+            lake.clone(),
+            upkeep_locations,
+            stop.clone(),
+        );
+        let result = match &config.source {
+            Source::Kinesis(source) => self.run_kinesis(source, lake, metrics.clone(), stop).await,
+            Source::Tcp { address } => {
+                info!(%address, lake = %config.lake, "reading ser2sock lines");
+                let writer = config.writer.clone();
+                let decoder = self.decoder.clone();
+                tcp::run(address, Arc::new(lake), decoder, writer, metrics, stop)
+                    .await
+                    .map(|summary| ConsumeSummary::Tcp {
+                        connections: summary.connections,
+                        lines: summary.lines,
+                        files: summary.files,
+                        outcomes: summary.outcomes,
+                    })
+                    .map_err(ConsumeError::from)
             }
         };
-        if acquired.checkpoint.finished {
-            shards.finished.insert(id.clone());
+        if let Some((_, task)) = server {
+            task.abort();
         }
-        let (sender, receiver) = watch::channel(false);
-        shards.running.insert(id.clone(), sender);
-        summary.shards_read += 1;
-        let mut shard_ctx = ctx.clone();
-        let readers = share.min(shards.listed.len()).max(1);
-        let part = options.buffer_budget_bytes / readers;
-        shard_ctx.writer.target_bytes = shard_ctx.writer.target_bytes.min(part);
-        shard_ctx.writer.max_buffered_bytes = shard_ctx.writer.max_buffered_bytes.min(part);
-        tasks.spawn(async move {
-            let id = shard.id.clone();
-            (id, shard::run(shard_ctx, shard, acquired, receiver).await)
-        });
+        if let Some(task) = upkeep_task {
+            task.abort();
+        }
+        result
     }
-}
 
-/// Records how a reader ended; returns when to list the shards again, if sooner than planned.
-fn finished_reader(
-    shards: &mut Shards,
-    id: String,
-    result: Result<ShardEnd, ShardError>,
-    summary: &mut RunSummary,
-) -> Option<Instant> {
-    match result {
-        Ok(ShardEnd::Finished) => {
-            shards.finished.insert(id.clone());
-            shards.retry_at.remove(&id);
-            summary.finished_shards += 1;
-            // Its children may be listed already, or appear now.
-            Some(Instant::now())
-        }
-        Ok(ShardEnd::Drained) => {
-            shards.drained.insert(id);
-            None
-        }
-        Ok(ShardEnd::Stopped) => {
-            // Handed back: another worker may take it; this one waits a round before retrying.
-            shards.elsewhere.insert(id, String::new());
-            None
-        }
-        Err(e) if e.is_fenced() => {
-            warn!(shard = %id, error = %e, "another worker took this shard; stopped reading it");
-            shards.elsewhere.insert(id, String::new());
-            None
-        }
-        Err(ShardError::Kinesis(e)) if e.kind == ErrorKind::NotFound => {
-            warn!(shard = %id, error = %e, "the shard is gone (expired); skipping it");
-            shards.finished.insert(id);
-            None
-        }
-        Err(e) => {
-            let (at, backoff) = shards.retry_at.entry(id.clone()).or_insert_with(|| {
-                (
-                    Instant::now(),
-                    Backoff::new(Duration::from_secs(1), Duration::from_secs(60)),
-                )
-            });
-            let wait = backoff.next_delay();
-            *at = Instant::now() + wait;
-            error!(shard = %id, error = %e, wait_s = wait.as_secs_f64(), "shard reader failed; restarting it from its checkpoint");
-            None
-        }
+    async fn run_kinesis(
+        &self,
+        source: &KinesisSource,
+        lake: Lake,
+        metrics: Arc<Metrics>,
+        stop: watch::Receiver<bool>,
+    ) -> Result<ConsumeSummary, ConsumeError> {
+        let checkpoints = checkpoint::open_store(&self.config, source, &lake)?;
+        let kinesis = Kinesis::connect(&source.stream, &source.kinesis).await;
+        info!(stream = %source.stream, lake = %self.config.lake, app = %source.app, worker = %source.lease.worker, "consuming");
+        let ctx = ShardContext {
+            kinesis,
+            lake: Arc::new(lake),
+            checkpoints,
+            decoder: self.decoder.clone(),
+            writer: self.config.writer.clone(),
+            metrics: metrics.clone(),
+            lease: source.lease.clone(),
+            drain: source.drain,
+            initial: source.start.clone(),
+            records_per_call: source.records_per_call,
+            read_only: source.read_only,
+        };
+        let options = ConsumerOptions {
+            discovery_interval: source.discovery_interval,
+            buffer_budget_bytes: source.buffer_budget_bytes,
+            ..ConsumerOptions::default()
+        };
+        // Start-up ends here: the clients are built and the first call to the stream is next.
+        let work = CpuSince::now();
+        let run = coordinator::run(ctx, options, stop).await?;
+        let (records, events, rejected) = metrics.totals();
+        let cpu = process_usage::cpu_seconds().zip(work.elapsed());
+        Ok(ConsumeSummary::Kinesis {
+            records,
+            events,
+            rejected,
+            shards_read: run.shards_read,
+            cpu,
+        })
     }
-}
-
-/// Whether a shard's parents are read to their end and committed. A parent no longer listed
-/// has expired from the stream, so there is nothing left to read in it.
-async fn parents_done(
-    ctx: &ShardContext,
-    shard: &ShardInfo,
-    listed: &HashSet<String>,
-    finished: &mut HashSet<String>,
-) -> bool {
-    for parent in &shard.parents {
-        if finished.contains(parent) || !listed.contains(parent) {
-            continue;
-        }
-        match ctx.checkpoints.load(parent).await {
-            Ok(Some(stored)) if stored.checkpoint.finished => {
-                finished.insert(parent.clone());
-            }
-            Ok(_) => return false,
-            Err(e) => {
-                warn!(shard = %shard.id, parent = %parent, error = %e, "cannot read the parent's checkpoint");
-                return false;
-            }
-        }
-    }
-    true
 }

@@ -1,21 +1,35 @@
-//! Sources of raw records with checkpoints: the Kinesis consumer (`alarmlake consume`).
+//! Sources of raw records with checkpoints: the Kinesis consumer (`alarmlake consume`) and the
+//! ser2sock source.
 //!
-//! One task per shard reads, decodes and buffers; every flush of a shard follows the
-//! intent → files → commit protocol of [`checkpoint`], which makes the lake exactly-once.
+//! The front door is [`Consumer`]: give it a [`ConsumerConfig`] and a decoder, then
+//! [`Consumer::run`] it until a stop is asked for. Inside, one task per shard reads, decodes
+//! and buffers; every flush of a shard follows the intent → files → commit protocol of
+//! `alarmlake_transform::commit`, which makes the lake exactly-once.
+//!
+//! Public beyond the front door: [`kinesis`], the client (the load generator puts records
+//! through it), and [`cpu_note`], the summary's CPU figures that the benchmark reads back.
 
-pub mod backoff;
-pub mod checkpoint;
-pub mod consumer;
+mod backoff;
+mod check;
+mod checkpoint;
+mod consumer;
+mod coordinator;
 pub mod cpu_note;
-pub mod encode;
+mod encode;
 pub mod kinesis;
-pub mod lease;
-pub mod maintenance;
-pub mod metrics;
-pub mod metrics_server;
-pub mod process_usage;
-pub mod read_pace;
-pub mod shard;
-pub mod tcp;
+mod lease;
+mod metrics;
+mod metrics_server;
+mod process_usage;
+mod read_pace;
+mod shard;
+mod tcp;
+mod upkeep;
 
 pub use backoff::Backoff;
+pub use check::{CheckLine, CheckStatus};
+pub use consumer::{
+    ConsumeError, ConsumeSummary, Consumer, ConsumerConfig, KinesisSource, Source, UPKEEP_GRACE,
+};
+pub use lease::LeaseOptions;
+pub use upkeep::Upkeep;

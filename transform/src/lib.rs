@@ -9,10 +9,12 @@
 //! batch's files by name after a crash.
 
 mod closed_partitions;
+pub mod commit;
 pub mod compaction;
 mod file_name;
 mod file_order;
 mod lake;
+pub mod maintenance;
 mod parquet_file;
 mod partition;
 mod positions;

@@ -3,10 +3,10 @@
 
 use std::process::ExitCode;
 
-use alarmlake_ingest::maintenance::{self, CompactionRun};
 use alarmlake_schemas::Table;
 use alarmlake_transform::Lake;
 use alarmlake_transform::compaction::{Compacted, CompactionConfig, PartitionPlan};
+use alarmlake_transform::maintenance::{self, CompactionRun};
 use anyhow::{Context, Result};
 use chrono::Duration;
 use clap::Args;

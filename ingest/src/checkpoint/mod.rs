@@ -16,11 +16,17 @@
 
 pub mod file;
 pub mod object;
-mod pending;
 
-pub use pending::{LAKE_CHECKPOINTS, pending_intent_files};
+pub use alarmlake_transform::commit::Intent;
 
 use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use alarmlake_transform::Lake;
+use alarmlake_transform::commit::checkpoints_of;
+
+use crate::consumer::{ConsumerConfig, KinesisSource};
 
 use serde::{Deserialize, Serialize};
 
@@ -52,13 +58,6 @@ pub struct Lease {
     pub until_ms: i64,
 }
 
-/// The files a batch is about to write, and the last record they hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Intent {
-    pub sequence_number: String,
-    pub files: Vec<String>,
-}
-
 /// The version of a stored checkpoint, as the store knows it (an ETag, or a counter).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version(pub String);
@@ -83,6 +82,40 @@ pub enum CheckpointError {
     Lake(#[from] alarmlake_transform::LakeError),
     #[error("checkpoint location {0:?} is not a folder or an object store URL")]
     Location(String),
+}
+
+/// The checkpoint store of `source`: its explicit location, else next to the lake (a folder
+/// for a local lake, the lake's own bucket with conditional writes for S3).
+pub(crate) fn open_store(
+    config: &ConsumerConfig,
+    source: &KinesisSource,
+    lake: &Lake,
+) -> Result<Arc<dyn CheckpointStore>, CheckpointError> {
+    let namespace = format!("{}/{}", source.app, source.stream);
+    let on_s3 = |location: &str| location.starts_with("s3://");
+    match source.checkpoints.as_deref() {
+        Some(url) if on_s3(url) => {
+            let store = Lake::open(url, config.s3_endpoint.as_deref())?;
+            let prefix = store.path(&namespace)?;
+            Ok(Arc::new(object::ObjectStoreCheckpoints::new(
+                store.store().clone(),
+                prefix,
+            )))
+        }
+        Some(folder) => Ok(Arc::new(file::FileStore::open(
+            &Path::new(folder).join(&namespace),
+        )?)),
+        None if on_s3(&config.lake) => {
+            let prefix = lake.path(&checkpoints_of(&source.app, &source.stream))?;
+            Ok(Arc::new(object::ObjectStoreCheckpoints::new(
+                lake.store().clone(),
+                prefix,
+            )))
+        }
+        None => Ok(Arc::new(file::FileStore::open(
+            &Path::new(&config.lake).join(checkpoints_of(&source.app, &source.stream)),
+        )?)),
+    }
 }
 
 /// A checkpoint and the version it was read at.
@@ -155,4 +188,41 @@ fn parse(name: &str, bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
 fn render(checkpoint: &Checkpoint) -> Vec<u8> {
     // Serialising plain strings, numbers and options cannot fail.
     serde_json::to_vec_pretty(checkpoint).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use alarmlake_transform::Lake;
+    use alarmlake_transform::commit::{CHECKPOINTS, checkpoints_of, pending_intent_files};
+
+    use super::file::FileStore;
+    use super::*;
+
+    /// Maintenance reads the intents out of the checkpoints this crate writes: the two sides
+    /// of the format stay in step.
+    #[tokio::test]
+    async fn an_intent_saved_by_a_consumer_is_pending_for_maintenance() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(dir.path().to_str().unwrap(), None).unwrap();
+        let store = FileStore::open(&dir.path().join(checkpoints_of("app", "stream"))).unwrap();
+        let checkpoint = Checkpoint {
+            sequence_number: Some("41".into()),
+            intent: Some(Intent {
+                sequence_number: "42".into(),
+                files: vec!["alarm_events/date=2026-12-01/hour=07/a.parquet".into()],
+            }),
+            lease: Some(Lease {
+                owner: "w".into(),
+                until_ms: 1,
+            }),
+            ..Checkpoint::default()
+        };
+        store.save("shardId-0", &checkpoint, None).await.unwrap();
+        store.heartbeat("w", 1).await.unwrap();
+        let pending = pending_intent_files(&lake, CHECKPOINTS).await.unwrap();
+        assert_eq!(
+            pending.into_iter().collect::<Vec<_>>(),
+            ["alarm_events/date=2026-12-01/hour=07/a.parquet"]
+        );
+    }
 }

@@ -4,7 +4,7 @@
 //! A consumer flushing every minute on several shards leaves hundreds of files in an hour;
 //! every query pays for each file's footer and column chunks. Compaction rewrites closed hours
 //! (whose whole hour ended longer ago than `older_than`) and nothing else, under the intent
-//! protocol of [`journal`], so a crash at any point leaves each row once after the next run.
+//! protocol of [`crate::commit::compaction_journal`], so a crash at any point leaves each row once after the next run.
 //!
 //! What a concurrent reader sees: a query that lists a partition after the outputs are written
 //! and before the inputs are deleted (a few puts and deletes apart) counts those rows twice;
@@ -19,8 +19,6 @@
 
 mod grouping;
 mod inspect;
-pub mod journal;
-mod lock;
 mod merge;
 
 use std::collections::HashSet;
@@ -37,9 +35,9 @@ use crate::parquet_file::{EncodeError, encode};
 use crate::partition::PartitionKey;
 use crate::writer::PreparedFile;
 
+use crate::commit::compaction_journal as journal;
+pub use crate::commit::{CompactionIntent, IntentGroup, Recovered};
 pub use inspect::{Candidate, Inspected};
-pub use journal::{CompactionIntent, IntentGroup, Recovered};
-pub use lock::{CompactionLock, HeldBy};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompactionError {

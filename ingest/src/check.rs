@@ -1,53 +1,71 @@
-//! `alarmlake consume --check`: validates the settings, reaches the stream (or the ser2sock
+//! The consumer's `--check`: validates the settings, reaches the stream (or the ser2sock
 //! server) and the lake, checks the permissions the consumer needs (list, write, read, delete,
 //! and conditional writes, on which exactly-once and the leases rely), and prints what the
 //! consumer would do. It writes nothing but a probe object it deletes again (a local lake's
-//! checkpoint folder is created, as the consumer would), and it exits 2
-//! if anything would stop the consumer.
+//! checkpoint folder is created, as the consumer would), and it says whether anything would
+//! stop the consumer.
 
-use std::process::ExitCode;
 use std::time::Duration;
 
-use alarmlake_ingest::checkpoint::CheckpointError;
-use alarmlake_ingest::kinesis::{Kinesis, KinesisOptions, StartAt};
 use alarmlake_transform::Lake;
+use alarmlake_transform::commit::PROBES;
 use alarmlake_transform::probe::probe;
 use chrono::Utc;
 
-use super::upkeep::Upkeep;
-use super::{Settings, checkpoint_store};
+use crate::checkpoint::{self, CheckpointError};
+use crate::consumer::{ConsumerConfig, KinesisSource};
+use crate::kinesis::{Kinesis, StartAt};
 
-/// The checks' outcomes, printed as they come.
-#[derive(Default)]
-struct Report {
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckStatus {
+    Ok,
+    /// Something that would stop the consumer.
+    Fail,
+    /// Worth knowing, but not in the way.
+    Note,
+}
+
+/// One line of `--check`'s report: what was checked, and what was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckLine {
+    pub status: CheckStatus,
+    pub what: &'static str,
+    pub text: String,
+}
+
+/// The checks' outcomes, handed on as they come.
+struct Report<'a> {
+    on_line: &'a mut dyn FnMut(CheckLine),
     failures: usize,
 }
 
-impl Report {
-    fn ok(&mut self, what: &str, text: impl AsRef<str>) {
-        println!("ok    {what:<12} {}", text.as_ref());
-    }
-
-    fn fail(&mut self, what: &str, text: impl AsRef<str>) {
-        self.failures += 1;
-        println!("FAIL  {what:<12} {}", text.as_ref());
-    }
-
-    fn note(&mut self, what: &str, text: impl AsRef<str>) {
-        println!("note  {what:<12} {}", text.as_ref());
-    }
-
-    fn exit_code(&self) -> ExitCode {
-        if self.failures == 0 {
-            println!("all checks passed");
-            ExitCode::SUCCESS
-        } else {
-            println!(
-                "{} check(s) failed: the consumer would not run",
-                self.failures
-            );
-            ExitCode::from(2)
+impl Report<'_> {
+    fn line(&mut self, status: CheckStatus, what: &'static str, text: impl AsRef<str>) {
+        if status == CheckStatus::Fail {
+            self.failures += 1;
         }
+        (self.on_line)(CheckLine {
+            status,
+            what,
+            text: text.as_ref().to_string(),
+        });
+    }
+
+    fn ok(&mut self, what: &'static str, text: impl AsRef<str>) {
+        self.line(CheckStatus::Ok, what, text);
+    }
+
+    fn fail(&mut self, what: &'static str, text: impl AsRef<str>) {
+        self.line(CheckStatus::Fail, what, text);
+    }
+
+    fn note(&mut self, what: &'static str, text: impl AsRef<str>) {
+        self.line(CheckStatus::Note, what, text);
+    }
+
+    fn passed(&self) -> bool {
+        self.failures == 0
     }
 }
 
@@ -59,8 +77,8 @@ fn probe_name() -> String {
 
 /// Checks a lake location; `needs_conditional` when checkpoints or leases live there.
 async fn check_store(
-    report: &mut Report,
-    what: &str,
+    report: &mut Report<'_>,
+    what: &'static str,
     store: &Lake,
     relative: &str,
     needs_conditional: bool,
@@ -82,7 +100,7 @@ async fn check_store(
     }
 }
 
-fn check_metrics(report: &mut Report, addr: Option<std::net::SocketAddr>) {
+fn check_metrics(report: &mut Report<'_>, addr: Option<std::net::SocketAddr>) {
     if let Some(addr) = addr {
         match std::net::TcpListener::bind(addr) {
             Ok(_) => report.ok(
@@ -94,25 +112,26 @@ fn check_metrics(report: &mut Report, addr: Option<std::net::SocketAddr>) {
     }
 }
 
-/// `--check` for the Kinesis consumer.
-pub(super) async fn check_kinesis(settings: &Settings, upkeep: &Upkeep) -> ExitCode {
-    let mut report = Report::default();
+/// `--check` for the Kinesis consumer; whether the consumer would run.
+pub(crate) async fn check_kinesis(
+    config: &ConsumerConfig,
+    source: &KinesisSource,
+    on_line: &mut dyn FnMut(CheckLine),
+) -> bool {
+    let mut report = Report {
+        on_line,
+        failures: 0,
+    };
     report.ok(
         "config",
         format!(
             "stream {}, lake {}, app {}, worker {}",
-            settings.stream, settings.lake, settings.app, settings.lease.worker
+            source.stream, config.lake, source.app, source.lease.worker
         ),
     );
-    let kinesis = Kinesis::connect(
-        &settings.stream,
-        &KinesisOptions {
-            endpoint_url: settings.kinesis_endpoint.clone(),
-            region: settings.region.clone(),
-            attempt_timeout: Some(settings.kinesis_timeout.unwrap_or(Duration::from_secs(10))),
-        },
-    )
-    .await;
+    let mut options = source.kinesis.clone();
+    options.attempt_timeout = Some(options.attempt_timeout.unwrap_or(Duration::from_secs(10)));
+    let kinesis = Kinesis::connect(&source.stream, &options).await;
     let shards = match kinesis.check().await {
         Ok(summary) => {
             let shards = kinesis.list_shards().await;
@@ -121,7 +140,7 @@ pub(super) async fn check_kinesis(settings: &Settings, upkeep: &Upkeep) -> ExitC
                 "kinesis",
                 format!(
                     "stream {}: {}, {} open shards ({listed} listed), retention {} h",
-                    settings.stream,
+                    source.stream,
                     summary.status,
                     summary.open_shards.map_or("?".into(), |n| n.to_string()),
                     summary
@@ -138,32 +157,25 @@ pub(super) async fn check_kinesis(settings: &Settings, upkeep: &Upkeep) -> ExitC
             }
         }
         Err(e) => {
-            report.fail("kinesis", format!("stream {}: {e}", settings.stream));
+            report.fail("kinesis", format!("stream {}: {e}", source.stream));
             Vec::new()
         }
     };
-    let lake = match Lake::open(&settings.lake, settings.s3_endpoint.as_deref()) {
+    let lake = match Lake::open(&config.lake, config.s3_endpoint.as_deref()) {
         Ok(lake) => lake,
         Err(e) => {
-            report.fail("lake", format!("{}: {e}", settings.lake));
-            return report.exit_code();
+            report.fail("lake", format!("{}: {e}", config.lake));
+            return report.passed();
         }
     };
-    let checkpoints_on_lake = settings.checkpoints.is_none() && settings.lake.starts_with("s3://");
-    check_store(
-        &mut report,
-        "lake",
-        &lake,
-        "_alarmlake/check",
-        checkpoints_on_lake,
-    )
-    .await;
-    if let Some(url) = settings
+    let checkpoints_on_lake = source.checkpoints.is_none() && config.lake.starts_with("s3://");
+    check_store(&mut report, "lake", &lake, PROBES, checkpoints_on_lake).await;
+    if let Some(url) = source
         .checkpoints
         .as_deref()
         .filter(|u| u.starts_with("s3://"))
     {
-        match Lake::open(url, settings.s3_endpoint.as_deref()) {
+        match Lake::open(url, config.s3_endpoint.as_deref()) {
             Ok(store) => check_store(&mut report, "checkpoints", &store, "_check", true).await,
             Err(e) => report.fail("checkpoints", format!("{url}: {e}")),
         }
@@ -171,7 +183,7 @@ pub(super) async fn check_kinesis(settings: &Settings, upkeep: &Upkeep) -> ExitC
     let mut resuming = 0;
     let mut finished = 0;
     let mut leased_elsewhere = 0;
-    match checkpoint_store(settings, &lake) {
+    match checkpoint::open_store(config, source, &lake) {
         Ok(store) => {
             let now_ms = Utc::now().timestamp_millis();
             for shard in &shards {
@@ -181,7 +193,7 @@ pub(super) async fn check_kinesis(settings: &Settings, upkeep: &Upkeep) -> ExitC
                         resuming += usize::from(checkpoint.sequence_number.is_some());
                         finished += usize::from(checkpoint.finished);
                         leased_elsewhere += usize::from(checkpoint.lease.is_some_and(|l| {
-                            l.owner != settings.lease.worker && l.until_ms > now_ms
+                            l.owner != source.lease.worker && l.until_ms > now_ms
                         }));
                     }
                     Ok(None) => {}
@@ -193,16 +205,14 @@ pub(super) async fn check_kinesis(settings: &Settings, upkeep: &Upkeep) -> ExitC
                 format!("{resuming} of {} shards have a checkpoint", shards.len()),
             );
         }
-        Err(e) => match e.downcast_ref::<CheckpointError>() {
-            Some(CheckpointError::Locked { path }) => report.note(
-                "checkpoints",
-                format!("{path} is locked by a running consumer (fine if that is this service)"),
-            ),
-            _ => report.fail("checkpoints", format!("{e:#}")),
-        },
+        Err(CheckpointError::Locked { path }) => report.note(
+            "checkpoints",
+            format!("{path} is locked by a running consumer (fine if that is this service)"),
+        ),
+        Err(e) => report.fail("checkpoints", e.to_string()),
     }
-    check_metrics(&mut report, settings.metrics_addr);
-    let start = match &settings.start {
+    check_metrics(&mut report, config.metrics_addr);
+    let start = match &source.start {
         StartAt::TrimHorizon => "the oldest record (trim-horizon)".to_string(),
         StartAt::Latest => "new records only (latest)".to_string(),
         StartAt::AtTimestamp(t) => format!("records from {}", t.to_rfc3339()),
@@ -219,24 +229,26 @@ pub(super) async fn check_kinesis(settings: &Settings, upkeep: &Upkeep) -> ExitC
         "plan",
         format!(
             "write a shard's files every {} s or {} MB, buffering at most {} MB in all; leases of {} s",
-            settings.writer.max_age.as_secs(),
-            settings.writer.target_bytes / (1024 * 1024),
-            settings.consumer.buffer_budget_bytes / (1024 * 1024),
-            settings.lease.duration.as_secs()
+            config.writer.max_age.as_secs(),
+            config.writer.target_bytes / (1024 * 1024),
+            source.buffer_budget_bytes / (1024 * 1024),
+            source.lease.duration.as_secs()
         ),
     );
-    report.note("plan", upkeep.describe());
-    report.exit_code()
+    report.note("plan", config.upkeep.describe());
+    report.passed()
 }
 
-/// `--check` for the ser2sock source.
-pub(super) async fn check_tcp(
+/// `--check` for the ser2sock source; whether the consumer would run.
+pub(crate) async fn check_tcp(
+    config: &ConsumerConfig,
     address: &str,
-    lake: &str,
-    s3_endpoint: Option<&str>,
-    upkeep: &Upkeep,
-) -> ExitCode {
-    let mut report = Report::default();
+    on_line: &mut dyn FnMut(CheckLine),
+) -> bool {
+    let mut report = Report {
+        on_line,
+        failures: 0,
+    };
     let connect = tokio::time::timeout(
         Duration::from_secs(5),
         tokio::net::TcpStream::connect(address),
@@ -247,10 +259,10 @@ pub(super) async fn check_tcp(
         Ok(Err(e)) => report.fail("ser2sock", format!("{address}: {e}")),
         Err(_) => report.fail("ser2sock", format!("{address}: no answer within 5 s")),
     }
-    match Lake::open(lake, s3_endpoint) {
-        Ok(store) => check_store(&mut report, "lake", &store, "_alarmlake/check", false).await,
-        Err(e) => report.fail("lake", format!("{lake}: {e}")),
+    match Lake::open(&config.lake, config.s3_endpoint.as_deref()) {
+        Ok(store) => check_store(&mut report, "lake", &store, PROBES, false).await,
+        Err(e) => report.fail("lake", format!("{}: {e}", config.lake)),
     }
-    report.note("plan", upkeep.describe());
-    report.exit_code()
+    report.note("plan", config.upkeep.describe());
+    report.passed()
 }

@@ -16,11 +16,9 @@ use object_store::ObjectStoreExt;
 use object_store::PutPayload;
 use serde::{Deserialize, Serialize};
 
-use super::CompactionError;
+use super::layout::COMPACTION_INTENTS as INTENTS;
+use crate::compaction::CompactionError;
 use crate::lake::Lake;
-
-/// Where intents live, one per partition being compacted.
-const INTENTS: &str = "_alarmlake/compaction/intents";
 
 /// What a partition's compaction is about to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,21 +5,20 @@
 use std::collections::HashSet;
 
 use alarmlake_schemas::Table;
-use alarmlake_transform::Lake;
-use alarmlake_transform::compaction::{
-    self, Compacted, CompactionConfig, CompactionError, CompactionLock, HeldBy, PartitionPlan,
-    Recovered,
-};
 use chrono::{Duration, Utc};
 
-use crate::checkpoint::{CheckpointError, pending_intent_files};
+use crate::commit::{self, CompactionLock, HeldBy, IntentError, Recovered, pending_intent_files};
+use crate::compaction::{self, Compacted, CompactionConfig, CompactionError, PartitionPlan};
+use crate::lake::{Lake, LakeError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MaintenanceError {
     #[error("compaction: {0}")]
     Compaction(#[from] CompactionError),
     #[error("reading consumers' checkpoints: {0}")]
-    Checkpoint(#[from] CheckpointError),
+    Intent(#[from] IntentError),
+    #[error("opening the checkpoint store: {0}")]
+    Lake(#[from] LakeError),
 }
 
 /// How long a compaction lock lasts without renewal; it is renewed after every partition. A
@@ -96,7 +95,7 @@ async fn compact_locked(
     on_done: &mut impl FnMut(&PartitionPlan, &Compacted),
 ) -> Result<(), MaintenanceError> {
     if lock.is_some() {
-        run.recovered = compaction::journal::recover(lake).await?;
+        run.recovered = commit::compaction_journal::recover(lake).await?;
     }
     let closed = compaction::closed(lake, tables, config, Utc::now()).await?;
     let mut protected = HashSet::new();
@@ -125,10 +124,10 @@ pub fn checkpoint_locations(
 ) -> Result<Vec<CheckpointLocation>, MaintenanceError> {
     let mut locations = vec![CheckpointLocation {
         store: lake.clone(),
-        prefix: crate::checkpoint::LAKE_CHECKPOINTS.to_string(),
+        prefix: commit::CHECKPOINTS.to_string(),
     }];
     if let Some(location) = explicit {
-        let store = Lake::open(location, s3_endpoint).map_err(CheckpointError::from)?;
+        let store = Lake::open(location, s3_endpoint)?;
         locations.push(CheckpointLocation {
             store,
             prefix: String::new(),

@@ -13,10 +13,9 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use serde::{Deserialize, Serialize};
 
-use super::CompactionError;
+use super::layout::COMPACTION_LOCK as LOCK;
+use crate::compaction::CompactionError;
 use crate::lake::Lake;
-
-const LOCK: &str = "_alarmlake/compaction/lock.json";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct LockBody {

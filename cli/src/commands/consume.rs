@@ -3,32 +3,20 @@
 //! Every setting comes from a flag, else its environment variable, else the TOML file given
 //! with `--config` (same names, with `_` for `-`), else its default.
 
-mod check;
-mod upkeep;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
-use alarmlake_ingest::checkpoint::CheckpointStore;
-use alarmlake_ingest::checkpoint::file::FileStore;
-use alarmlake_ingest::checkpoint::object::ObjectStoreCheckpoints;
-use alarmlake_ingest::consumer::{self, ConsumerOptions};
-use alarmlake_ingest::cpu_note;
-use alarmlake_ingest::kinesis::{Kinesis, KinesisOptions, StartAt};
-use alarmlake_ingest::lease::LeaseOptions;
-use alarmlake_ingest::maintenance;
-use alarmlake_ingest::metrics::Metrics;
-use alarmlake_ingest::metrics_server;
-use alarmlake_ingest::process_usage::{self, CpuSince};
-use alarmlake_ingest::shard::ShardContext;
-use alarmlake_ingest::tcp;
+use alarmlake_ingest::kinesis::{KinesisOptions, StartAt};
+use alarmlake_ingest::{
+    CheckLine, CheckStatus, ConsumeSummary, Consumer, ConsumerConfig, KinesisSource, LeaseOptions,
+    Source, UPKEEP_GRACE, Upkeep, cpu_note,
+};
 use alarmlake_schemas::Decoder;
+use alarmlake_transform::WriterConfig;
 use alarmlake_transform::compaction::CompactionConfig;
 use alarmlake_transform::retention;
-use alarmlake_transform::{Lake, WriterConfig};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -191,25 +179,6 @@ impl FileConfig {
     }
 }
 
-/// Settings after flags, environment, file and defaults.
-struct Settings {
-    stream: String,
-    lake: String,
-    checkpoints: Option<String>,
-    app: String,
-    start: StartAt,
-    kinesis_endpoint: Option<String>,
-    s3_endpoint: Option<String>,
-    region: Option<String>,
-    lease: LeaseOptions,
-    consumer: ConsumerOptions,
-    kinesis_timeout: Option<Duration>,
-    metrics_addr: Option<SocketAddr>,
-    writer: WriterConfig,
-    records_per_call: i32,
-    upkeep: upkeep::Upkeep,
-}
-
 /// The lake: flag (or its variable), else the file, else `./lake`.
 fn lake_location(args: &ConsumeArgs, file: &FileConfig) -> String {
     args.lake
@@ -238,7 +207,7 @@ fn max_age(args: &ConsumeArgs, file: &FileConfig) -> Duration {
 }
 
 /// Scheduled compaction and retention, for both sources.
-fn upkeep_settings(args: &ConsumeArgs, file: &FileConfig) -> Result<upkeep::Upkeep> {
+fn upkeep_settings(args: &ConsumeArgs, file: &FileConfig) -> Result<Upkeep> {
     let duration = |name: &str, flag: &Option<String>, from_file: &Option<String>| {
         flag.clone()
             .or(from_file.clone())
@@ -256,7 +225,7 @@ fn upkeep_settings(args: &ConsumeArgs, file: &FileConfig) -> Result<upkeep::Upke
         bail!("--retain must be at least 1h: a shorter window could delete the hour being written");
     }
     let defaults = CompactionConfig::default();
-    Ok(upkeep::Upkeep {
+    Ok(Upkeep {
         compact_every,
         compaction: CompactionConfig {
             older_than: duration(
@@ -277,61 +246,91 @@ fn upkeep_settings(args: &ConsumeArgs, file: &FileConfig) -> Result<upkeep::Upke
     })
 }
 
-fn settings(args: &ConsumeArgs, file: &FileConfig) -> Result<Settings> {
+/// The Kinesis source's settings: flags (or their variables), else the file, else defaults.
+fn kinesis_source(args: &ConsumeArgs, file: &FileConfig) -> Result<KinesisSource> {
     let pick =
         |flag: &Option<String>, from_file: &Option<String>| flag.clone().or(from_file.clone());
     let Some(stream) = pick(&args.stream, &file.stream) else {
         bail!("no stream: give --stream, ALARMLAKE_STREAM or `stream` in the config file");
     };
-    let start = parse_start(&pick(&args.start, &file.start).unwrap_or("trim-horizon".into()))?;
+    let defaults = KinesisSource::new(stream);
     let endpoint = pick(&args.endpoint_url, &file.endpoint_url);
-    let defaults = WriterConfig::default();
-    let target_bytes = args
-        .target_mb
-        .or(file.target_mb)
-        .map_or(defaults.target_bytes, |mb| mb * 1024 * 1024);
-    Ok(Settings {
-        stream,
-        lake: lake_location(args, file),
+    Ok(KinesisSource {
+        app: pick(&args.app, &file.app).unwrap_or(defaults.app.clone()),
         checkpoints: pick(&args.checkpoints, &file.checkpoints),
-        app: pick(&args.app, &file.app).unwrap_or_else(|| "alarmlake".into()),
-        start,
-        kinesis_endpoint: pick(&args.kinesis_endpoint, &file.kinesis_endpoint).or(endpoint),
-        s3_endpoint: s3_endpoint(args, file),
-        region: pick(&args.region, &file.region),
+        start: parse_start(&pick(&args.start, &file.start).unwrap_or("trim-horizon".into()))?,
+        kinesis: KinesisOptions {
+            endpoint_url: pick(&args.kinesis_endpoint, &file.kinesis_endpoint).or(endpoint),
+            region: pick(&args.region, &file.region),
+            attempt_timeout: args
+                .kinesis_timeout_secs
+                .or(file.kinesis_timeout_secs)
+                .map(Duration::from_secs),
+        },
         lease: LeaseOptions {
-            worker: pick(&args.worker_id, &file.worker_id)
-                .unwrap_or_else(LeaseOptions::default_worker_name),
+            worker: pick(&args.worker_id, &file.worker_id).unwrap_or(defaults.lease.worker.clone()),
             duration: Duration::from_secs(args.lease_secs.or(file.lease_secs).unwrap_or(30).max(2)),
         },
-        consumer: ConsumerOptions {
-            discovery_interval: Duration::from_secs(
-                args.discovery_secs
-                    .or(file.discovery_secs)
-                    .unwrap_or(10)
-                    .max(1),
-            ),
-            buffer_budget_bytes: args.max_buffer_mb.or(file.max_buffer_mb).unwrap_or(128)
-                * 1024
-                * 1024,
-            ..ConsumerOptions::default()
-        },
-        kinesis_timeout: args
-            .kinesis_timeout_secs
-            .or(file.kinesis_timeout_secs)
-            .map(Duration::from_secs),
-        metrics_addr: args.metrics_addr.or(file.metrics_addr),
-        writer: WriterConfig {
-            max_age: max_age(args, file),
-            target_bytes,
-            ..defaults
-        },
+        discovery_interval: Duration::from_secs(
+            args.discovery_secs
+                .or(file.discovery_secs)
+                .unwrap_or(10)
+                .max(1),
+        ),
+        buffer_budget_bytes: args.max_buffer_mb.or(file.max_buffer_mb).unwrap_or(128) * 1024 * 1024,
         records_per_call: args
             .max_records_per_call
             .or(file.max_records_per_call)
             .unwrap_or(10_000)
             .clamp(1, 10_000),
+        drain: args.drain,
+        read_only: args.bench_read_only,
+        ..defaults
+    })
+}
+
+/// The whole configuration, for either source.
+fn consumer_config(args: &ConsumeArgs, file: &FileConfig) -> Result<ConsumerConfig> {
+    // A stream given as a flag wins over a source from the file, and the other way round.
+    let tcp = match (&args.stream, &args.source) {
+        (Some(_), _) => None,
+        (None, Some(source)) => Some(source.clone()),
+        (None, None) => file.source.clone(),
+    };
+    let defaults = WriterConfig::default();
+    let (source, writer) = match tcp {
+        Some(source) => {
+            let Some(address) = source.strip_prefix("tcp://") else {
+                bail!("--source {source:?}: only tcp://HOST:PORT (a ser2sock server) is supported");
+            };
+            let source = Source::Tcp {
+                address: address.to_string(),
+            };
+            let writer = WriterConfig {
+                max_age: max_age(args, file),
+                ..defaults
+            };
+            (source, writer)
+        }
+        None => {
+            let writer = WriterConfig {
+                max_age: max_age(args, file),
+                target_bytes: args
+                    .target_mb
+                    .or(file.target_mb)
+                    .map_or(defaults.target_bytes, |mb| mb * 1024 * 1024),
+                ..defaults
+            };
+            (Source::Kinesis(Box::new(kinesis_source(args, file)?)), writer)
+        }
+    };
+    Ok(ConsumerConfig {
+        lake: lake_location(args, file),
+        s3_endpoint: s3_endpoint(args, file),
+        source,
+        writer,
         upkeep: upkeep_settings(args, file)?,
+        metrics_addr: args.metrics_addr.or(file.metrics_addr),
     })
 }
 
@@ -348,41 +347,6 @@ fn parse_start(text: &str) -> Result<StartAt> {
     }
 }
 
-/// The checkpoint store: explicit, else next to the lake (a folder for a local lake, the lake's
-/// own bucket with conditional writes for S3).
-fn checkpoint_store(settings: &Settings, lake: &Lake) -> Result<Arc<dyn CheckpointStore>> {
-    let namespace = format!("{}/{}", settings.app, settings.stream);
-    let location = settings.checkpoints.clone();
-    let on_s3 = |location: &str| location.starts_with("s3://");
-    match location {
-        Some(url) if on_s3(&url) => {
-            let store = Lake::open(&url, settings.s3_endpoint.as_deref())
-                .with_context(|| format!("cannot open checkpoint store {url}"))?;
-            let prefix = store.path(&namespace)?;
-            Ok(Arc::new(ObjectStoreCheckpoints::new(
-                store.store().clone(),
-                prefix,
-            )))
-        }
-        Some(folder) => Ok(Arc::new(FileStore::open(
-            &Path::new(&folder).join(&namespace),
-        )?)),
-        None if on_s3(&settings.lake) => {
-            let prefix = lake.path(&format!("_alarmlake/checkpoints/{namespace}"))?;
-            Ok(Arc::new(ObjectStoreCheckpoints::new(
-                lake.store().clone(),
-                prefix,
-            )))
-        }
-        None => {
-            let folder = Path::new(&settings.lake)
-                .join("_alarmlake/checkpoints")
-                .join(&namespace);
-            Ok(Arc::new(FileStore::open(&folder)?))
-        }
-    }
-}
-
 /// Reader threads by default.
 ///
 /// *Why one:* the readers spend most of their time waiting on Kinesis, and with two or more
@@ -394,196 +358,74 @@ const DEFAULT_THREADS: u16 = 1;
 pub fn run(args: ConsumeArgs) -> Result<ExitCode> {
     let file = FileConfig::load(args.config.as_deref())?;
     let decoder = args.decoder.clone().or(file.decoder());
-    let decoder = Arc::new(Decoder::new(decoder.config()?));
+    let decoder = Decoder::new(decoder.config()?);
     let threads = args.threads.or(file.threads).unwrap_or(DEFAULT_THREADS);
+    let config = consumer_config(&args, &file)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(usize::from(threads))
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
-    // A stream given as a flag wins over a source from the file, and the other way round.
-    let source = match (&args.stream, &args.source) {
-        (Some(_), _) => None,
-        (None, Some(source)) => Some(source.clone()),
-        (None, None) => file.source.clone(),
-    };
-    if let Some(source) = source {
-        let Some(address) = source.strip_prefix("tcp://") else {
-            bail!("--source {source:?}: only tcp://HOST:PORT (a ser2sock server) is supported");
-        };
-        let lake = lake_location(&args, &file);
-        let writer = WriterConfig {
-            max_age: max_age(&args, &file),
-            ..WriterConfig::default()
-        };
-        let s3_endpoint = s3_endpoint(&args, &file);
-        let upkeep = upkeep_settings(&args, &file)?;
-        if args.check {
-            return Ok(runtime.block_on(check::check_tcp(
-                address,
-                &lake,
-                s3_endpoint.as_deref(),
-                &upkeep,
-            )));
-        }
-        let result = runtime.block_on(consume_tcp(
-            address,
-            &lake,
-            s3_endpoint.as_deref(),
-            decoder,
-            writer,
-            upkeep,
-            args.metrics_addr.or(file.metrics_addr),
-        ));
-        runtime.shutdown_timeout(UPKEEP_GRACE);
-        return result;
-    }
-    let settings = settings(&args, &file)?;
+    let consumer = Consumer::new(config, decoder);
     if args.check {
-        return Ok(runtime.block_on(check::check_kinesis(&settings, &settings.upkeep)));
+        let mut failures = 0;
+        let mut print = |line: CheckLine| {
+            failures += usize::from(line.status == CheckStatus::Fail);
+            print_check_line(&line);
+        };
+        runtime.block_on(consumer.check(&mut print));
+        return Ok(check_verdict(failures));
     }
-    let result = runtime.block_on(consume(settings, decoder, args.drain, args.bench_read_only));
+    let result = runtime.block_on(async {
+        let stop = stop_on_signal("stopping: writing and committing what is buffered");
+        consumer.run(stop).await
+    });
     runtime.shutdown_timeout(UPKEEP_GRACE);
-    result
-}
-
-/// How long a stopping consumer waits for a scheduled compaction or retention run still in
-/// progress. Everything the consumer read is committed by then; an upkeep run cut short is
-/// finished or undone by the next one, as after a crash, so a stop never waits on a long merge.
-const UPKEEP_GRACE: Duration = Duration::from_secs(5);
-
-/// Lines from a ser2sock server into the lake, until Ctrl-C or SIGTERM.
-async fn consume_tcp(
-    address: &str,
-    lake: &str,
-    s3_endpoint: Option<&str>,
-    decoder: Arc<Decoder>,
-    writer: WriterConfig,
-    upkeep: upkeep::Upkeep,
-    metrics_addr: Option<SocketAddr>,
-) -> Result<ExitCode> {
-    let lake_store =
-        Lake::open(lake, s3_endpoint).with_context(|| format!("cannot open lake {lake}"))?;
-    let stop = stop_on_signal("stopping: writing what is buffered");
-    let metrics = Arc::new(Metrics::default());
-    let server = match metrics_addr {
-        Some(addr) => Some(
-            metrics_server::serve(addr, metrics.clone(), stop.clone())
-                .await
-                .with_context(|| format!("cannot serve metrics on {addr}"))?,
-        ),
-        None => None,
-    };
-    let checkpoints = maintenance::checkpoint_locations(&lake_store, None, s3_endpoint)?;
-    let upkeep_task = upkeep::spawn(upkeep, lake_store.clone(), checkpoints, stop.clone());
-    info!(%address, %lake, "reading ser2sock lines");
-    let summary = tcp::run(
-        address,
-        Arc::new(lake_store),
-        decoder,
-        writer,
-        metrics,
-        stop,
-    )
-    .await;
-    if let Some(task) = upkeep_task {
-        task.abort();
-    }
-    if let Some((_, task)) = server {
-        task.abort();
-    }
-    let summary = summary?;
-    let outcomes = summary.outcomes;
-    eprintln!(
-        "read {} lines over {} connections: {} events, {} rejected, {} chatter; {} files written",
-        summary.lines,
-        summary.connections,
-        outcomes.events,
-        outcomes.rejected,
-        outcomes.chatter,
-        summary.files
-    );
+    print_summary(&result?);
     Ok(ExitCode::SUCCESS)
 }
 
-async fn consume(
-    settings: Settings,
-    decoder: Arc<Decoder>,
-    drain: bool,
-    read_only: bool,
-) -> Result<ExitCode> {
-    let lake = Lake::open(&settings.lake, settings.s3_endpoint.as_deref())
-        .with_context(|| format!("cannot open lake {}", settings.lake))?;
-    let checkpoints = checkpoint_store(&settings, &lake)?;
-    let upkeep_locations = maintenance::checkpoint_locations(
-        &lake,
-        settings.checkpoints.as_deref(),
-        settings.s3_endpoint.as_deref(),
-    )?;
-    let kinesis = Kinesis::connect(
-        &settings.stream,
-        &KinesisOptions {
-            endpoint_url: settings.kinesis_endpoint.clone(),
-            region: settings.region.clone(),
-            attempt_timeout: settings.kinesis_timeout,
-        },
-    )
-    .await;
-    let stop = stop_on_signal("stopping: flushing and committing every shard");
-    let metrics = Arc::new(Metrics::default());
-    let server = match settings.metrics_addr {
-        Some(addr) => Some(
-            metrics_server::serve(addr, metrics.clone(), stop.clone())
-                .await
-                .with_context(|| format!("cannot serve metrics on {addr}"))?,
-        ),
-        None => None,
+fn print_check_line(line: &CheckLine) {
+    let status = match line.status {
+        CheckStatus::Ok => "ok",
+        CheckStatus::Fail => "FAIL",
+        CheckStatus::Note => "note",
     };
-    info!(stream = %settings.stream, lake = %settings.lake, app = %settings.app, worker = %settings.lease.worker, "consuming");
-    let ctx = ShardContext {
-        kinesis,
-        lake: Arc::new(lake),
-        checkpoints,
-        decoder,
-        writer: settings.writer.clone(),
-        metrics: metrics.clone(),
-        lease: settings.lease.clone(),
-        drain,
-        initial: settings.start.clone(),
-        records_per_call: settings.records_per_call,
-        read_only,
-    };
-    let upkeep_task = upkeep::spawn(
-        settings.upkeep.clone(),
-        (*ctx.lake).clone(),
-        upkeep_locations,
-        stop.clone(),
-    );
-    // Start-up ends here: the clients are built and the first call to the stream is next.
-    let work = CpuSince::now();
-    let result = consumer::run(ctx, settings.consumer.clone(), stop).await;
-    if let Some((_, task)) = server {
-        task.abort();
-    }
-    if let Some(task) = upkeep_task {
-        task.abort();
-    }
-    let summary = result?;
-    let (records, events, rejected) = metrics.totals();
-    eprintln!(
-        "consumed {records} records from {} shards: {events} events, {rejected} rejected; all committed{}",
-        summary.shards_read,
-        cpu_used(work)
-    );
-    Ok(ExitCode::SUCCESS)
+    println!("{status:<5} {:<12} {}", line.what, line.text);
 }
 
-/// The CPU the consumer used, in all and after start-up (see [`cpu_note`]), or nothing where
-/// the platform does not say.
-fn cpu_used(work: CpuSince) -> String {
-    match (process_usage::cpu_seconds(), work.elapsed()) {
-        (Some(all), Some(after)) => cpu_note::format(all, after),
-        _ => String::new(),
+/// Exit 0 if the consumer would run, 2 if not.
+fn check_verdict(failures: usize) -> ExitCode {
+    if failures == 0 {
+        println!("all checks passed");
+        ExitCode::SUCCESS
+    } else {
+        println!("{failures} check(s) failed: the consumer would not run");
+        ExitCode::from(2)
+    }
+}
+
+fn print_summary(summary: &ConsumeSummary) {
+    match summary {
+        ConsumeSummary::Kinesis {
+            records,
+            events,
+            rejected,
+            shards_read,
+            cpu,
+        } => eprintln!(
+            "consumed {records} records from {shards_read} shards: {events} events, {rejected} rejected; all committed{}",
+            cpu.map_or(String::new(), |(all, after)| cpu_note::format(all, after))
+        ),
+        ConsumeSummary::Tcp {
+            connections,
+            lines,
+            files,
+            outcomes,
+        } => eprintln!(
+            "read {lines} lines over {connections} connections: {} events, {} rejected, {} chatter; {files} files written",
+            outcomes.events, outcomes.rejected, outcomes.chatter
+        ),
     }
 }
 
@@ -638,7 +480,7 @@ mod tests {
         assert!(parse_start("oldest").is_err());
     }
 
-    const EXAMPLE: &str = include_str!("../../../../packaging/alarmlake.example.toml");
+    const EXAMPLE: &str = include_str!("../../../packaging/alarmlake.example.toml");
 
     /// The example with every commented-out setting (`# key = value`) switched on.
     fn example_with_everything() -> String {

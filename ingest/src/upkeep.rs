@@ -1,4 +1,4 @@
-//! Lake upkeep inside `consume`: compaction every `--compact-every` and retention (`--retain`),
+//! Lake upkeep inside the consumer: compaction every `compact_every` and retention (`retain`),
 //! on a background schedule, so a long-running consumer needs no cron job next to it.
 //!
 //! Each run happens on a blocking thread, so merging files never delays the shard readers,
@@ -9,10 +9,10 @@
 
 use std::time::Duration as StdDuration;
 
-use alarmlake_ingest::maintenance::{self, CheckpointLocation};
 use alarmlake_schemas::Table;
 use alarmlake_transform::Lake;
 use alarmlake_transform::compaction::CompactionConfig;
+use alarmlake_transform::maintenance::{self, CheckpointLocation};
 use alarmlake_transform::retention;
 use chrono::{Duration, Utc};
 use tokio::sync::watch;
@@ -27,10 +27,12 @@ const LOOKBACK: Duration = Duration::days(3);
 const RETENTION_EVERY: Duration = Duration::hours(1);
 
 /// The schedule's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Upkeep {
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Upkeep {
+    /// Compact closed hours this often; `None`: never.
     pub compact_every: Option<Duration>,
     pub compaction: CompactionConfig,
+    /// Delete hours older than this; `None`: keep everything.
     pub retain: Option<Duration>,
 }
 
@@ -74,7 +76,7 @@ fn human(duration: Duration) -> String {
 }
 
 /// Starts the schedule, if any; it ends when `stop` becomes true.
-pub(super) fn spawn(
+pub(crate) fn spawn(
     upkeep: Upkeep,
     lake: Lake,
     checkpoints: Vec<CheckpointLocation>,
