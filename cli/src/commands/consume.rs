@@ -321,7 +321,10 @@ fn consumer_config(args: &ConsumeArgs, file: &FileConfig) -> Result<ConsumerConf
                     .map_or(defaults.target_bytes, |mb| mb * 1024 * 1024),
                 ..defaults
             };
-            (Source::Kinesis(Box::new(kinesis_source(args, file)?)), writer)
+            (
+                Source::Kinesis(Box::new(kinesis_source(args, file)?)),
+                writer,
+            )
         }
     };
     Ok(ConsumerConfig {
