@@ -7,7 +7,6 @@ mod duration_arg;
 mod event_json;
 mod input;
 mod logging;
-mod pipeline;
 mod size_arg;
 mod table_arg;
 

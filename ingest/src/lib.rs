@@ -15,7 +15,6 @@ mod checkpoint;
 mod consumer;
 mod coordinator;
 pub mod cpu_note;
-mod encode;
 pub mod kinesis;
 mod lease;
 mod metrics;

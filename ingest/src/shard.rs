@@ -7,9 +7,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use alarmlake_schemas::kpl::deaggregate_record;
 use alarmlake_schemas::{Decoder, Tally};
-use alarmlake_transform::{Lake, LakeError, LakeWriter, PreparedFile, WriterConfig, WriterError};
+use alarmlake_transform::sink::{CommitHook, FlushError, Pending, Sink};
+use alarmlake_transform::{Lake, LakeError, PreparedFile, WriterConfig};
 use chrono::Utc;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -18,7 +18,6 @@ use crate::backoff::Backoff;
 use crate::checkpoint::{
     Checkpoint, CheckpointError, CheckpointStore, Intent, Lease, Stored, Version,
 };
-use crate::encode::{EncodeError, encode_batches};
 use crate::kinesis::{ErrorKind, Kinesis, KinesisError, ShardInfo, StartAt};
 use crate::lease::{LeaseOptions, now_ms};
 use crate::metrics::{Metrics, ShardMetrics};
@@ -68,10 +67,8 @@ pub enum ShardError {
     Checkpoint(#[from] CheckpointError),
     #[error("lake: {0}")]
     Lake(#[from] LakeError),
-    #[error("writer: {0}")]
-    Writer(#[from] WriterError),
     #[error(transparent)]
-    Encode(#[from] EncodeError),
+    Flush(#[from] FlushError),
 }
 
 impl ShardError {
@@ -81,36 +78,28 @@ impl ShardError {
     }
 }
 
-/// The reader's view of its checkpoint and of what it has buffered since.
-struct State {
+/// The shard's checkpoint as this reader last stored it.
+struct Position {
     shard_id: String,
     checkpoint: Checkpoint,
     version: Option<Version>,
+}
+
+/// The reader's view of its checkpoint and of what it has buffered since.
+struct State {
+    position: Position,
     /// The last record read (buffered, maybe not yet committed).
     last_read: Option<String>,
-    writer: LakeWriter,
-    pending_records: u64,
-    pending_bytes: usize,
-    pending_rows: usize,
-    first_pending: Option<Instant>,
-    oldest_arrival: Option<chrono::DateTime<Utc>>,
+    sink: Sink,
 }
 
 impl State {
-    fn due(&self, config: &WriterConfig, now: Instant) -> bool {
-        self.pending_bytes >= config.target_bytes
-            || self.pending_rows >= config.max_rows
-            || self
-                .first_pending
-                .is_some_and(|t| now.duration_since(t) >= config.max_age)
-    }
-
     /// Where reading resumes: after the last record read, else after the checkpoint.
     fn resume_point(&self, fallback: &StartAt) -> StartAt {
         match self
             .last_read
             .as_ref()
-            .or(self.checkpoint.sequence_number.as_ref())
+            .or(self.position.checkpoint.sequence_number.as_ref())
         {
             Some(sequence) => StartAt::After(sequence.clone()),
             None => fallback.clone(),
@@ -131,9 +120,9 @@ pub async fn run(
     let end = read(&ctx, &shard, &metrics, &mut state, &mut stop).await?;
     // Hand the shard back: the lease goes, the checkpoint stays. A last flush with something to
     // commit has already released it in its commit.
-    if state.checkpoint.lease.is_some() {
-        state.checkpoint.lease = None;
-        save_as_is(&ctx, &mut state).await?;
+    if state.position.checkpoint.lease.is_some() {
+        state.position.checkpoint.lease = None;
+        save_as_is(&ctx, &mut state.position).await?;
     }
     Ok(end)
 }
@@ -145,7 +134,7 @@ async fn read(
     state: &mut State,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<ShardEnd, ShardError> {
-    if state.checkpoint.finished {
+    if state.position.checkpoint.finished {
         return Ok(ShardEnd::Finished);
     }
     // A child shard is read from its start: its parents' records are already committed.
@@ -171,13 +160,12 @@ async fn read(
     };
     backoff.reset();
     let mut last_call: Option<Instant> = None;
-    let mut outcomes = Vec::new();
     loop {
         if *stop.borrow() {
             flush(ctx, metrics, state, Commit::AndRelease).await?;
             return Ok(ShardEnd::Stopped);
         }
-        renew_if_due(ctx, state).await?;
+        renew_if_due(ctx, &mut state.position).await?;
         if let Some(last) = last_call {
             let since = last.elapsed();
             if since < MIN_CALL_INTERVAL && sleep_or_stop(stop, MIN_CALL_INTERVAL - since).await {
@@ -207,7 +195,7 @@ async fn read(
                 let wait = backoff.next_delay();
                 warn!(shard = %shard.id, error = %e, wait_ms = wait.as_millis() as u64, "GetRecords failed; backing off");
                 // Buffered records must not wait for the stream to recover.
-                if state.due(&ctx.writer, Instant::now()) {
+                if state.sink.whole_due(Instant::now()) {
                     flush(ctx, metrics, state, Commit::Plain).await?;
                 }
                 sleep_or_stop(stop, wait).await;
@@ -232,26 +220,11 @@ async fn read(
         if !ctx.read_only {
             if let Some(last) = page.records.last() {
                 state.last_read = Some(last.position.sequence_number.clone());
-                state.first_pending.get_or_insert(now);
             }
-            state.pending_records += page.records.len() as u64;
             let mut tally = Tally::default();
             for record in page.records {
-                let arrival = record.position.arrival_time;
-                state.oldest_arrival =
-                    Some(state.oldest_arrival.map_or(arrival, |t| t.min(arrival)));
-                for user in deaggregate_record(record) {
-                    outcomes.clear();
-                    ctx.decoder.decode_into(&user, &mut outcomes);
-                    outcomes.iter().for_each(|outcome| tally.add(outcome));
-                    state.pending_bytes += user.data.len();
-                    state
-                        .writer
-                        .append(&user.position, user.data.len(), &outcomes, now);
-                }
+                state.sink.push(record, now, &mut tally);
             }
-            // Chatter is counted, but writes no row.
-            state.pending_rows += (tally.events + tally.rejected) as usize;
             metrics.count(&tally);
         }
         if ctx.read_only {
@@ -274,7 +247,7 @@ async fn read(
             }
             Some(following) => iterator = following,
         }
-        if state.due(&ctx.writer, Instant::now()) {
+        if state.sink.whole_due(Instant::now()) {
             flush(ctx, metrics, state, Commit::Plain).await?;
         }
         match next {
@@ -316,16 +289,13 @@ async fn recover(
         );
     }
     Ok(State {
-        shard_id: shard_id.to_string(),
-        checkpoint,
-        version,
+        position: Position {
+            shard_id: shard_id.to_string(),
+            checkpoint,
+            version,
+        },
         last_read: None,
-        writer: LakeWriter::new(ctx.writer.clone()),
-        pending_records: 0,
-        pending_bytes: 0,
-        pending_rows: 0,
-        first_pending: None,
-        oldest_arrival: None,
+        sink: Sink::new(ctx.decoder.clone(), ctx.writer.clone()).deaggregating(),
     })
 }
 
@@ -355,97 +325,131 @@ async fn flush(
 ) -> Result<(), ShardError> {
     let finished = commit == Commit::FinishedAndRelease;
     let nothing_new =
-        state.last_read.is_none() || state.last_read == state.checkpoint.sequence_number;
+        state.last_read.is_none() || state.last_read == state.position.checkpoint.sequence_number;
     if nothing_new && !finished {
         return Ok(());
     }
     let started = Instant::now();
-    let batches = state.writer.take_all_batches()?;
-    let files = encode_batches(batches).await?;
+    let pending = *state.sink.pending();
     let target = state
         .last_read
         .clone()
-        .or_else(|| state.checkpoint.sequence_number.clone());
-    if !files.is_empty() {
-        state.checkpoint.intent = Some(Intent {
-            sequence_number: target.clone().unwrap_or_default(),
-            files: files.iter().map(|f| f.path.clone()).collect(),
-        });
-        save(ctx, state).await?;
-        write_files(ctx, &state.shard_id, &files).await?;
-        if let Some(pause) = pause_before_commit() {
-            tokio::time::sleep(pause).await;
-        }
-    }
-    state.checkpoint.intent = None;
-    state.checkpoint.sequence_number = target;
-    state.checkpoint.finished = finished;
-    state.checkpoint.records += state.pending_records;
-    if commit == Commit::Plain {
-        save(ctx, state).await?;
-    } else {
-        state.checkpoint.lease = None;
-        save_as_is(ctx, state).await?;
-    }
+        .or_else(|| state.position.checkpoint.sequence_number.clone());
+    let mut hook = ShardCommit {
+        ctx,
+        position: &mut state.position,
+        target,
+        commit,
+        files: 0,
+    };
+    state.sink.flush_all(&mut hook).await?;
+    let files = hook.files;
 
-    metrics.files.fetch_add(files.len() as u64, Relaxed);
+    metrics.files.fetch_add(files as u64, Relaxed);
     metrics.commits.fetch_add(1, Relaxed);
     ctx.metrics.observe_commit(started.elapsed().as_secs_f64());
-    if let Some(arrival) = state.oldest_arrival {
+    if let Some(arrival) = pending.oldest_arrival {
         let seconds = (Utc::now() - arrival).num_milliseconds() as f64 / 1000.0;
-        ctx.metrics.observe_durable(seconds, state.pending_records);
+        ctx.metrics.observe_durable(seconds, pending.records);
     }
     debug!(
-        shard = %state.shard_id,
-        records = state.pending_records,
-        files = files.len(),
+        shard = %state.position.shard_id,
+        records = pending.records,
+        files,
         "committed"
     );
-    state.pending_records = 0;
-    state.pending_bytes = 0;
-    state.pending_rows = 0;
-    state.first_pending = None;
-    state.oldest_arrival = None;
     Ok(())
+}
+
+/// A shard's commit protocol, as the sink's commit hook: record the intent (the exact file
+/// names), write the files, then move the checkpoint to `target` and clear the intent in one
+/// conditional write.
+struct ShardCommit<'a> {
+    ctx: &'a ShardContext,
+    position: &'a mut Position,
+    /// The last record the flush holds.
+    target: Option<String>,
+    commit: Commit,
+    /// Files the flush wrote.
+    files: usize,
+}
+
+impl CommitHook for ShardCommit<'_> {
+    type Error = ShardError;
+
+    async fn commit(
+        &mut self,
+        files: Vec<PreparedFile>,
+        pending: &Pending,
+    ) -> Result<(), ShardError> {
+        let (ctx, position) = (self.ctx, &mut *self.position);
+        if !files.is_empty() {
+            position.checkpoint.intent = Some(Intent {
+                sequence_number: self.target.clone().unwrap_or_default(),
+                files: files.iter().map(|f| f.path.clone()).collect(),
+            });
+            save(ctx, position).await?;
+            write_files(ctx, &position.shard_id, &files).await?;
+            if let Some(pause) = pause_before_commit() {
+                tokio::time::sleep(pause).await;
+            }
+        }
+        position.checkpoint.intent = None;
+        position.checkpoint.sequence_number = self.target.clone();
+        position.checkpoint.finished = self.commit == Commit::FinishedAndRelease;
+        position.checkpoint.records += pending.records;
+        if self.commit == Commit::Plain {
+            save(ctx, position).await?;
+        } else {
+            position.checkpoint.lease = None;
+            save_as_is(ctx, position).await?;
+        }
+        self.files = files.len();
+        Ok(())
+    }
 }
 
 /// Saves the checkpoint with the lease renewed, retrying store errors; a conflict (another
 /// worker took the shard) is returned at once.
-async fn save(ctx: &ShardContext, state: &mut State) -> Result<(), ShardError> {
-    state.checkpoint.lease = Some(Lease {
+async fn save(ctx: &ShardContext, position: &mut Position) -> Result<(), ShardError> {
+    position.checkpoint.lease = Some(Lease {
         owner: ctx.lease.worker.clone(),
         until_ms: now_ms() + ctx.lease.duration.as_millis() as i64,
     });
-    save_as_is(ctx, state).await
+    save_as_is(ctx, position).await
 }
 
 /// Renews the lease once half of its term has passed.
-async fn renew_if_due(ctx: &ShardContext, state: &mut State) -> Result<(), ShardError> {
+async fn renew_if_due(ctx: &ShardContext, position: &mut Position) -> Result<(), ShardError> {
     let half = ctx.lease.duration.as_millis() as i64 / 2;
-    let until = state.checkpoint.lease.as_ref().map_or(0, |l| l.until_ms);
+    let until = position.checkpoint.lease.as_ref().map_or(0, |l| l.until_ms);
     if until - now_ms() < half {
-        save(ctx, state).await?;
+        save(ctx, position).await?;
     }
     Ok(())
 }
 
 /// Saves the checkpoint exactly as it is.
-async fn save_as_is(ctx: &ShardContext, state: &mut State) -> Result<(), ShardError> {
+async fn save_as_is(ctx: &ShardContext, position: &mut Position) -> Result<(), ShardError> {
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
     loop {
         match ctx
             .checkpoints
-            .save(&state.shard_id, &state.checkpoint, state.version.as_ref())
+            .save(
+                &position.shard_id,
+                &position.checkpoint,
+                position.version.as_ref(),
+            )
             .await
         {
             Ok(version) => {
-                state.version = Some(version);
+                position.version = Some(version);
                 return Ok(());
             }
             Err(e @ CheckpointError::Conflict(_)) => return Err(e.into()),
             Err(e) if backoff.attempts() + 1 >= WRITE_ATTEMPTS => return Err(e.into()),
             Err(e) => {
-                warn!(shard = %state.shard_id, error = %e, "checkpoint save failed; retrying");
+                warn!(shard = %position.shard_id, error = %e, "checkpoint save failed; retrying");
                 tokio::time::sleep(backoff.next_delay()).await;
             }
         }

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alarmlake_schemas::{Decoder, RawRecord, RecordPosition, Tally};
-use alarmlake_transform::{FinishedBatch, Lake, LakeError, LakeWriter, WriterConfig, WriterError};
+use alarmlake_transform::sink::{Sink, WriteError, WriteToLake};
+use alarmlake_transform::{Lake, WriterConfig};
 use chrono::{SecondsFormat, Utc};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::net::TcpStream;
@@ -19,7 +20,6 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::backoff::Backoff;
-use crate::encode::{EncodeError, encode_batches};
 use crate::metrics::Metrics;
 
 /// Longest line kept; a longer one is cut here and rejected by the decoder as too long.
@@ -29,12 +29,8 @@ const TICK: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TcpSourceError {
-    #[error("lake: {0}")]
-    Lake(#[from] LakeError),
-    #[error("writer: {0}")]
-    Writer(#[from] WriterError),
     #[error(transparent)]
-    Encode(#[from] EncodeError),
+    Write(#[from] WriteError),
 }
 
 /// Totals of a run.
@@ -58,10 +54,10 @@ pub async fn run(
 ) -> Result<TcpSummary, TcpSourceError> {
     let stream_name = format!("tcp://{address}");
     let shard_metrics = metrics.shard(&stream_name);
-    let mut writer = LakeWriter::new(config);
+    let mut sink = Sink::new(decoder, config);
+    let mut hook = WriteToLake::new(&lake);
     let mut summary = TcpSummary::default();
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
-    let mut outcomes = Vec::new();
     'connections: while !*stop.borrow() {
         let socket = tokio::select! {
             socket = TcpStream::connect(address) => socket,
@@ -72,7 +68,7 @@ pub async fn run(
             Err(e) => {
                 let wait = backoff.next_delay();
                 warn!(%address, error = %e, wait_s = wait.as_secs_f64(), "cannot connect; retrying");
-                flush_due(&lake, &mut writer, Instant::now(), &mut summary).await?;
+                sink.flush_due(Instant::now(), &mut hook).await?;
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => continue,
                     _ = stop.changed() => break,
@@ -93,7 +89,7 @@ pub async fn run(
             let read = tokio::select! {
                 read = limited.read_until(b'\n', &mut line) => read,
                 _ = tick.tick() => {
-                    flush_due(&lake, &mut writer, Instant::now(), &mut summary).await?;
+                    sink.flush_due(Instant::now(), &mut hook).await?;
                     continue;
                 }
                 _ = stop.changed() => break 'connections,
@@ -124,37 +120,13 @@ pub async fn run(
                 data: std::mem::take(&mut line),
                 position: RecordPosition::line(&stream_name, &opened, number, Utc::now()),
             };
-            outcomes.clear();
-            decoder.decode_into(&record, &mut outcomes);
             let mut tally = Tally::default();
-            outcomes.iter().for_each(|outcome| tally.add(outcome));
+            sink.push(record, Instant::now(), &mut tally);
             shard_metrics.count(&tally);
             summary.outcomes.add_all(&tally);
-            writer.append(
-                &record.position,
-                record.data.len(),
-                &outcomes,
-                Instant::now(),
-            );
         }
     }
-    let batches = writer.take_all_batches()?;
-    summary.files += write(&lake, batches).await?;
+    sink.flush_all(&mut hook).await?;
+    summary.files = hook.files;
     Ok(summary)
-}
-
-async fn flush_due(
-    lake: &Lake,
-    writer: &mut LakeWriter,
-    now: Instant,
-    summary: &mut TcpSummary,
-) -> Result<(), TcpSourceError> {
-    summary.files += write(lake, writer.take_due_batches(now)?).await?;
-    Ok(())
-}
-
-async fn write(lake: &Lake, batches: Vec<FinishedBatch>) -> Result<u64, TcpSourceError> {
-    let files = encode_batches(batches).await?;
-    lake.write(&files).await?;
-    Ok(files.len() as u64)
 }

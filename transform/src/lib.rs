@@ -20,6 +20,7 @@ mod partition;
 mod positions;
 pub mod probe;
 pub mod retention;
+pub mod sink;
 mod writer;
 mod writer_schema;
 

@@ -1,11 +1,6 @@
-//! Buffers per partition, and the policy that decides when a buffer becomes files.
-//!
-//! Outcomes are buffered in Arrow builders per UTC hour (all tables of that hour together). A
-//! buffer is due when it reaches the row count, the size target or the maximum age, whichever
-//! comes first. The number of open partitions and the buffered bytes are capped: past either
-//! cap the oldest buffers are due too. That is what keeps memory bounded whatever the input
-//! does, and keeps late events from making one tiny file each: a late hour stays open and
-//! collects its stragglers until it is the oldest.
+//! Buffers per partition. Outcomes are buffered in Arrow builders per UTC hour (all tables of
+//! that hour together); the sink's flush policy (`sink/policy.rs`) decides when a buffer
+//! becomes files.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -20,6 +15,7 @@ use crate::file_name::file_name;
 use crate::parquet_file::{EncodeError, encode};
 use crate::partition::PartitionKey;
 use crate::positions::PositionRange;
+use crate::sink::policy::{BufferState, due_partitions};
 
 /// When buffers become files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,37 +169,19 @@ impl LakeWriter {
             .collect()
     }
 
-    /// The buffers due at `now`, finished but not encoded, oldest first.
+    /// The buffers due at `now` by the flush policy, finished but not encoded.
     pub fn take_due_batches(&mut self, now: Instant) -> Result<Vec<FinishedBatch>, WriterError> {
-        let config = &self.config;
-        let mut due: Vec<PartitionKey> = self
+        let buffers: Vec<BufferState> = self
             .buffers
             .iter()
-            .filter(|(_, b)| {
-                b.rows >= config.max_rows
-                    || b.bytes >= config.target_bytes
-                    || now.duration_since(b.opened) >= config.max_age
+            .map(|(key, b)| BufferState {
+                key: *key,
+                opened: b.opened,
+                rows: b.rows,
+                bytes: b.bytes,
             })
-            .map(|(k, _)| *k)
             .collect();
-        // Past a cap, the oldest buffers go too, until the rest fit.
-        let mut by_age: Vec<(Instant, PartitionKey, usize)> = self
-            .buffers
-            .iter()
-            .filter(|(k, _)| !due.contains(k))
-            .map(|(k, b)| (b.opened, *k, b.bytes))
-            .collect();
-        by_age.sort();
-        let mut open = self.buffers.len() - due.len();
-        let mut bytes: usize = by_age.iter().map(|(_, _, b)| b).sum();
-        for (_, key, size) in by_age {
-            if open <= config.max_open_partitions && bytes <= config.max_buffered_bytes {
-                break;
-            }
-            due.push(key);
-            open -= 1;
-            bytes -= size;
-        }
+        let due = due_partitions(&buffers, &self.config, now);
         self.take(&due)
     }
 

@@ -8,6 +8,7 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
@@ -16,12 +17,13 @@ use alarmlake_query::charts::{is_svg, write_chart};
 use alarmlake_query::reports::{ReportParams, find};
 use alarmlake_query::{LakeSession, OutputFormat, SessionOptions, write_batches};
 use alarmlake_schemas::{Decoder, DecoderConfig, RawRecord, RecordPosition};
+use alarmlake_transform::sink::{FeedError, Sink, ingest_feed};
 use alarmlake_transform::{Lake, WriterConfig};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Days, Utc};
 use clap::Args;
 
-use crate::pipeline::ingest;
+use crate::commands::ingest_file::print_summary;
 
 /// Marks a lake folder the demo made, so a second run may replace it and nothing else.
 const MARKER: &str = ".alarmlake-demo";
@@ -86,21 +88,21 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let lake_url = args.lake.to_string_lossy().into_owned();
     let lake =
         Lake::open(&lake_url, None).with_context(|| format!("cannot open lake {lake_url}"))?;
-    let decoder = Decoder::new(DecoderConfig::default());
+    let decoder = Arc::new(Decoder::new(DecoderConfig::default()));
     let deadline = started + Duration::from_secs(args.budget);
     let mut simulated = Simulated {
         lines: 0,
         stopped_at: None,
     };
-    let summary = ingest(
+    let sink = Sink::new(decoder, WriterConfig::default());
+    let summary = ingest_feed(
         &lake,
-        &decoder,
-        WriterConfig::default(),
+        sink,
         |push| simulate(&config, deadline, push, &mut simulated),
         |_| {},
     )?;
     let ingested_in = started.elapsed();
-    summary.print(lake.location(), ingested_in);
+    print_summary(&summary, lake.location(), ingested_in);
     if let Some(at) = simulated.stopped_at {
         println!(
             "The {} s budget ran out at simulated time {}: the lake holds {} lines of the \
@@ -187,7 +189,7 @@ fn prepare_lake(lake: &Path) -> Result<()> {
 fn simulate(
     config: &GeneratorConfig,
     deadline: Instant,
-    push: &mut dyn FnMut(RawRecord) -> Result<()>,
+    push: &mut dyn FnMut(RawRecord) -> Result<(), FeedError>,
     simulated: &mut Simulated,
 ) -> Result<()> {
     let (chunks, received) = sync_channel::<String>(4);

@@ -3,9 +3,11 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use alarmlake_schemas::Decoder;
+use alarmlake_transform::sink::{FeedSummary, Sink, ingest_feed};
 use alarmlake_transform::{Lake, WriterConfig};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -13,7 +15,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::decoder_args::DecoderArgs;
 use crate::input::for_each_record;
-use crate::pipeline::ingest;
 
 #[derive(Args, Debug)]
 pub struct IngestFileArgs {
@@ -77,13 +78,13 @@ pub fn run(args: IngestFileArgs) -> Result<ExitCode> {
     };
     let bar = progress_bar(&args);
     let started = Instant::now();
-    let summary = ingest(
+    let sink = Sink::new(Arc::new(decoder), config);
+    let summary = ingest_feed(
         &lake,
-        &decoder,
-        config,
-        |push| {
+        sink,
+        |push| -> Result<()> {
             for input in &args.inputs {
-                for_each_record(input, false, &mut *push)?;
+                for_each_record(input, false, |record| Ok(push(record)?))?;
             }
             Ok(())
         },
@@ -93,6 +94,40 @@ pub fn run(args: IngestFileArgs) -> Result<ExitCode> {
         },
     )?;
     bar.finish_and_clear();
-    summary.print(lake.location(), started.elapsed());
+    print_summary(&summary, lake.location(), started.elapsed());
     Ok(ExitCode::SUCCESS)
+}
+
+/// What an ingestion did, on stderr.
+pub fn print_summary(summary: &FeedSummary, lake: &str, elapsed: Duration) {
+    let seconds = elapsed.as_secs_f64().max(1e-9);
+    let t = &summary.tally;
+    eprintln!(
+        "ingested {} records ({:.1} MB) into {lake} in {seconds:.2} s: {:.0} records/s, {:.1} MB/s",
+        summary.records,
+        summary.bytes as f64 / 1e6,
+        summary.records as f64 / seconds,
+        summary.bytes as f64 / 1e6 / seconds
+    );
+    eprintln!(
+        "  {} events, {} rejected, {} chatter skipped",
+        t.events, t.rejected, t.chatter
+    );
+    if t.unknown_fields + t.type_changed_fields > 0 {
+        eprintln!(
+            "  schema drift: {} unknown fields and {} fields of a changed type kept in the extra column",
+            t.unknown_fields, t.type_changed_fields
+        );
+    }
+    for (table, n) in &summary.events_by_table {
+        eprintln!("  {table}: {n}");
+    }
+    for (reason, n) in &summary.rejects_by_reason {
+        eprintln!("  dead_letters ({reason}): {n}");
+    }
+    eprintln!(
+        "  {} files written, {:.1} MB",
+        summary.files,
+        summary.file_bytes as f64 / 1e6
+    );
 }

@@ -1,0 +1,152 @@
+//! When buffers become files: the one flush policy of every source.
+//!
+//! Two questions, over the same settings ([`WriterConfig`]):
+//! - [`due_partitions`]: which hour buffers are due. A buffer is due when it reaches the row
+//!   count, the size target or the maximum age, whichever comes first. The number of open
+//!   partitions and the buffered bytes are capped: past either cap the oldest buffers are due
+//!   too. That keeps memory bounded whatever the input does, and keeps late events from making
+//!   one tiny file each: a late hour stays open and collects its stragglers until it is the
+//!   oldest. Sources that can write some hours and keep others (files, ser2sock) ask this.
+//! - [`whole_due`]: whether everything buffered is due. A checkpointed source (a Kinesis
+//!   shard) commits a position, so it writes all it holds at once, when the whole reaches the
+//!   size target or the row count, or its first record the maximum age.
+
+use std::time::Instant;
+
+use crate::partition::PartitionKey;
+use crate::writer::WriterConfig;
+
+use super::Pending;
+
+/// One hour's buffer, as the policy sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BufferState {
+    pub key: PartitionKey,
+    pub opened: Instant,
+    pub rows: usize,
+    pub bytes: usize,
+}
+
+/// The partitions due at `now`: those past a limit, then the oldest others until the rest
+/// fit the caps.
+pub(crate) fn due_partitions(
+    buffers: &[BufferState],
+    config: &WriterConfig,
+    now: Instant,
+) -> Vec<PartitionKey> {
+    let mut due: Vec<PartitionKey> = buffers
+        .iter()
+        .filter(|b| {
+            b.rows >= config.max_rows
+                || b.bytes >= config.target_bytes
+                || now.duration_since(b.opened) >= config.max_age
+        })
+        .map(|b| b.key)
+        .collect();
+    let mut by_age: Vec<(Instant, PartitionKey, usize)> = buffers
+        .iter()
+        .filter(|b| !due.contains(&b.key))
+        .map(|b| (b.opened, b.key, b.bytes))
+        .collect();
+    by_age.sort();
+    let mut open = buffers.len() - due.len();
+    let mut bytes: usize = by_age.iter().map(|(_, _, b)| b).sum();
+    for (_, key, size) in by_age {
+        if open <= config.max_open_partitions && bytes <= config.max_buffered_bytes {
+            break;
+        }
+        due.push(key);
+        open -= 1;
+        bytes -= size;
+    }
+    due
+}
+
+/// Whether all that is pending should be written now.
+pub(crate) fn whole_due(pending: &Pending, config: &WriterConfig, now: Instant) -> bool {
+    pending.bytes >= config.target_bytes
+        || pending.rows >= config.max_rows
+        || pending
+            .since
+            .is_some_and(|t| now.duration_since(t) >= config.max_age)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn hour(h: u32) -> PartitionKey {
+        PartitionKey::of(Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap())
+    }
+
+    fn config() -> WriterConfig {
+        WriterConfig {
+            target_bytes: 1_000,
+            max_rows: 10,
+            max_age: Duration::from_secs(60),
+            max_open_partitions: 2,
+            max_buffered_bytes: 2_500,
+        }
+    }
+
+    #[test]
+    fn a_buffer_past_any_limit_is_due_and_the_oldest_go_past_a_cap() {
+        let start = Instant::now();
+        let at = |s: u64| start + Duration::from_secs(s);
+        let buffer = |h, opened, rows, bytes| BufferState {
+            key: hour(h),
+            opened,
+            rows,
+            bytes,
+        };
+        let now = at(100);
+        // Full by rows, by bytes, by age; and one that is none of these.
+        let buffers = [
+            buffer(1, at(90), 10, 10),
+            buffer(2, at(90), 1, 1_000),
+            buffer(3, at(40), 1, 1),
+            buffer(4, at(95), 1, 1),
+        ];
+        assert_eq!(
+            due_partitions(&buffers, &config(), now),
+            [hour(1), hour(2), hour(3)]
+        );
+        // Three fresh hours where two may be open: the oldest goes.
+        let buffers = [
+            buffer(5, at(99), 1, 1),
+            buffer(6, at(97), 1, 1),
+            buffer(7, at(98), 1, 1),
+        ];
+        assert_eq!(due_partitions(&buffers, &config(), now), [hour(6)]);
+        // Too many bytes in all: the oldest go until the rest fit.
+        let tight = WriterConfig {
+            max_buffered_bytes: 1_500,
+            ..config()
+        };
+        let buffers = [buffer(9, at(98), 1, 900), buffer(8, at(97), 1, 900)];
+        assert_eq!(due_partitions(&buffers, &tight, now), [hour(8)]);
+    }
+
+    #[test]
+    fn everything_is_due_when_the_whole_reaches_a_limit() {
+        let start = Instant::now();
+        let pending = |bytes, rows, since| Pending {
+            records: 1,
+            bytes,
+            rows,
+            since,
+            oldest_arrival: None,
+        };
+        let config = config();
+        assert!(!whole_due(&Pending::default(), &config, start));
+        assert!(!whole_due(&pending(999, 9, Some(start)), &config, start));
+        assert!(whole_due(&pending(1_000, 1, Some(start)), &config, start));
+        assert!(whole_due(&pending(1, 10, Some(start)), &config, start));
+        let later = start + Duration::from_secs(60);
+        assert!(whole_due(&pending(1, 1, Some(start)), &config, later));
+    }
+}
