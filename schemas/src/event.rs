@@ -7,7 +7,7 @@ use crate::camera::CameraMedia;
 use crate::drift::Extra;
 use crate::mode::{BulkRecord, ModeEvent};
 use crate::reject::Rejected;
-use crate::tables::Table;
+use crate::table::Table;
 
 /// The typed content of an event; each kind goes to its own lake table.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,7 +14,6 @@ mod mode_events;
 mod sparse;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef};
@@ -42,40 +41,11 @@ pub const SCHEMA_VERSION_KEY: &str = "alarmlake.schema_version";
 /// Metadata key of the table name.
 pub const TABLE_KEY: &str = "alarmlake.table";
 
-/// The lake's tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Table {
-    AlarmEvents,
-    ModeEvents,
-    BulkRecords,
-    CameraMedia,
-    DeadLetters,
-}
+pub use crate::table::Table;
 
+/// The schemas live with the tables' builders; the enum itself is in `table.rs`, which the
+/// event model can use without depending on this module.
 impl Table {
-    pub const ALL: [Table; 5] = [
-        Table::AlarmEvents,
-        Table::ModeEvents,
-        Table::BulkRecords,
-        Table::CameraMedia,
-        Table::DeadLetters,
-    ];
-
-    /// The table's folder name in the lake and its name in SQL.
-    pub fn name(self) -> &'static str {
-        match self {
-            Table::AlarmEvents => "alarm_events",
-            Table::ModeEvents => "mode_events",
-            Table::BulkRecords => "bulk_records",
-            Table::CameraMedia => "camera_media",
-            Table::DeadLetters => "dead_letters",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Table> {
-        Table::ALL.into_iter().find(|t| t.name() == name)
-    }
-
     /// The table's Arrow schema: the common columns, then the table's own.
     pub fn schema(self) -> SchemaRef {
         let own = match self {
@@ -91,12 +61,6 @@ impl Table {
             (TABLE_KEY.to_string(), self.name().to_string()),
         ]);
         Arc::new(Schema::new_with_metadata(fields, metadata))
-    }
-}
-
-impl fmt::Display for Table {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 
