@@ -6,7 +6,7 @@
 # wall, CPU, peak RSS), and P2's six queries run in alarmlake and DuckDB before and after, with
 # the answers checked equal. The P1 lake as `ingest-file` writes it (one file per hour) is also
 # given to compaction, which must find nothing to merge.
-# Prints the figures and appends them to benches/RESULTS.md.
+# Prints the figures and appends them to benches/HISTORY.md (the current figure of each benchmark is kept by hand in benches/RESULTS.md).
 #
 # Usage: benches/compaction.sh [MAX_ROWS]   (COMPACT_DIR sets the work folder)
 set -euo pipefail
@@ -80,5 +80,5 @@ p1_after=$(files "$p1_lake")
     echo "### After compaction"
     echo
     echo "$after"
-} >>benches/RESULTS.md
+} >>benches/HISTORY.md
 exit $status

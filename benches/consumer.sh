@@ -9,7 +9,7 @@
 # Beside P3 it prints two floors under it, per million records of the same stream: the bare
 # loop's CPU, and the CPU `curl` needs just to receive the same answers
 # (benches/transport_floor.py), the wire format's price before any of alarmlake's code.
-# Prints the figures and appends them to benches/RESULTS.md.
+# Prints the figures and appends them to benches/HISTORY.md (the current figure of each benchmark is kept by hand in benches/RESULTS.md).
 #
 # Usage: benches/consumer.sh [RECORDS_P3] [RECORDS_PER_SHARD_P5]     (defaults 60000 and 500)
 source "$(dirname "$0")/../scripts/bench-common.sh"
@@ -96,4 +96,4 @@ echo "$report"
     echo "- Machine: $(nproc) vCPU $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(free -g | awk '/Mem:/{print $2}') GiB"
     echo
     echo "$report"
-} >>benches/RESULTS.md
+} >>benches/HISTORY.md

@@ -2,7 +2,7 @@
 # Benchmark P1: 2M AlarmDecoder JSON dict records (60 days of one home, about 1.2 GB) into a
 # date/hour-partitioned zstd Parquet lake: `alarmlake ingest-file` (release build) against
 # DuckDB's COPY ... PARTITION_BY with two threads, on the same input, in the same run.
-# Prints the figures and appends them to benches/RESULTS.md.
+# Prints the figures and appends them to benches/HISTORY.md (the current figure of each benchmark is kept by hand in benches/RESULTS.md).
 #
 # Usage: benches/p1.sh            (P1_DIR sets the work folder; default ~/.cache/alarmlake/p1)
 set -euo pipefail
@@ -91,4 +91,4 @@ echo "$report"
     echo "- Machine: $(nproc) vCPU $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(free -g | awk '/Mem:/{print $2}') GiB"
     echo
     echo "$report"
-} >>benches/RESULTS.md
+} >>benches/HISTORY.md

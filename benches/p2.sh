@@ -3,7 +3,7 @@
 # in DuckDB 2.x over the very same Parquet files, both with two threads, on two lakes:
 #   - the P1 lake: 2M AlarmDecoder dicts, one home for 60 days, ~1,445 hour partitions;
 #   - the default demo lake: `alarmlake demo` (20 homes, 14 days), whose run time is also timed.
-# Answers must be identical. Prints the figures and appends them to benches/RESULTS.md.
+# Answers must be identical. Prints the figures and appends them to benches/HISTORY.md (the current figure of each benchmark is kept by hand in benches/RESULTS.md).
 #
 # Usage: benches/p2.sh            (P2_DIR sets the work folder; default ~/.cache/alarmlake/p2)
 set -euo pipefail
@@ -62,5 +62,5 @@ echo "$demo_table"
     echo "### The demo lake"
     echo
     echo "$demo_table"
-} >>benches/RESULTS.md
+} >>benches/HISTORY.md
 exit $status

@@ -1,5 +1,5 @@
-//! The lake's hour folders are spelled with two digits (`hour=02`), as design.md, Athena's
-//! partition projection (`digits = 2`) and Firehose do. DataFusion's listing table turns an
+//! The lake's hour folders are spelled with two digits (`hour=02`), as docs/ARCHITECTURE.md
+//! ("The lake tables"), Athena's partition projection (`digits = 2`) and Firehose do. DataFusion's listing table turns an
 //! equality on every partition column (`date = DATE '…' AND hour = 2`) into a listing prefix
 //! by printing the literal, `date=…/hour=2`, which names no folder: the query silently returns
 //! nothing, while `hour = 2` alone, or `hour = 12`, works. Presto had the same bug

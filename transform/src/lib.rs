@@ -5,8 +5,9 @@
 //! [`LakeWriter::take_due`] and [`LakeWriter::take_all`] encode the buffers that are due into
 //! [`PreparedFile`]s with deterministic names; [`Lake::write`] makes them durable, one atomic
 //! `put` each. Between the last two steps a consumer records its intent (the exact file names),
-//! which is what the exactly-once protocol in `design.md` needs; [`Lake::delete`] removes a
-//! batch's files by name after a crash.
+//! which is what the exactly-once protocol (docs/ARCHITECTURE.md, "Exactly-once: intent, files,
+//! commit") needs; [`Lake::delete`] removes a batch's files by name after a crash. Every source
+//! reaches the writer through [`sink::Sink`], and the protocol itself lives in [`commit`].
 
 mod closed_partitions;
 pub mod commit;

@@ -1,5 +1,5 @@
-//! Per-shard checkpoints, with the intent that makes writes exactly-once (design.md,
-//! "Exactly-once into a lake of plain files"):
+//! Per-shard checkpoints, with the intent that makes writes exactly-once (docs/ARCHITECTURE.md,
+//! "Exactly-once: intent, files, commit"):
 //!
 //! 1. before a batch's files are written, the checkpoint records an *intent*: the files it is
 //!    about to write and the position they end at;

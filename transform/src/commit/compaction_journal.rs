@@ -1,5 +1,5 @@
-//! Compaction's intent, the same protocol the consumer follows (design.md, "Exactly-once into
-//! a lake of plain files"):
+//! Compaction's intent, the same protocol the consumer follows (docs/ARCHITECTURE.md,
+//! "Exactly-once: intent, files, commit"):
 //!
 //! 1. record the intent: for each output file, the input files it replaces;
 //! 2. write every output file (one atomic put each);
