@@ -4,8 +4,6 @@ mod allocator;
 mod commands;
 mod decoder_args;
 mod duration_arg;
-mod event_json;
-mod input;
 mod logging;
 mod size_arg;
 mod table_arg;

@@ -1,5 +1,5 @@
-//! Sources of raw records with checkpoints: the Kinesis consumer (`alarmlake consume`) and the
-//! ser2sock source.
+//! Sources of raw records: the Kinesis consumer (`alarmlake consume`) with checkpoints, the
+//! ser2sock source, and files or stdin read a record per line (`for_each_record`).
 //!
 //! The front door is [`Consumer`]: give it a [`ConsumerConfig`] and a decoder, then
 //! [`Consumer::run`] it until a stop is asked for. Inside, one task per shard reads, decodes
@@ -17,6 +17,7 @@ mod coordinator;
 pub mod cpu_note;
 pub mod kinesis;
 mod lease;
+mod line_source;
 mod metrics;
 mod metrics_server;
 mod process_usage;
@@ -31,4 +32,5 @@ pub use consumer::{
     ConsumeError, ConsumeSummary, Consumer, ConsumerConfig, KinesisSource, Source, UPKEEP_GRACE,
 };
 pub use lease::LeaseOptions;
+pub use line_source::{ReadError, for_each_record};
 pub use upkeep::Upkeep;

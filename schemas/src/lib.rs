@@ -15,6 +15,7 @@ pub mod json_scalar;
 pub mod kpl;
 pub mod mode;
 pub mod msgpack;
+pub mod outcome_json;
 pub mod position;
 pub mod reject;
 pub mod sequence;

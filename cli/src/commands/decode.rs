@@ -13,8 +13,8 @@ use chrono::Utc;
 use clap::{Args, ValueEnum};
 
 use crate::decoder_args::DecoderArgs;
-use crate::event_json;
-use crate::input::for_each_record;
+use alarmlake_ingest::for_each_record;
+use alarmlake_schemas::outcome_json;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
@@ -51,7 +51,7 @@ pub fn run(args: DecodeArgs) -> Result<ExitCode> {
     let mut batches = LakeBatches::new(Utc::now());
     let mut outcomes = Vec::new();
     for input in &args.inputs {
-        for_each_record(input, args.whole_file, |record| {
+        for_each_record(input, args.whole_file, |record| -> Result<()> {
             records += 1;
             outcomes.clear();
             decoder.decode_into(&record, &mut outcomes);
@@ -66,7 +66,7 @@ pub fn run(args: DecodeArgs) -> Result<ExitCode> {
                 }
                 match args.format {
                     Format::Json => {
-                        if let Some(value) = event_json::render(&record.position, outcome) {
+                        if let Some(value) = outcome_json::render(&record.position, outcome) {
                             serde_json::to_writer(&mut out, &value)?;
                             out.write_all(b"\n")?;
                         }

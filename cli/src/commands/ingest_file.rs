@@ -14,7 +14,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::decoder_args::DecoderArgs;
-use crate::input::for_each_record;
+use alarmlake_ingest::for_each_record;
 
 #[derive(Args, Debug)]
 pub struct IngestFileArgs {
@@ -84,7 +84,7 @@ pub fn run(args: IngestFileArgs) -> Result<ExitCode> {
         sink,
         |push| -> Result<()> {
             for input in &args.inputs {
-                for_each_record(input, false, |record| Ok(push(record)?))?;
+                for_each_record(input, false, |record| -> Result<()> { Ok(push(record)?) })?;
             }
             Ok(())
         },

@@ -5,28 +5,41 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use alarmlake_schemas::{RawRecord, RecordPosition};
-use anyhow::{Context, Result};
 use chrono::{DateTime, SubsecRound, Utc};
+
+/// A file or stdin that could not be opened or read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot open {path}: {source}")]
+    Open { path: String, source: io::Error },
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: io::Error },
+}
 
 /// Calls `each` with every record of `path` (`-` is stdin). Lines are read as bytes, so input
 /// that is not UTF-8 reaches the decoder (and the dead letters) instead of stopping the read.
-pub fn for_each_record(
+pub fn for_each_record<E: From<ReadError>>(
     path: &str,
     whole_file: bool,
-    mut each: impl FnMut(RawRecord) -> Result<()>,
-) -> Result<()> {
+    mut each: impl FnMut(RawRecord) -> Result<(), E>,
+) -> Result<(), E> {
+    let read_error = |source| ReadError::Read {
+        path: path.to_string(),
+        source,
+    };
     let (stream, reader): (&str, Box<dyn Read>) = if path == "-" {
         ("stdin", Box::new(io::stdin().lock()))
     } else {
-        let file = File::open(Path::new(path)).with_context(|| format!("cannot open {path}"))?;
+        let file = File::open(Path::new(path)).map_err(|source| ReadError::Open {
+            path: path.to_string(),
+            source,
+        })?;
         ("file", Box::new(file))
     };
     let mut reader = BufReader::with_capacity(1 << 16, reader);
     if whole_file {
         let mut data = Vec::new();
-        reader
-            .read_to_end(&mut data)
-            .with_context(|| format!("cannot read {path}"))?;
+        reader.read_to_end(&mut data).map_err(read_error)?;
         return each(RawRecord {
             data,
             position: RecordPosition::line(stream, path, 1, now()),
@@ -39,9 +52,7 @@ pub fn for_each_record(
     let mut read_time = now();
     loop {
         line.clear();
-        let read = reader
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("cannot read {path}"))?;
+        let read = reader.read_until(b'\n', &mut line).map_err(read_error)?;
         if read == 0 {
             return Ok(());
         }

@@ -3,7 +3,8 @@
 //! AlarmDecoder fields keep the library's `dict()` names so the output can be compared with
 //! the reference library field by field.
 
-use alarmlake_schemas::{EventBody, Outcome, RecordPosition};
+use crate::event::{EventBody, Outcome};
+use crate::position::RecordPosition;
 use serde_json::{Map, Value, json};
 
 /// Longest raw text shown for a dead letter or a bulk payload.
