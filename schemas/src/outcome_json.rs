@@ -85,7 +85,7 @@ pub fn render(position: &RecordPosition, outcome: &Outcome) -> Option<Value> {
         }
         Outcome::Chatter { .. } => return None,
     }
-    object.insert("source".into(), json!(position.shard_id));
+    object.insert("source".into(), json!(position.shard_id.as_ref()));
     object.insert(
         "line".into(),
         json!(position.sequence_number.parse::<u64>().ok()),
