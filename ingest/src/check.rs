@@ -64,8 +64,8 @@ impl Report<'_> {
         self.line(CheckStatus::Note, what, text);
     }
 
-    fn passed(&self) -> bool {
-        self.failures == 0
+    fn failures(&self) -> usize {
+        self.failures
     }
 }
 
@@ -112,12 +112,12 @@ fn check_metrics(report: &mut Report<'_>, addr: Option<std::net::SocketAddr>) {
     }
 }
 
-/// `--check` for the Kinesis consumer; whether the consumer would run.
+/// `--check` for the Kinesis consumer; the number of failed checks.
 pub(crate) async fn check_kinesis(
     config: &ConsumerConfig,
     source: &KinesisSource,
     on_line: &mut dyn FnMut(CheckLine),
-) -> bool {
+) -> usize {
     let mut report = Report {
         on_line,
         failures: 0,
@@ -165,7 +165,7 @@ pub(crate) async fn check_kinesis(
         Ok(lake) => lake,
         Err(e) => {
             report.fail("lake", format!("{}: {e}", config.lake));
-            return report.passed();
+            return report.failures();
         }
     };
     let checkpoints_on_lake = source.checkpoints.is_none() && config.lake.starts_with("s3://");
@@ -236,15 +236,15 @@ pub(crate) async fn check_kinesis(
         ),
     );
     report.note("plan", config.upkeep.describe());
-    report.passed()
+    report.failures()
 }
 
-/// `--check` for the ser2sock source; whether the consumer would run.
+/// `--check` for the ser2sock source; the number of failed checks.
 pub(crate) async fn check_tcp(
     config: &ConsumerConfig,
     address: &str,
     on_line: &mut dyn FnMut(CheckLine),
-) -> bool {
+) -> usize {
     let mut report = Report {
         on_line,
         failures: 0,
@@ -264,5 +264,5 @@ pub(crate) async fn check_tcp(
         Err(e) => report.fail("lake", format!("{}: {e}", config.lake)),
     }
     report.note("plan", config.upkeep.describe());
-    report.passed()
+    report.failures()
 }

@@ -160,9 +160,9 @@ impl Consumer {
     }
 
     /// Checks the settings, the source, the lake and the permissions, handing each finding to
-    /// `on_line` as it comes; returns whether the consumer would run. It writes nothing but a
-    /// probe object it deletes again.
-    pub async fn check(&self, on_line: &mut dyn FnMut(CheckLine)) -> bool {
+    /// `on_line` as it comes; returns the number of failed checks (0: the consumer would run).
+    /// It writes nothing but a probe object it deletes again.
+    pub async fn check(&self, on_line: &mut dyn FnMut(CheckLine)) -> usize {
         match &self.config.source {
             Source::Kinesis(source) => check::check_kinesis(&self.config, source, on_line).await,
             Source::Tcp { address } => check::check_tcp(&self.config, address, on_line).await,

@@ -148,6 +148,10 @@ impl LakeWriter {
         }
     }
 
+    pub(crate) fn config(&self) -> &WriterConfig {
+        &self.config
+    }
+
     /// Partitions currently buffered.
     pub fn open_partitions(&self) -> usize {
         self.buffers.len()

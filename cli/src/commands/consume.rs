@@ -269,20 +269,25 @@ fn kinesis_source(args: &ConsumeArgs, file: &FileConfig) -> Result<KinesisSource
         },
         lease: LeaseOptions {
             worker: pick(&args.worker_id, &file.worker_id).unwrap_or(defaults.lease.worker.clone()),
-            duration: Duration::from_secs(args.lease_secs.or(file.lease_secs).unwrap_or(30).max(2)),
+            duration: args
+                .lease_secs
+                .or(file.lease_secs)
+                .map_or(defaults.lease.duration, |s| Duration::from_secs(s.max(2))),
         },
-        discovery_interval: Duration::from_secs(
-            args.discovery_secs
-                .or(file.discovery_secs)
-                .unwrap_or(10)
-                .max(1),
-        ),
-        buffer_budget_bytes: args.max_buffer_mb.or(file.max_buffer_mb).unwrap_or(128) * 1024 * 1024,
+        discovery_interval: args
+            .discovery_secs
+            .or(file.discovery_secs)
+            .map_or(defaults.discovery_interval, |s| {
+                Duration::from_secs(s.max(1))
+            }),
+        buffer_budget_bytes: args
+            .max_buffer_mb
+            .or(file.max_buffer_mb)
+            .map_or(defaults.buffer_budget_bytes, |mb| mb * 1024 * 1024),
         records_per_call: args
             .max_records_per_call
             .or(file.max_records_per_call)
-            .unwrap_or(10_000)
-            .clamp(1, 10_000),
+            .map_or(defaults.records_per_call, |n| n.clamp(1, 10_000)),
         drain: args.drain,
         read_only: args.bench_read_only,
         ..defaults
@@ -371,12 +376,7 @@ pub fn run(args: ConsumeArgs) -> Result<ExitCode> {
         .context("cannot start the runtime")?;
     let consumer = Consumer::new(config, decoder);
     if args.check {
-        let mut failures = 0;
-        let mut print = |line: CheckLine| {
-            failures += usize::from(line.status == CheckStatus::Fail);
-            print_check_line(&line);
-        };
-        runtime.block_on(consumer.check(&mut print));
+        let failures = runtime.block_on(consumer.check(&mut print_check_line));
         return Ok(check_verdict(failures));
     }
     let result = runtime.block_on(async {
@@ -388,7 +388,7 @@ pub fn run(args: ConsumeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_check_line(line: &CheckLine) {
+fn print_check_line(line: CheckLine) {
     let status = match line.status {
         CheckStatus::Ok => "ok",
         CheckStatus::Fail => "FAIL",

@@ -13,8 +13,9 @@ use super::{FlushError, Pending};
 pub trait CommitHook {
     type Error: From<FlushError>;
 
-    /// Commits `files` (possibly none: a flush of chatter only still moves a position), which
-    /// hold what `pending` counted.
+    /// Commits `files` (possibly none: a flush of chatter only still moves a position). After
+    /// [`super::Sink::flush_all`] they hold exactly what `pending` counted; after
+    /// [`super::Sink::flush_due`], a part of it.
     fn commit(
         &mut self,
         files: Vec<PreparedFile>,

@@ -47,7 +47,6 @@ pub struct Pending {
 pub struct Sink {
     decoder: Arc<Decoder>,
     writer: LakeWriter,
-    config: WriterConfig,
     /// Reused for every record: the outcomes of the last one pushed.
     outcomes: Vec<Outcome>,
     pending: Pending,
@@ -59,8 +58,7 @@ impl Sink {
     pub fn new(decoder: Arc<Decoder>, config: WriterConfig) -> Sink {
         Sink {
             decoder,
-            writer: LakeWriter::new(config.clone()),
-            config,
+            writer: LakeWriter::new(config),
             outcomes: Vec::new(),
             pending: Pending::default(),
             deaggregate: false,
@@ -71,10 +69,6 @@ impl Sink {
     pub fn deaggregating(mut self) -> Sink {
         self.deaggregate = true;
         self
-    }
-
-    pub fn config(&self) -> &WriterConfig {
-        &self.config
     }
 
     /// Decodes `record` and buffers what it became; its outcomes are added to `tally` and
@@ -120,7 +114,7 @@ impl Sink {
 
     /// Whether everything buffered should be flushed now (see [`policy::whole_due`]).
     pub fn whole_due(&self, now: Instant) -> bool {
-        policy::whole_due(&self.pending, &self.config, now)
+        policy::whole_due(&self.pending, self.writer.config(), now)
     }
 
     /// The buffers the partition policy says are due (see [`policy::due_partitions`]).
@@ -145,7 +139,9 @@ impl Sink {
         hook.commit(files, &pending).await
     }
 
-    /// Flushes the buffers that are due, through `hook`.
+    /// Flushes the buffers that are due, through `hook`. The hook hears what was pending before
+    /// the flush, of which these files may hold only a part (sources that flush by partition
+    /// keep no position, so they do not need to know which).
     pub async fn flush_due<H: CommitHook>(
         &mut self,
         now: Instant,
