@@ -25,7 +25,7 @@ use crate::lease::LeaseOptions;
 use crate::metrics::Metrics;
 use crate::metrics_server;
 use crate::process_usage::{self, CpuSince};
-use crate::shard::ShardContext;
+use crate::shard::{ReaderKind, ShardContext};
 use crate::tcp::{self, TcpSourceError};
 use crate::upkeep::{self, Upkeep};
 
@@ -238,7 +238,7 @@ impl Consumer {
         let kinesis = Kinesis::connect(&source.stream, &source.kinesis).await;
         info!(stream = %source.stream, lake = %self.config.lake, app = %source.app, worker = %source.lease.worker, "consuming");
         let ctx = ShardContext {
-            kinesis,
+            source: kinesis,
             lake: Arc::new(lake),
             checkpoints,
             decoder: self.decoder.clone(),
@@ -248,7 +248,11 @@ impl Consumer {
             drain: source.drain,
             initial: source.start.clone(),
             records_per_call: source.records_per_call,
-            read_only: source.read_only,
+            reader: if source.read_only {
+                ReaderKind::BareRead
+            } else {
+                ReaderKind::Lake
+            },
         };
         let options = ConsumerOptions {
             discovery_interval: source.discovery_interval,

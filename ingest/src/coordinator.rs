@@ -12,9 +12,11 @@ use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
 use crate::backoff::Backoff;
+use crate::bare_read;
 use crate::kinesis::{ErrorKind, KinesisError, ShardInfo};
 use crate::lease::{self, Acquired, fair_share, now_ms};
-use crate::shard::{self, ShardContext, ShardEnd, ShardError};
+use crate::record_source::RecordSource;
+use crate::shard::{self, ReaderKind, ShardContext, ShardEnd, ShardError};
 
 #[derive(Debug, Clone)]
 pub struct ConsumerOptions {
@@ -80,13 +82,13 @@ struct Shards {
 
 /// Reads the stream until `stop` becomes true (or, in drain mode, until every shard is caught
 /// up, finished, or read by another worker).
-pub async fn run(
-    ctx: ShardContext,
+pub async fn run<S: RecordSource>(
+    ctx: ShardContext<S>,
     options: ConsumerOptions,
     mut stop: watch::Receiver<bool>,
 ) -> Result<RunSummary, ConsumerError> {
-    let stream = ctx.kinesis.stream().to_string();
-    if let Err(source) = ctx.kinesis.check().await {
+    let stream = ctx.source.stream().to_string();
+    if let Err(source) = ctx.source.check().await {
         if matches!(
             source.kind,
             ErrorKind::NotFound | ErrorKind::Denied | ErrorKind::Other
@@ -121,7 +123,7 @@ pub async fn run(
         }
         let now = Instant::now();
         if now >= next_discovery {
-            match ctx.kinesis.list_shards().await {
+            match ctx.source.list_shards().await {
                 Ok(listed) => {
                     shards.listed = listed;
                     list_backoff.reset();
@@ -216,7 +218,7 @@ pub async fn run(
 
 /// Sends this worker's heartbeat, notes the live workers, and returns this worker's fair share
 /// of the unfinished shards.
-async fn balance(ctx: &ShardContext, shards: &mut Shards) -> Option<usize> {
+async fn balance<S>(ctx: &ShardContext<S>, shards: &mut Shards) -> Option<usize> {
     let now = now_ms();
     let term = ctx.lease.duration.as_millis() as i64;
     if let Err(e) = ctx
@@ -250,8 +252,8 @@ async fn balance(ctx: &ShardContext, shards: &mut Shards) -> Option<usize> {
 }
 
 /// Starts readers for shards that are free, ready (parents done) and within this worker's share.
-async fn start_readers(
-    ctx: &ShardContext,
+async fn start_readers<S: RecordSource>(
+    ctx: &ShardContext<S>,
     options: &ConsumerOptions,
     shards: &mut Shards,
     tasks: &mut JoinSet<(String, Result<ShardEnd, ShardError>)>,
@@ -301,7 +303,11 @@ async fn start_readers(
         shard_ctx.writer.max_buffered_bytes = shard_ctx.writer.max_buffered_bytes.min(part);
         tasks.spawn(async move {
             let id = shard.id.clone();
-            (id, shard::run(shard_ctx, shard, acquired, receiver).await)
+            let end = match shard_ctx.reader {
+                ReaderKind::Lake => shard::run(shard_ctx, shard, acquired, receiver).await,
+                ReaderKind::BareRead => bare_read::run(shard_ctx, shard, acquired, receiver).await,
+            };
+            (id, end)
         });
     }
 }
@@ -357,8 +363,8 @@ fn finished_reader(
 
 /// Whether a shard's parents are read to their end and committed. A parent no longer listed
 /// has expired from the stream, so there is nothing left to read in it.
-async fn parents_done(
-    ctx: &ShardContext,
+async fn parents_done<S>(
+    ctx: &ShardContext<S>,
     shard: &ShardInfo,
     listed: &HashSet<String>,
     finished: &mut HashSet<String>,
@@ -380,3 +386,6 @@ async fn parents_done(
     }
     true
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,6 +10,7 @@
 //! through it), and [`cpu_note`], the summary's CPU figures that the benchmark reads back.
 
 mod backoff;
+mod bare_read;
 mod check;
 mod checkpoint;
 mod consumer;
@@ -22,8 +23,11 @@ mod metrics;
 mod metrics_server;
 mod process_usage;
 mod read_pace;
+mod record_source;
 mod shard;
 mod tcp;
+#[cfg(test)]
+mod testing;
 mod upkeep;
 
 pub use backoff::Backoff;

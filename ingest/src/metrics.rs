@@ -34,6 +34,17 @@ pub struct ShardMetrics {
 }
 
 impl ShardMetrics {
+    /// Counts a GetRecords page: its records and bytes, and how far behind the tip it was.
+    /// Kept per page, not per record: the reader's loop is the consumer's hot path.
+    pub fn read_page(&self, records: &[alarmlake_schemas::RawRecord], behind: Option<i64>) {
+        if let Some(behind) = behind {
+            self.millis_behind_latest.store(behind, Relaxed);
+        }
+        self.records.fetch_add(records.len() as u64, Relaxed);
+        self.bytes
+            .fetch_add(records.iter().map(|r| r.data.len() as u64).sum(), Relaxed);
+    }
+
     /// Adds the outcomes of some records: events, rejects and schema-drift fields.
     pub fn count(&self, tally: &alarmlake_schemas::Tally) {
         self.events.fetch_add(tally.events, Relaxed);

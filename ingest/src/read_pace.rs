@@ -10,7 +10,9 @@
 //! of SDK work per call. A second's wait adds at most a second to a record's way to the lake,
 //! whose files are written once a minute by default.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 /// The shortest time between two calls of one reader (five calls a second).
 pub const MIN_CALL_INTERVAL: Duration = Duration::from_millis(200);
@@ -39,6 +41,38 @@ pub fn after_page(records: usize, behind: Option<i64>, drain: bool) -> AfterPage
         (true, true, true) => AfterPage::Drained,
         (true, false, true) => AfterPage::ReadOn,
         (true, _, false) => AfterPage::WaitAtTip,
+    }
+}
+
+/// Keeps one reader's calls at least [`MIN_CALL_INTERVAL`] apart.
+#[derive(Debug, Default)]
+pub struct CallPacer {
+    last_call: Option<Instant>,
+}
+
+impl CallPacer {
+    /// Waits until the next call is allowed and notes it as made; returns whether a stop was
+    /// asked meanwhile (the call is then not made).
+    pub async fn wait(&mut self, stop: &mut watch::Receiver<bool>) -> bool {
+        if let Some(last) = self.last_call {
+            let since = last.elapsed();
+            if since < MIN_CALL_INTERVAL && sleep_or_stop(stop, MIN_CALL_INTERVAL - since).await {
+                return true;
+            }
+        }
+        self.last_call = Some(Instant::now());
+        false
+    }
+}
+
+/// Sleeps for `duration` unless asked to stop first; returns whether a stop was asked.
+pub async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, duration: Duration) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => *stop.borrow(),
+        _ = stop.changed() => true,
     }
 }
 

@@ -21,15 +21,17 @@ use crate::checkpoint::{
 use crate::kinesis::{ErrorKind, Kinesis, KinesisError, ShardInfo, StartAt};
 use crate::lease::{LeaseOptions, now_ms};
 use crate::metrics::{Metrics, ShardMetrics};
-use crate::read_pace::{AfterPage, IDLE_WAIT, MIN_CALL_INTERVAL, after_page};
+use crate::read_pace::{AfterPage, CallPacer, IDLE_WAIT, after_page, sleep_or_stop};
+use crate::record_source::RecordSource;
 
 /// Attempts at a lake or checkpoint write before the shard gives up and is restarted.
 const WRITE_ATTEMPTS: u32 = 6;
 
-/// Everything a shard reader needs; cheap to clone.
+/// Everything a shard reader needs; cheap to clone. `S` is where records come from: Kinesis
+/// in production, an in-memory stream in unit tests.
 #[derive(Clone)]
-pub struct ShardContext {
-    pub kinesis: Kinesis,
+pub struct ShardContext<S = Kinesis> {
+    pub source: S,
     pub lake: Arc<Lake>,
     pub checkpoints: Arc<dyn CheckpointStore>,
     pub decoder: Arc<Decoder>,
@@ -43,8 +45,18 @@ pub struct ShardContext {
     pub initial: StartAt,
     /// Records asked for per GetRecords call (Kinesis allows up to 10,000).
     pub records_per_call: i32,
-    /// Benchmark P6's baseline: read and count, but neither decode nor write nor commit.
-    pub read_only: bool,
+    /// Which reader the coordinator runs on each shard.
+    pub reader: ReaderKind,
+}
+
+/// The reader the coordinator starts for a shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReaderKind {
+    /// [`run`]: decode, write and commit with checkpoints. Production.
+    Lake,
+    /// [`crate::bare_read::run`]: read and count only, benchmark P6's baseline of what the
+    /// stream yields with nothing done to it.
+    BareRead,
 }
 
 /// Why a reader returned.
@@ -79,10 +91,21 @@ impl ShardError {
 }
 
 /// The shard's checkpoint as this reader last stored it.
-struct Position {
-    shard_id: String,
-    checkpoint: Checkpoint,
-    version: Option<Version>,
+pub(crate) struct Position {
+    pub(crate) shard_id: String,
+    pub(crate) checkpoint: Checkpoint,
+    pub(crate) version: Option<Version>,
+}
+
+impl Position {
+    /// The position a freshly taken lease stands at.
+    pub(crate) fn acquired(shard_id: &str, acquired: Stored) -> Position {
+        Position {
+            shard_id: shard_id.to_string(),
+            checkpoint: acquired.checkpoint,
+            version: Some(acquired.version),
+        }
+    }
 }
 
 /// The reader's view of its checkpoint and of what it has buffered since.
@@ -109,8 +132,8 @@ impl State {
 
 /// Reads `shard`, whose lease this worker holds (`acquired`), until it ends, `stop` becomes
 /// true, or (in drain mode) it is caught up. The lease is released on every normal return.
-pub async fn run(
-    ctx: ShardContext,
+pub async fn run<S: RecordSource>(
+    ctx: ShardContext<S>,
     shard: ShardInfo,
     acquired: Stored,
     mut stop: watch::Receiver<bool>,
@@ -118,17 +141,58 @@ pub async fn run(
     let metrics = ctx.metrics.shard(&shard.id);
     let mut state = recover(&ctx, &shard.id, acquired).await?;
     let end = read(&ctx, &shard, &metrics, &mut state, &mut stop).await?;
-    // Hand the shard back: the lease goes, the checkpoint stays. A last flush with something to
-    // commit has already released it in its commit.
-    if state.position.checkpoint.lease.is_some() {
-        state.position.checkpoint.lease = None;
-        save_as_is(&ctx, &mut state.position).await?;
-    }
+    release(&ctx, &mut state.position).await?;
     Ok(end)
 }
 
-async fn read(
-    ctx: &ShardContext,
+/// Hands the shard back: the lease goes, the checkpoint stays. A last flush with something to
+/// commit has already released it in its commit.
+pub(crate) async fn release<S>(
+    ctx: &ShardContext<S>,
+    position: &mut Position,
+) -> Result<(), ShardError> {
+    if position.checkpoint.lease.is_some() {
+        position.checkpoint.lease = None;
+        save_as_is(ctx, position).await?;
+    }
+    Ok(())
+}
+
+/// Where a shard is first read from when it has no checkpoint: the configured start, except
+/// for a child shard, read from its beginning because its parents' records are committed.
+pub(crate) fn first_start<S>(ctx: &ShardContext<S>, shard: &ShardInfo) -> StartAt {
+    if shard.parents.is_empty() {
+        ctx.initial.clone()
+    } else {
+        StartAt::TrimHorizon
+    }
+}
+
+/// An iterator at `start`, retrying while the stream is throttled or unavailable; `None` if a
+/// stop was asked meanwhile.
+pub(crate) async fn open_iterator<S: RecordSource>(
+    ctx: &ShardContext<S>,
+    shard_id: &str,
+    start: &StartAt,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<Option<String>, ShardError> {
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+    loop {
+        match ctx.source.iterator(shard_id, start).await {
+            Ok(iterator) => return Ok(Some(iterator)),
+            Err(e) if e.retryable() => {
+                warn!(shard = %shard_id, error = %e, "cannot get an iterator yet");
+                if sleep_or_stop(stop, backoff.next_delay()).await {
+                    return Ok(None);
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+async fn read<S: RecordSource>(
+    ctx: &ShardContext<S>,
     shard: &ShardInfo,
     metrics: &ShardMetrics,
     state: &mut State,
@@ -137,44 +201,25 @@ async fn read(
     if state.position.checkpoint.finished {
         return Ok(ShardEnd::Finished);
     }
-    // A child shard is read from its start: its parents' records are already committed.
-    let first_start = if shard.parents.is_empty() {
-        ctx.initial.clone()
-    } else {
-        StartAt::TrimHorizon
-    };
+    let first_start = first_start(ctx, shard);
     let start = state.resume_point(&first_start);
     info!(shard = %shard.id, ?start, "reading shard");
-    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
-    let mut iterator = loop {
-        match ctx.kinesis.iterator(&shard.id, &start).await {
-            Ok(iterator) => break iterator,
-            Err(e) if e.retryable() => {
-                warn!(shard = %shard.id, error = %e, "cannot get an iterator yet");
-                if sleep_or_stop(stop, backoff.next_delay()).await {
-                    return Ok(ShardEnd::Stopped);
-                }
-            }
-            Err(e) => return Err(e.into()),
-        }
+    let Some(mut iterator) = open_iterator(ctx, &shard.id, &start, stop).await? else {
+        return Ok(ShardEnd::Stopped);
     };
-    backoff.reset();
-    let mut last_call: Option<Instant> = None;
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+    let mut pacer = CallPacer::default();
     loop {
         if *stop.borrow() {
             flush(ctx, metrics, state, Commit::AndRelease).await?;
             return Ok(ShardEnd::Stopped);
         }
         renew_if_due(ctx, &mut state.position).await?;
-        if let Some(last) = last_call {
-            let since = last.elapsed();
-            if since < MIN_CALL_INTERVAL && sleep_or_stop(stop, MIN_CALL_INTERVAL - since).await {
-                continue;
-            }
+        if pacer.wait(stop).await {
+            continue;
         }
-        last_call = Some(Instant::now());
         let page = match ctx
-            .kinesis
+            .source
             .get_records(&shard.id, &iterator, ctx.records_per_call)
             .await
         {
@@ -184,10 +229,10 @@ async fn read(
             }
             Err(e) if e.kind == ErrorKind::ExpiredIterator => {
                 debug!(shard = %shard.id, "iterator expired; getting a new one");
-                iterator = ctx
-                    .kinesis
-                    .iterator(&shard.id, &state.resume_point(&first_start))
-                    .await?;
+                let resume = state.resume_point(&first_start);
+                if let Some(fresh) = open_iterator(ctx, &shard.id, &resume, stop).await? {
+                    iterator = fresh;
+                }
                 continue;
             }
             Err(e) if e.retryable() => {
@@ -203,42 +248,19 @@ async fn read(
             }
             Err(e) => return Err(e.into()),
         };
-        if let Some(behind) = page.millis_behind_latest {
-            metrics.millis_behind_latest.store(behind, Relaxed);
-        }
+        metrics.read_page(&page.records, page.millis_behind_latest);
         let next = after_page(page.records.len(), page.millis_behind_latest, ctx.drain);
         let now = Instant::now();
-        // Counters and the resume point are kept per page, not per record: this loop is the
-        // consumer's hot path.
-        metrics
-            .records
-            .fetch_add(page.records.len() as u64, Relaxed);
-        metrics.bytes.fetch_add(
-            page.records.iter().map(|r| r.data.len() as u64).sum(),
-            Relaxed,
-        );
-        if !ctx.read_only {
-            if let Some(last) = page.records.last() {
-                state.last_read = Some(last.position.sequence_number.clone());
-            }
-            let mut tally = Tally::default();
-            for record in page.records {
-                state.sink.push(record, now, &mut tally);
-            }
-            metrics.count(&tally);
+        // The resume point is kept per page, not per record: this loop is the consumer's hot
+        // path.
+        if let Some(last) = page.records.last() {
+            state.last_read = Some(last.position.sequence_number.clone());
         }
-        if ctx.read_only {
-            // The baseline: what the stream yields with nothing done to it.
-            match (page.next_iterator, next) {
-                (None, _) => return Ok(ShardEnd::Finished),
-                (Some(_), AfterPage::Drained) => return Ok(ShardEnd::Drained),
-                (Some(following), _) => iterator = following,
-            }
-            if next == AfterPage::WaitAtTip {
-                sleep_or_stop(stop, IDLE_WAIT).await;
-            }
-            continue;
+        let mut tally = Tally::default();
+        for record in page.records {
+            state.sink.push(record, now, &mut tally);
         }
+        metrics.count(&tally);
         match page.next_iterator {
             None => {
                 flush(ctx, metrics, state, Commit::FinishedAndRelease).await?;
@@ -265,35 +287,27 @@ async fn read(
 
 /// Starts from the checkpoint read when the lease was taken, undoing a batch that a crash (or
 /// the previous owner) left half-written.
-async fn recover(
-    ctx: &ShardContext,
+async fn recover<S>(
+    ctx: &ShardContext<S>,
     shard_id: &str,
     acquired: Stored,
 ) -> Result<State, ShardError> {
-    let Stored {
-        mut checkpoint,
-        version,
-    } = acquired;
-    let mut version = Some(version);
-    if let Some(intent) = checkpoint.intent.take() {
+    let mut position = Position::acquired(shard_id, acquired);
+    if let Some(intent) = position.checkpoint.intent.take() {
         warn!(
             shard = shard_id,
             files = intent.files.len(),
             "a batch was interrupted before its commit; deleting its files and reading it again"
         );
         ctx.lake.delete(&intent.files).await?;
-        version = Some(
+        position.version = Some(
             ctx.checkpoints
-                .save(shard_id, &checkpoint, version.as_ref())
+                .save(shard_id, &position.checkpoint, position.version.as_ref())
                 .await?,
         );
     }
     Ok(State {
-        position: Position {
-            shard_id: shard_id.to_string(),
-            checkpoint,
-            version,
-        },
+        position,
         last_read: None,
         sink: Sink::new(ctx.decoder.clone(), ctx.writer.clone()).deaggregating(),
     })
@@ -317,8 +331,8 @@ enum Commit {
 /// Makes everything buffered durable and moves the checkpoint to the last record read:
 /// intent, files, commit. With nothing new to commit (and the shard not finished) it writes
 /// nothing, and a release is left to the caller.
-async fn flush(
-    ctx: &ShardContext,
+async fn flush<S: Sync>(
+    ctx: &ShardContext<S>,
     metrics: &ShardMetrics,
     state: &mut State,
     commit: Commit,
@@ -364,8 +378,8 @@ async fn flush(
 /// A shard's commit protocol, as the sink's commit hook: record the intent (the exact file
 /// names), write the files, then move the checkpoint to `target` and clear the intent in one
 /// conditional write.
-struct ShardCommit<'a> {
-    ctx: &'a ShardContext,
+struct ShardCommit<'a, S> {
+    ctx: &'a ShardContext<S>,
     position: &'a mut Position,
     /// The last record the flush holds.
     target: Option<String>,
@@ -374,7 +388,7 @@ struct ShardCommit<'a> {
     files: usize,
 }
 
-impl CommitHook for ShardCommit<'_> {
+impl<S: Sync> CommitHook for ShardCommit<'_, S> {
     type Error = ShardError;
 
     async fn commit(
@@ -411,7 +425,7 @@ impl CommitHook for ShardCommit<'_> {
 
 /// Saves the checkpoint with the lease renewed, retrying store errors; a conflict (another
 /// worker took the shard) is returned at once.
-async fn save(ctx: &ShardContext, position: &mut Position) -> Result<(), ShardError> {
+async fn save<S>(ctx: &ShardContext<S>, position: &mut Position) -> Result<(), ShardError> {
     position.checkpoint.lease = Some(Lease {
         owner: ctx.lease.worker.clone(),
         until_ms: now_ms() + ctx.lease.duration.as_millis() as i64,
@@ -420,7 +434,10 @@ async fn save(ctx: &ShardContext, position: &mut Position) -> Result<(), ShardEr
 }
 
 /// Renews the lease once half of its term has passed.
-async fn renew_if_due(ctx: &ShardContext, position: &mut Position) -> Result<(), ShardError> {
+pub(crate) async fn renew_if_due<S>(
+    ctx: &ShardContext<S>,
+    position: &mut Position,
+) -> Result<(), ShardError> {
     let half = ctx.lease.duration.as_millis() as i64 / 2;
     let until = position.checkpoint.lease.as_ref().map_or(0, |l| l.until_ms);
     if until - now_ms() < half {
@@ -430,7 +447,7 @@ async fn renew_if_due(ctx: &ShardContext, position: &mut Position) -> Result<(),
 }
 
 /// Saves the checkpoint exactly as it is.
-async fn save_as_is(ctx: &ShardContext, position: &mut Position) -> Result<(), ShardError> {
+async fn save_as_is<S>(ctx: &ShardContext<S>, position: &mut Position) -> Result<(), ShardError> {
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
     loop {
         match ctx
@@ -456,8 +473,8 @@ async fn save_as_is(ctx: &ShardContext, position: &mut Position) -> Result<(), S
     }
 }
 
-async fn write_files(
-    ctx: &ShardContext,
+async fn write_files<S>(
+    ctx: &ShardContext<S>,
     shard_id: &str,
     files: &[PreparedFile],
 ) -> Result<(), ShardError> {
@@ -487,13 +504,5 @@ fn pause_before_commit() -> Option<Duration> {
     })
 }
 
-/// Sleeps for `duration` unless asked to stop first; returns whether a stop was asked.
-async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, duration: Duration) -> bool {
-    if *stop.borrow() {
-        return true;
-    }
-    tokio::select! {
-        _ = tokio::time::sleep(duration) => *stop.borrow(),
-        _ = stop.changed() => true,
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,105 @@
+//! The bare reader: GetRecords in a loop, counting what arrives and doing nothing else (no
+//! decoding, no files, no commits). It is benchmark P6's baseline (`consume
+//! --bench-read-only`): what the stream yields to a reader with no work of its own, against
+//! which the real reader's cost is measured.
+//!
+//! *Why a reader of its own:* as a branch inside [`crate::shard`]'s loop it put a benchmark's
+//! switch on the production hot path and made the reader harder to read. It shares the
+//! reader's pacing, iterator retries and lease handling, so the baseline reads the stream the
+//! way the real reader does.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use crate::backoff::Backoff;
+use crate::checkpoint::Stored;
+use crate::kinesis::{ErrorKind, ShardInfo, StartAt};
+use crate::metrics::ShardMetrics;
+use crate::read_pace::{AfterPage, CallPacer, IDLE_WAIT, after_page, sleep_or_stop};
+use crate::record_source::RecordSource;
+use crate::shard::{
+    Position, ShardContext, ShardEnd, ShardError, first_start, open_iterator, release, renew_if_due,
+};
+
+/// Reads `shard` from its configured start until it ends, `stop` becomes true, or (in drain
+/// mode) it is caught up, counting records and bytes in the shard's metrics. The checkpoint
+/// never moves; the lease is renewed while reading and released at the end.
+pub async fn run<S: RecordSource>(
+    ctx: ShardContext<S>,
+    shard: ShardInfo,
+    acquired: Stored,
+    mut stop: watch::Receiver<bool>,
+) -> Result<ShardEnd, ShardError> {
+    let metrics = ctx.metrics.shard(&shard.id);
+    let mut position = Position::acquired(&shard.id, acquired);
+    let end = read(&ctx, &shard, &metrics, &mut position, &mut stop).await?;
+    release(&ctx, &mut position).await?;
+    Ok(end)
+}
+
+async fn read<S: RecordSource>(
+    ctx: &ShardContext<S>,
+    shard: &ShardInfo,
+    metrics: &ShardMetrics,
+    position: &mut Position,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<ShardEnd, ShardError> {
+    let start = first_start(ctx, shard);
+    info!(shard = %shard.id, ?start, "reading shard without writing (bare read)");
+    let Some(mut iterator) = open_iterator(ctx, &shard.id, &start, stop).await? else {
+        return Ok(ShardEnd::Stopped);
+    };
+    let mut last_read: Option<String> = None;
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+    let mut pacer = CallPacer::default();
+    loop {
+        if *stop.borrow() {
+            return Ok(ShardEnd::Stopped);
+        }
+        renew_if_due(ctx, position).await?;
+        if pacer.wait(stop).await {
+            continue;
+        }
+        let page = match ctx
+            .source
+            .get_records(&shard.id, &iterator, ctx.records_per_call)
+            .await
+        {
+            Ok(page) => {
+                backoff.reset();
+                page
+            }
+            Err(e) if e.kind == ErrorKind::ExpiredIterator => {
+                debug!(shard = %shard.id, "iterator expired; getting a new one");
+                let resume = last_read.clone().map_or(start.clone(), StartAt::After);
+                if let Some(fresh) = open_iterator(ctx, &shard.id, &resume, stop).await? {
+                    iterator = fresh;
+                }
+                continue;
+            }
+            Err(e) if e.retryable() => {
+                metrics.read_errors.fetch_add(1, Relaxed);
+                warn!(shard = %shard.id, error = %e, "GetRecords failed; backing off");
+                sleep_or_stop(stop, backoff.next_delay()).await;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        metrics.read_page(&page.records, page.millis_behind_latest);
+        let next = after_page(page.records.len(), page.millis_behind_latest, ctx.drain);
+        if let Some(last) = page.records.last() {
+            last_read = Some(last.position.sequence_number.clone());
+        }
+        match (page.next_iterator, next) {
+            (None, _) => return Ok(ShardEnd::Finished),
+            (Some(_), AfterPage::Drained) => return Ok(ShardEnd::Drained),
+            (Some(following), _) => iterator = following,
+        }
+        if next == AfterPage::WaitAtTip {
+            sleep_or_stop(stop, IDLE_WAIT).await;
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! The shard reader against an in-memory stream: what its checkpoint says after each way a
+//! read can go, and that the lake holds every record of the shard exactly once.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::*;
+use crate::checkpoint::CheckpointStore;
+use crate::kinesis::ErrorKind;
+use crate::record_source::memory::Call;
+use crate::testing::{Fixture, eventually};
+
+const SHARD: &str = "shardId-000000000000";
+
+async fn read_shard(fixture: &Fixture, shard: &str) -> Result<ShardEnd, ShardError> {
+    let acquired = fixture.take(shard).await;
+    let info = ShardInfo {
+        id: shard.into(),
+        parents: vec![],
+    };
+    let (_stop, stopped) = watch::channel(false);
+    run(fixture.ctx.clone(), info, acquired, stopped).await
+}
+
+#[tokio::test]
+async fn a_drained_shard_is_committed_once_and_a_restart_reads_only_what_followed() {
+    let fixture = Fixture::new(&[SHARD]);
+    let first = fixture.put_lines(SHARD, 25);
+
+    assert_eq!(
+        read_shard(&fixture, SHARD).await.unwrap(),
+        ShardEnd::Drained
+    );
+    let stored = fixture.checkpoint(SHARD).await;
+    assert_eq!(stored.checkpoint.sequence_number.as_ref(), first.last());
+    assert_eq!(stored.checkpoint.records, 25);
+    assert!(stored.checkpoint.lease.is_none(), "the lease is released");
+    assert!(stored.checkpoint.intent.is_none());
+    assert_eq!(fixture.lake_sequences(), first);
+
+    // A restart resumes after the checkpoint: the second run adds only the new records.
+    let second = fixture.put_lines(SHARD, 10);
+    assert_eq!(
+        read_shard(&fixture, SHARD).await.unwrap(),
+        ShardEnd::Drained
+    );
+    assert_eq!(
+        fixture
+            .checkpoint(SHARD)
+            .await
+            .checkpoint
+            .sequence_number
+            .as_ref(),
+        second.last()
+    );
+    assert_eq!(fixture.lake_sequences(), fixture.stream_sequences());
+    assert!(fixture.stream.calls().contains(&Call::Iterator {
+        shard: SHARD.into(),
+        start: StartAt::After(first[24].clone()),
+    }));
+
+    // Nothing new: a third run writes no file and moves nothing.
+    let files = fixture.files();
+    assert_eq!(
+        read_shard(&fixture, SHARD).await.unwrap(),
+        ShardEnd::Drained
+    );
+    assert_eq!(fixture.files(), files);
+}
+
+#[tokio::test]
+async fn a_batch_cut_off_before_its_commit_is_deleted_and_read_again() {
+    let fixture = Fixture::new(&[SHARD]);
+    let committed = fixture.put_lines(SHARD, 10);
+    read_shard(&fixture, SHARD).await.unwrap();
+    let kept = fixture.files();
+
+    // A crash between files and commit: the checkpoint names the batch's file, which exists,
+    // and its rows are not committed.
+    fixture.put_lines(SHARD, 10);
+    let orphan = "alarm_events/date=2026-12-01/hour=07/crashed-batch.parquet";
+    std::fs::copy(&kept[0], fixture.dir.path().join(orphan)).unwrap();
+    let mut stored = fixture.checkpoint(SHARD).await;
+    stored.checkpoint.intent = Some(Intent {
+        sequence_number: "not committed".into(),
+        files: vec![orphan.into()],
+    });
+    fixture
+        .store
+        .save(SHARD, &stored.checkpoint, Some(&stored.version))
+        .await
+        .unwrap();
+    assert_eq!(
+        fixture.lake_sequences().len(),
+        20,
+        "the orphan doubles rows"
+    );
+
+    read_shard(&fixture, SHARD).await.unwrap();
+    assert!(!fixture.dir.path().join(orphan).exists());
+    assert_eq!(fixture.lake_sequences(), fixture.stream_sequences());
+    assert_eq!(fixture.checkpoint(SHARD).await.checkpoint.records, 20);
+    assert_eq!(
+        fixture.stream.calls()[0],
+        Call::Iterator {
+            shard: SHARD.into(),
+            start: StartAt::TrimHorizon
+        }
+    );
+    assert!(fixture.stream.calls().contains(&Call::Iterator {
+        shard: SHARD.into(),
+        start: StartAt::After(committed[9].clone()),
+    }));
+}
+
+#[tokio::test]
+async fn throttled_failed_and_expired_answers_lose_and_double_nothing() {
+    let mut fixture = Fixture::new(&[SHARD]);
+    fixture.ctx.records_per_call = 7;
+    let sequences = fixture.put_lines(SHARD, 40);
+    use ErrorKind::{ExpiredIterator, Throttled, Transient};
+    fixture.stream.script_reads(
+        SHARD,
+        &[
+            Some(Throttled),
+            None,
+            None,
+            Some(ExpiredIterator),
+            Some(Transient),
+            None,
+            Some(Throttled),
+        ],
+    );
+
+    assert_eq!(
+        read_shard(&fixture, SHARD).await.unwrap(),
+        ShardEnd::Drained
+    );
+    assert_eq!(fixture.lake_sequences(), sequences);
+    let metrics = fixture.ctx.metrics.shard(SHARD);
+    assert_eq!(metrics.read_errors.load(Relaxed), 3);
+    assert_eq!(metrics.records.load(Relaxed), 40);
+    // The expired iterator is replaced at the last record read (two pages of 7), not at the
+    // checkpoint or the shard's start.
+    assert!(fixture.stream.calls().contains(&Call::Iterator {
+        shard: SHARD.into(),
+        start: StartAt::After(sequences[13].clone()),
+    }));
+}
+
+#[tokio::test]
+async fn a_closed_shard_is_finished_and_a_finished_shard_is_not_read_again() {
+    let fixture = Fixture::new(&[SHARD]);
+    fixture.put_lines(SHARD, 12);
+    fixture.stream.split(SHARD, &["shardId-000000000001"]);
+
+    assert_eq!(
+        read_shard(&fixture, SHARD).await.unwrap(),
+        ShardEnd::Finished
+    );
+    let stored = fixture.checkpoint(SHARD).await.checkpoint;
+    assert!(stored.finished);
+    assert!(stored.lease.is_none());
+    assert_eq!(fixture.lake_sequences(), fixture.stream_sequences());
+
+    let calls = fixture.stream.calls().len();
+    assert_eq!(
+        read_shard(&fixture, SHARD).await.unwrap(),
+        ShardEnd::Finished
+    );
+    assert_eq!(
+        fixture.stream.calls().len(),
+        calls,
+        "no call to a finished shard"
+    );
+}
+
+#[tokio::test]
+async fn a_reader_whose_lease_was_taken_stops_before_it_writes_again() {
+    let mut fixture = Fixture::new(&[SHARD]);
+    fixture.ctx.drain = false;
+    fixture.ctx.writer.max_age = Duration::from_millis(100);
+    let before = fixture.put_lines(SHARD, 10);
+    let acquired = fixture.take(SHARD).await;
+    let (_stop, stopped) = watch::channel(false);
+    let info = ShardInfo {
+        id: SHARD.into(),
+        parents: vec![],
+    };
+    let reader = tokio::spawn(run(fixture.ctx.clone(), info, acquired, stopped));
+
+    let last = before.last().cloned();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            fixture.checkpoint(SHARD).await.checkpoint.sequence_number == last
+        })
+        .await,
+        "the first batch is committed"
+    );
+    // Another worker takes the shard (its lease lapsed while this one was paused, say).
+    let mut stolen = fixture.checkpoint(SHARD).await;
+    stolen.checkpoint.lease = Some(Lease {
+        owner: "worker-b".into(),
+        until_ms: now_ms() + 60_000,
+    });
+    fixture
+        .store
+        .save(SHARD, &stolen.checkpoint, Some(&stolen.version))
+        .await
+        .unwrap();
+    fixture.put_lines(SHARD, 10);
+
+    let end = tokio::time::timeout(Duration::from_secs(10), reader)
+        .await
+        .expect("the reader stops")
+        .unwrap();
+    assert!(end.as_ref().is_err_and(ShardError::is_fenced), "{end:?}");
+    assert_eq!(fixture.lake_sequences(), before, "no file after the theft");
+    let now = fixture.checkpoint(SHARD).await.checkpoint;
+    assert_eq!(now.lease.map(|l| l.owner).as_deref(), Some("worker-b"));
+    assert!(now.intent.is_none());
+}
+
+#[tokio::test]
+async fn the_bare_reader_counts_every_record_and_writes_nothing() {
+    let mut fixture = Fixture::new(&[SHARD]);
+    fixture.ctx.records_per_call = 9;
+    fixture.put_lines(SHARD, 30);
+    fixture
+        .stream
+        .script_reads(SHARD, &[None, Some(ErrorKind::ExpiredIterator)]);
+    let acquired = fixture.take(SHARD).await;
+    let info = ShardInfo {
+        id: SHARD.into(),
+        parents: vec![],
+    };
+    let (_stop, stopped) = watch::channel(false);
+    let end = crate::bare_read::run(fixture.ctx.clone(), info, acquired, stopped).await;
+
+    assert_eq!(end.unwrap(), ShardEnd::Drained);
+    let metrics = fixture.ctx.metrics.shard(SHARD);
+    assert_eq!(
+        metrics.records.load(Relaxed),
+        30,
+        "each record counted once"
+    );
+    assert_eq!(metrics.events.load(Relaxed), 0, "nothing decoded");
+    assert!(fixture.files().is_empty());
+    let stored = fixture.checkpoint(SHARD).await.checkpoint;
+    assert_eq!(stored.sequence_number, None);
+    assert!(stored.lease.is_none());
+}
