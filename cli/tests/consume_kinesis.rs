@@ -14,8 +14,8 @@ use alarmlake_loadtest::generator::{Format, Generator, GeneratorConfig};
 use chrono::{DateTime, Utc};
 use support::fault_proxy::{Fault, FaultProxy, Rule};
 use support::kinesis::{
-    consume_command, endpoint, put_records, put_stream, sigterm, status_and_log, test_client,
-    wait_active, wait_with_timeout,
+    consume_command, consume_s3_command, endpoint, put_records, put_stream, sigterm,
+    status_and_log, test_client, wait_active, wait_with_timeout,
 };
 use support::{S3Lake, credentials, http_get, lake_check, run_ok, sql_csv, unique};
 
@@ -465,26 +465,21 @@ fn throttling_5xx_drops_and_timeouts_lose_nothing() {
             },
         ],
     );
-    let lake_url = bucket.url();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
-    credentials(&mut command).args([
-        "consume",
-        "--stream",
-        &stream,
-        "--kinesis-endpoint",
+    let mut command = consume_s3_command(
         &kinesis_proxy.url,
-        "--s3-endpoint",
         &s3_proxy.url,
-        "--lake",
-        &lake_url,
-        "--drain",
-        "--max-age-secs",
-        "1",
-        "--max-records-per-call",
-        "100",
-        "--kinesis-timeout-secs",
-        "2",
-    ]);
+        &stream,
+        &bucket.url(),
+        &[
+            "--drain",
+            "--max-age-secs",
+            "1",
+            "--max-records-per-call",
+            "100",
+            "--kinesis-timeout-secs",
+            "2",
+        ],
+    );
     let output = run_ok(&mut command);
     let log = String::from_utf8_lossy(&output.stderr);
     // Throttling reaches the reader's backoff; 5xx answers, drops and timeouts are mostly
@@ -538,18 +533,12 @@ fn two_workers_share_the_shards_and_one_takes_over_from_the_other() {
     let lake_url = bucket.url();
     let dir = tempfile::tempdir().unwrap();
     let worker = |name: &str| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
-        credentials(&mut command)
-            .args([
-                "consume",
-                "--stream",
-                &stream,
-                "--kinesis-endpoint",
-                &endpoint,
-                "--s3-endpoint",
-                &s3,
-                "--lake",
-                &lake_url,
+        let mut command = consume_s3_command(
+            &endpoint,
+            &s3,
+            &stream,
+            &lake_url,
+            &[
                 "--worker-id",
                 name,
                 "--lease-secs",
@@ -560,8 +549,9 @@ fn two_workers_share_the_shards_and_one_takes_over_from_the_other() {
                 "1",
                 "--max-records-per-call",
                 "15",
-            ])
-            .stderr(std::fs::File::create(dir.path().join(format!("{name}.log"))).unwrap());
+            ],
+        );
+        command.stderr(std::fs::File::create(dir.path().join(format!("{name}.log"))).unwrap());
         command.spawn().unwrap()
     };
     let log = |name: &str| std::fs::read_to_string(dir.path().join(format!("{name}.log"))).unwrap();

@@ -8,20 +8,20 @@
 //! reader's pacing, iterator retries and lease handling, so the baseline reads the stream the
 //! way the real reader does.
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use tokio::sync::watch;
-use tracing::{debug, info, warn};
+use tracing::info;
 
 use crate::backoff::Backoff;
 use crate::checkpoint::Stored;
-use crate::kinesis::{ErrorKind, ShardInfo, StartAt};
+use crate::kinesis::{ShardInfo, StartAt};
 use crate::metrics::ShardMetrics;
 use crate::read_pace::{AfterPage, CallPacer, IDLE_WAIT, after_page, sleep_or_stop};
 use crate::record_source::RecordSource;
 use crate::shard::{
-    Position, ShardContext, ShardEnd, ShardError, first_start, open_iterator, release, renew_if_due,
+    Fetched, Position, ShardContext, ShardEnd, ShardError, fetch, first_start, open_iterator,
+    release, renew_if_due,
 };
 
 /// Reads `shard` from its configured start until it ends, `stop` becomes true, or (in drain
@@ -63,30 +63,19 @@ async fn read<S: RecordSource>(
         if pacer.wait(stop).await {
             continue;
         }
-        let page = match ctx
-            .source
-            .get_records(&shard.id, &iterator, ctx.records_per_call)
-            .await
-        {
-            Ok(page) => {
-                backoff.reset();
-                page
-            }
-            Err(e) if e.kind == ErrorKind::ExpiredIterator => {
-                debug!(shard = %shard.id, "iterator expired; getting a new one");
+        let page = match fetch(ctx, &shard.id, &iterator, &mut backoff, metrics).await? {
+            Fetched::Page(page) => page,
+            Fetched::Expired => {
                 let resume = last_read.clone().map_or(start.clone(), StartAt::After);
                 if let Some(fresh) = open_iterator(ctx, &shard.id, &resume, stop).await? {
                     iterator = fresh;
                 }
                 continue;
             }
-            Err(e) if e.retryable() => {
-                metrics.read_errors.fetch_add(1, Relaxed);
-                warn!(shard = %shard.id, error = %e, "GetRecords failed; backing off");
-                sleep_or_stop(stop, backoff.next_delay()).await;
+            Fetched::Retry(wait) => {
+                sleep_or_stop(stop, wait).await;
                 continue;
             }
-            Err(e) => return Err(e.into()),
         };
         metrics.read_page(&page.records, page.millis_behind_latest);
         let next = after_page(page.records.len(), page.millis_behind_latest, ctx.drain);

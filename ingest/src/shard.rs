@@ -18,7 +18,7 @@ use crate::backoff::Backoff;
 use crate::checkpoint::{
     Checkpoint, CheckpointError, CheckpointStore, Intent, Lease, Stored, Version,
 };
-use crate::kinesis::{ErrorKind, Kinesis, KinesisError, ShardInfo, StartAt};
+use crate::kinesis::{ErrorKind, Kinesis, KinesisError, RecordsPage, ShardInfo, StartAt};
 use crate::lease::{LeaseOptions, now_ms};
 use crate::metrics::{Metrics, ShardMetrics};
 use crate::read_pace::{AfterPage, CallPacer, IDLE_WAIT, after_page, sleep_or_stop};
@@ -191,6 +191,48 @@ pub(crate) async fn open_iterator<S: RecordSource>(
     }
 }
 
+/// What one GetRecords call came to.
+pub(crate) enum Fetched {
+    Page(RecordsPage),
+    /// The iterator expired: get a new one where reading stands, and ask again.
+    Expired,
+    /// Throttled or failed for a while (counted in the shard's read errors): ask again after
+    /// this wait.
+    Retry(Duration),
+}
+
+/// One GetRecords call from `iterator`, with its error sorted into what the reader does next;
+/// an error that waiting cannot fix is returned.
+pub(crate) async fn fetch<S: RecordSource>(
+    ctx: &ShardContext<S>,
+    shard_id: &str,
+    iterator: &str,
+    backoff: &mut Backoff,
+    metrics: &ShardMetrics,
+) -> Result<Fetched, ShardError> {
+    match ctx
+        .source
+        .get_records(shard_id, iterator, ctx.records_per_call)
+        .await
+    {
+        Ok(page) => {
+            backoff.reset();
+            Ok(Fetched::Page(page))
+        }
+        Err(e) if e.kind == ErrorKind::ExpiredIterator => {
+            debug!(shard = %shard_id, "iterator expired; getting a new one");
+            Ok(Fetched::Expired)
+        }
+        Err(e) if e.retryable() => {
+            metrics.read_errors.fetch_add(1, Relaxed);
+            let wait = backoff.next_delay();
+            warn!(shard = %shard_id, error = %e, wait_ms = wait.as_millis() as u64, "GetRecords failed; backing off");
+            Ok(Fetched::Retry(wait))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn read<S: RecordSource>(
     ctx: &ShardContext<S>,
     shard: &ShardInfo,
@@ -218,27 +260,16 @@ async fn read<S: RecordSource>(
         if pacer.wait(stop).await {
             continue;
         }
-        let page = match ctx
-            .source
-            .get_records(&shard.id, &iterator, ctx.records_per_call)
-            .await
-        {
-            Ok(page) => {
-                backoff.reset();
-                page
-            }
-            Err(e) if e.kind == ErrorKind::ExpiredIterator => {
-                debug!(shard = %shard.id, "iterator expired; getting a new one");
+        let page = match fetch(ctx, &shard.id, &iterator, &mut backoff, metrics).await? {
+            Fetched::Page(page) => page,
+            Fetched::Expired => {
                 let resume = state.resume_point(&first_start);
                 if let Some(fresh) = open_iterator(ctx, &shard.id, &resume, stop).await? {
                     iterator = fresh;
                 }
                 continue;
             }
-            Err(e) if e.retryable() => {
-                metrics.read_errors.fetch_add(1, Relaxed);
-                let wait = backoff.next_delay();
-                warn!(shard = %shard.id, error = %e, wait_ms = wait.as_millis() as u64, "GetRecords failed; backing off");
+            Fetched::Retry(wait) => {
                 // Buffered records must not wait for the stream to recover.
                 if state.sink.whole_due(Instant::now()) {
                     flush(ctx, metrics, state, Commit::Plain).await?;
@@ -246,7 +277,6 @@ async fn read<S: RecordSource>(
                 sleep_or_stop(stop, wait).await;
                 continue;
             }
-            Err(e) => return Err(e.into()),
         };
         metrics.read_page(&page.records, page.millis_behind_latest);
         let next = after_page(page.records.len(), page.millis_behind_latest, ctx.drain);

@@ -12,57 +12,46 @@ pub struct Report {
     pub sql: &'static str,
 }
 
+/// A report named `$name`, whose SQL is `query/reports/$name.sql`.
+macro_rules! report {
+    ($name:literal, $description:literal) => {
+        Report {
+            name: $name,
+            description: $description,
+            sql: include_str!(concat!("../reports/", $name, ".sql")),
+        }
+    };
+}
+
 pub const REPORTS: &[Report] = &[
-    Report {
-        name: "volume",
-        description: "events per day and hour, by table and message type",
-        sql: include_str!("../reports/volume.sql"),
-    },
-    Report {
-        name: "arming",
-        description: "the arm/disarm timeline per site, from keypad states and LRR reports",
-        sql: include_str!("../reports/arming.sql"),
-    },
-    Report {
-        name: "alarms",
-        description: "alarm episodes (burglary, fire, panic, CO, ...) with zone and duration",
-        sql: include_str!("../reports/alarms.sql"),
-    },
-    Report {
-        name: "zones",
-        description: "the zones that fault most",
-        sql: include_str!("../reports/zones.sql"),
-    },
-    Report {
-        name: "power",
-        description: "AC loss episodes from panels and power devices, with duration",
-        sql: include_str!("../reports/power.sql"),
-    },
-    Report {
-        name: "devices",
-        description: "the latest event of every MODE device",
-        sql: include_str!("../reports/devices.sql"),
-    },
-    Report {
-        name: "silent",
-        description: "devices whose heartbeats stopped for over --minutes (15)",
-        sql: include_str!("../reports/silent.sql"),
-    },
-    Report {
-        name: "cameras",
-        description: "clips by camera and day",
-        sql: include_str!("../reports/cameras.sql"),
-    },
-    Report {
-        name: "activity",
-        description: "sensor and panel activity by day of week and hour of day",
-        sql: include_str!("../reports/activity.sql"),
-    },
-    Report {
-        name: "health",
-        description: "dead letters by reason",
-        sql: include_str!("../reports/health.sql"),
-    },
+    report!(
+        "volume",
+        "events per day and hour, by table and message type"
+    ),
+    report!(
+        "arming",
+        "the arm/disarm timeline per site, from keypad states and LRR reports"
+    ),
+    report!(
+        "alarms",
+        "alarm episodes (burglary, fire, panic, CO, ...) with zone and duration"
+    ),
+    report!("zones", "the zones that fault most"),
+    report!(
+        "power",
+        "AC loss episodes from panels and power devices, with duration"
+    ),
+    report!("devices", "the latest event of every MODE device"),
+    report!(
+        "silent",
+        "devices whose heartbeats stopped for over --minutes (15)"
+    ),
+    report!("cameras", "clips by camera and day"),
+    report!(
+        "activity",
+        "sensor and panel activity by day of week and hour of day"
+    ),
+    report!("health", "dead letters by reason"),
 ];
 
 /// A report's filters; `None` means all.

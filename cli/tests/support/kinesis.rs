@@ -127,6 +127,31 @@ pub fn consume_command(endpoint: &str, stream: &str, lake: &Path, extra: &[&str]
     command
 }
 
+/// `alarmlake consume` of `stream` into the S3 lake `lake_url`, with Kinesis at `kinesis` and S3
+/// at `s3` (either may be a fault proxy in front of the emulator).
+pub fn consume_s3_command(
+    kinesis: &str,
+    s3: &str,
+    stream: &str,
+    lake_url: &str,
+    extra: &[&str],
+) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
+    credentials(&mut command).args([
+        "consume",
+        "--stream",
+        stream,
+        "--kinesis-endpoint",
+        kinesis,
+        "--s3-endpoint",
+        s3,
+        "--lake",
+        lake_url,
+    ]);
+    command.args(extra);
+    command
+}
+
 pub fn sigterm(child: &Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

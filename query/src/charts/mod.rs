@@ -5,6 +5,7 @@
 mod activity;
 mod columns;
 mod font;
+mod frame;
 mod palette;
 mod series;
 mod volume;

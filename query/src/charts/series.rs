@@ -4,6 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::frame::{BarFrame, bar, legend};
 use super::{ChartError, drawing, palette, short_count};
 
 /// One or more series of (seconds into the run, value).
@@ -63,15 +64,7 @@ impl Lines {
                     PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(drawing)?;
-        Ok(())
+        legend(&mut chart)
     }
 }
 
@@ -81,7 +74,6 @@ impl Histogram {
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), ChartError> {
         root.fill(&WHITE).map_err(drawing)?;
-        let n = self.buckets.len().max(1);
         let top = self
             .buckets
             .iter()
@@ -89,46 +81,28 @@ impl Histogram {
             .max()
             .unwrap_or(0)
             .max(1) as f64;
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, ("sans-serif", 22))
-            .margin(16)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..top * 1.1)
-            .map_err(drawing)?;
-        let label = |x: &SegmentValue<usize>| match x {
-            SegmentValue::CenterOf(i) => self
+        let frame = BarFrame {
+            caption: &self.title,
+            labels: self
                 .buckets
-                .get(*i)
-                .map(|b| b.0.clone())
-                .unwrap_or_default(),
-            _ => String::new(),
+                .iter()
+                .map(|(label, _)| label.as_str())
+                .collect(),
+            top,
+            headroom: 1.1,
+            x_label_area: 50,
+            max_x_labels: 20,
+            x_desc: Some(&self.x_desc),
         };
-        let count = |y: &f64| short_count(*y);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(n.min(20))
-            .label_style(("sans-serif", 13))
-            .x_label_formatter(&label)
-            .y_label_formatter(&count)
-            .x_desc(self.x_desc.as_str())
-            .y_desc("events")
-            .draw()
-            .map_err(drawing)?;
+        let mut chart = frame.draw(root)?;
         let color = palette::SERIES[0];
         chart
-            .draw_series(self.buckets.iter().enumerate().map(|(i, (_, c))| {
-                let mut bar = Rectangle::new(
-                    [
-                        (SegmentValue::Exact(i), 0.0),
-                        (SegmentValue::Exact(i + 1), *c as f64),
-                    ],
-                    color.filled(),
-                );
-                bar.set_margin(0, 0, 2, 2);
-                bar
-            }))
+            .draw_series(
+                self.buckets
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, c))| bar(i, 0.0, *c as f64, color)),
+            )
             .map_err(drawing)?;
         Ok(())
     }

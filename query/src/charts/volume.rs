@@ -8,7 +8,8 @@ use arrow::record_batch::RecordBatch;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{ChartError, columns, drawing, palette, short_count};
+use super::frame::{BarFrame, bar, legend};
+use super::{ChartError, columns, drawing, palette};
 
 const MAX_SERIES: usize = palette::SERIES.len() - 1;
 
@@ -105,7 +106,6 @@ impl Volume {
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), ChartError> {
         root.fill(&WHITE).map_err(drawing)?;
-        let n = self.buckets.len().max(1);
         let top = (0..self.buckets.len())
             .map(|i| self.series.iter().map(|(_, v)| v[i]).sum::<u64>())
             .max()
@@ -116,29 +116,16 @@ impl Volume {
         } else {
             "Events per day, by source and kind"
         };
-        let mut chart = ChartBuilder::on(root)
-            .caption(caption, ("sans-serif", 22))
-            .margin(16)
-            .x_label_area_size(60)
-            .y_label_area_size(70)
-            // plotters' integer ranges include their end, so n bars need 0..n-1.
-            .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..top * 1.15)
-            .map_err(drawing)?;
-        let label = |x: &SegmentValue<usize>| match x {
-            SegmentValue::CenterOf(i) => self.buckets.get(*i).cloned().unwrap_or_default(),
-            _ => String::new(),
+        let frame = BarFrame {
+            caption,
+            labels: self.buckets.iter().map(String::as_str).collect(),
+            top,
+            headroom: 1.15,
+            x_label_area: 60,
+            max_x_labels: 16,
+            x_desc: None,
         };
-        let count = |y: &f64| short_count(*y);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(n.min(16))
-            .label_style(("sans-serif", 13))
-            .x_label_formatter(&label)
-            .y_label_formatter(&count)
-            .y_desc("events")
-            .draw()
-            .map_err(drawing)?;
+        let mut chart = frame.draw(root)?;
 
         let mut below = vec![0u64; self.buckets.len()];
         for (s, (name, values)) in self.series.iter().enumerate() {
@@ -147,18 +134,7 @@ impl Volume {
                 .iter()
                 .enumerate()
                 .filter(|(_, v)| **v > 0)
-                .map(|(i, v)| {
-                    let y0 = below[i] as f64;
-                    let mut bar = Rectangle::new(
-                        [
-                            (SegmentValue::Exact(i), y0),
-                            (SegmentValue::Exact(i + 1), y0 + *v as f64),
-                        ],
-                        color.filled(),
-                    );
-                    bar.set_margin(0, 0, 2, 2);
-                    bar
-                })
+                .map(|(i, v)| bar(i, below[i] as f64, (below[i] + v) as f64, color))
                 .collect();
             for (i, v) in values.iter().enumerate() {
                 below[i] += v;
@@ -171,15 +147,7 @@ impl Volume {
                     Rectangle::new([(x, y - 6), (x + 12, y + 6)], color.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(drawing)?;
-        Ok(())
+        legend(&mut chart)
     }
 }
 
