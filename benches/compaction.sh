@@ -9,21 +9,12 @@
 # Prints the figures and appends them to benches/HISTORY.md (the current figure of each benchmark is kept by hand in benches/RESULTS.md).
 #
 # Usage: benches/compaction.sh [MAX_ROWS]   (COMPACT_DIR sets the work folder)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/alarmlake/target}"
+source "$(dirname "$0")/../scripts/bench-common.sh"
 work="${COMPACT_DIR:-$HOME/.cache/alarmlake/compaction}"
-venv="${ALARMLAKE_BENCH_VENV:-$HOME/.cache/alarmlake/bench-venv}"
 max_rows="${1:-200}"
 mkdir -p "$work"
 
-cargo build --release --locked -p alarmlake
-bin="$CARGO_TARGET_DIR/release/alarmlake"
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r benches/requirements.txt
-python="$venv/bin/python"
+prepare_bench
 
 input="$work/p1.ndjson"
 [ -s "$input" ] || "$bin" generate --homes 1 --days 60 --seed 1 --format json --out "$input"

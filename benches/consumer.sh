@@ -20,8 +20,7 @@ work="${CONSUMER_BENCH_DIR:-$HOME/.cache/alarmlake/consumer-bench}"
 rm -rf "$work"
 mkdir -p "$work"
 
-cargo build --release --locked -p alarmlake
-bin="$CARGO_TARGET_DIR/release/alarmlake"
+prepare_binary
 trap 'bash scripts/emulators.sh stop kinesis' EXIT
 start_kinesis
 

@@ -5,20 +5,12 @@
 # Prints the figures and appends them to benches/HISTORY.md (the current figure of each benchmark is kept by hand in benches/RESULTS.md).
 #
 # Usage: benches/p1.sh            (P1_DIR sets the work folder; default ~/.cache/alarmlake/p1)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/alarmlake/target}"
+source "$(dirname "$0")/../scripts/bench-common.sh"
 work="${P1_DIR:-$HOME/.cache/alarmlake/p1}"
-venv="${ALARMLAKE_VENV:-$HOME/.cache/alarmlake/venv}"
 mkdir -p "$work"
 
-cargo build --release --locked -p alarmlake
-bin="$CARGO_TARGET_DIR/release/alarmlake"
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/test-requirements.txt
-python="$venv/bin/python"
+prepare_binary
+prepare_venv "${ALARMLAKE_VENV:-$HOME/.cache/alarmlake/venv}" scripts/test-requirements.txt
 
 input="$work/p1.ndjson"
 if [ ! -s "$input" ]; then

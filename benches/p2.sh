@@ -6,20 +6,11 @@
 # Answers must be identical. Prints the figures and appends them to benches/HISTORY.md (the current figure of each benchmark is kept by hand in benches/RESULTS.md).
 #
 # Usage: benches/p2.sh            (P2_DIR sets the work folder; default ~/.cache/alarmlake/p2)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/alarmlake/target}"
+source "$(dirname "$0")/../scripts/bench-common.sh"
 work="${P2_DIR:-$HOME/.cache/alarmlake/p2}"
-venv="${ALARMLAKE_BENCH_VENV:-$HOME/.cache/alarmlake/bench-venv}"
 mkdir -p "$work"
 
-cargo build --release --locked -p alarmlake
-bin="$CARGO_TARGET_DIR/release/alarmlake"
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r benches/requirements.txt
-python="$venv/bin/python"
+prepare_bench
 
 p1_input="$work/p1.ndjson"
 p1_lake="$work/p1-lake"

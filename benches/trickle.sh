@@ -12,8 +12,7 @@ source "$(dirname "$0")/../scripts/bench-common.sh"
 rate="${1:-40}"
 rounds="${2:-2}"
 other="${3:-}"
-cargo build --release --locked -p alarmlake
-bin="$CARGO_TARGET_DIR/release/alarmlake"
+prepare_binary
 work=$(mktemp -d)
 trap 'bash scripts/emulators.sh stop kinesis; rm -rf "$work"' EXIT
 start_kinesis

@@ -1,5 +1,5 @@
-# Shared by scripts/bench-emulators.sh, scripts/bench-localstack.sh, benches/consumer.sh and
-# benches/trickle.sh (sourced, not run): builds the release binary, makes the benchmark venv
+# Shared by scripts/bench-emulators.sh, scripts/bench-localstack.sh and every script in benches/
+# (sourced, not run): builds the release binary, makes the benchmark venv
 # (benches/requirements.txt: DuckDB for the checks and queries, boto3 and pyarrow for the Python
 # baseline), runs `alarmlake bench`, and starts kinesis-mock for the scripts that drive it
 # themselves.
@@ -8,18 +8,33 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/alarmlake/target}"
 bench_venv="${ALARMLAKE_BENCH_VENV:-$HOME/.cache/alarmlake/bench-venv}"
 
-prepare_bench() {
-    cargo build --release --locked -p alarmlake
-    if [ ! -x "$bench_venv/bin/python" ]; then
-        python3 -m venv "$bench_venv"
+# Sets `bin`, the binary the benchmarks time: $ALARMLAKE_BIN when set (one built elsewhere, such
+# as the parent commit's for a same-run A/B), else this checkout's release build, built first.
+prepare_binary() {
+    if [ -n "${ALARMLAKE_BIN:-}" ]; then
+        bin="$ALARMLAKE_BIN"
+    else
+        cargo build --release --locked -p alarmlake
+        bin="$CARGO_TARGET_DIR/release/alarmlake"
     fi
-    "$bench_venv/bin/pip" install --quiet --disable-pip-version-check -r benches/requirements.txt
+}
+
+# prepare_venv DIR REQUIREMENTS: a venv at DIR with REQUIREMENTS installed; sets `python`.
+prepare_venv() {
+    [ -x "$1/bin/python" ] || python3 -m venv "$1"
+    "$1/bin/pip" install --quiet --disable-pip-version-check -r "$2"
+    python="$1/bin/python"
+}
+
+prepare_bench() {
+    prepare_binary
+    prepare_venv "$bench_venv" benches/requirements.txt
 }
 
 # The emulators accept any credentials; real ones in the environment are never sent to them.
 run_bench() {
     env -u AWS_PROFILE AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
-        "$CARGO_TARGET_DIR/release/alarmlake" bench --python "$bench_venv/bin/python" "$@"
+        "$bin" bench --python "$bench_venv/bin/python" "$@"
 }
 
 # Installs and starts kinesis-mock, and sets `endpoint` and the emulator's fixed credentials.

@@ -5,7 +5,7 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
@@ -114,17 +114,68 @@ fn checkpoints(lake: &Path, stream: &str) -> BTreeMap<String, serde_json::Value>
     found
 }
 
+/// A stream of `shards` shards filled with `count` lines from `homes` homes, and a temporary
+/// folder for the lake: the start of most tests here. `None` without the emulators.
+struct Filled {
+    endpoint: String,
+    stream: String,
+    /// The (shard, sequence number) of every record put.
+    expected: BTreeSet<(String, String)>,
+    dir: tempfile::TempDir,
+    /// `<dir>/lake`, not yet created.
+    lake: PathBuf,
+}
+
+impl Filled {
+    /// A four-shard stream as [`Filled::start`] fills it, and an empty S3 lake.
+    fn on_s3(name: &str, homes: usize, count: usize) -> Option<(Filled, S3Lake)> {
+        let filled = Filled::start(name, homes, count, 4)?;
+        Some((filled, S3Lake::create(name)?))
+    }
+
+    /// Endpoint, stream, expected positions, folder and lake, borrowed.
+    fn parts(&self) -> (&str, &str, &BTreeSet<(String, String)>, &Path, &Path) {
+        (
+            &self.endpoint,
+            &self.stream,
+            &self.expected,
+            self.dir.path(),
+            &self.lake,
+        )
+    }
+
+    fn start(name: &str, homes: usize, count: usize, shards: i32) -> Option<Filled> {
+        let endpoint = endpoint()?;
+        let stream = unique(name);
+        let records = lines(homes, count);
+        let expected = runtime().block_on(put_stream(&endpoint, &stream, shards, &records));
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("lake");
+        Some(Filled {
+            endpoint,
+            stream,
+            expected,
+            dir,
+            lake,
+        })
+    }
+}
+
 #[test]
 fn a_clean_run_puts_every_record_in_the_lake_once() {
-    let Some(endpoint) = endpoint() else { return };
-    let stream = unique("clean");
-    let records = lines(6, 5_000);
-    let expected = runtime().block_on(put_stream(&endpoint, &stream, 4, &records));
-    let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
-    let log = drain(&endpoint, &stream, &lake);
+    let Some(run) = Filled::start("clean", 6, 5_000, 4) else {
+        return;
+    };
+    let (endpoint, stream, expected, _dir, lake) = (
+        &run.endpoint,
+        &run.stream,
+        &run.expected,
+        &run.dir,
+        &run.lake,
+    );
+    let log = drain(endpoint, stream, lake);
     assert!(log.contains("consumed 5000 records from 4 shards"), "{log}");
-    assert_exactly_once(&lake, &expected);
+    assert_exactly_once(lake, expected);
 
     // DuckDB reads the same files and counts the same rows.
     if let Ok(python) = std::env::var("ALARMLAKE_TEST_PYTHON") {
@@ -141,7 +192,7 @@ fn a_clean_run_puts_every_record_in_the_lake_once() {
         assert_eq!(total, 5_000, "{counts}");
     }
     // Every shard's checkpoint is at its last record.
-    let committed = checkpoints(&lake, &stream);
+    let committed = checkpoints(lake, stream);
     assert_eq!(committed.len(), 4);
     for (shard, checkpoint) in committed {
         let last = expected
@@ -164,18 +215,16 @@ fn a_clean_run_puts_every_record_in_the_lake_once() {
 
 #[test]
 fn a_restart_after_sigterm_neither_loses_nor_doubles() {
-    let Some(endpoint) = endpoint() else { return };
-    let stream = unique("restart");
-    let records = lines(6, 4_000);
-    let expected = runtime().block_on(put_stream(&endpoint, &stream, 2, &records));
-    let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
+    let Some(run) = Filled::start("restart", 6, 4_000, 2) else {
+        return;
+    };
+    let (endpoint, stream, expected, dir, lake) = run.parts();
     // Commit every second, stop after the first commits, then finish with a second run.
-    let log_file = dir.path().join("consume.log");
+    let log_file = dir.join("consume.log");
     let mut child = consume_command(
-        &endpoint,
-        &stream,
-        &lake,
+        endpoint,
+        stream,
+        lake,
         &["--max-age-secs", "1", "--metrics-addr", "127.0.0.1:0"],
     )
     .stderr(std::fs::File::create(&log_file).unwrap())
@@ -184,9 +233,9 @@ fn a_restart_after_sigterm_neither_loses_nor_doubles() {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !lake
         .join("_alarmlake/checkpoints/alarmlake")
-        .join(&stream)
+        .join(stream)
         .exists()
-        || checkpoints(&lake, &stream)
+        || checkpoints(lake, stream)
             .values()
             .all(|c| c["sequence_number"].is_null())
     {
@@ -216,8 +265,8 @@ fn a_restart_after_sigterm_neither_loses_nor_doubles() {
     let status = wait_with_timeout(&mut child, Duration::from_secs(60));
     assert!(status.success(), "SIGTERM exits 0: {status:?}");
     // After a graceful stop, each checkpoint is exactly the last position in the lake.
-    let found = lake_positions(&lake);
-    for (shard, checkpoint) in checkpoints(&lake, &stream) {
+    let found = lake_positions(lake);
+    for (shard, checkpoint) in checkpoints(lake, stream) {
         assert!(checkpoint["intent"].is_null(), "no batch left open");
         assert!(
             checkpoint["lease"].is_null(),
@@ -233,18 +282,16 @@ fn a_restart_after_sigterm_neither_loses_nor_doubles() {
             last_in_lake.as_deref()
         );
     }
-    drain(&endpoint, &stream, &lake);
-    assert_exactly_once(&lake, &expected);
+    drain(endpoint, stream, lake);
+    assert_exactly_once(lake, expected);
 }
 
 #[test]
 fn kill_9_at_random_points_then_restart_is_exactly_once() {
-    let Some(endpoint) = endpoint() else { return };
-    let stream = unique("kill9");
-    let records = lines(8, 6_000);
-    let expected = runtime().block_on(put_stream(&endpoint, &stream, 4, &records));
-    let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
+    let Some(run) = Filled::start("kill9", 8, 6_000, 4) else {
+        return;
+    };
+    let (endpoint, stream, expected, dir, lake) = run.parts();
     // Small reads and a commit after each (tiny target size), so that the run takes several
     // seconds and kills land between intent, files and commit. The read size changes from
     // round to round, so a batch read again after a kill ends elsewhere and its files get other
@@ -252,7 +299,7 @@ fn kill_9_at_random_points_then_restart_is_exactly_once() {
     let mut kills = 0;
     let mut recoveries = 0;
     for round in 0..6u64 {
-        let log = dir.path().join(format!("round-{round}.log"));
+        let log = dir.join(format!("round-{round}.log"));
         let per_call = (30 + round * 11).to_string();
         let args = [
             "--max-age-secs",
@@ -262,7 +309,7 @@ fn kill_9_at_random_points_then_restart_is_exactly_once() {
             "--max-records-per-call",
             &per_call,
         ];
-        let mut command = consume_command(&endpoint, &stream, &lake, &args);
+        let mut command = consume_command(endpoint, stream, lake, &args);
         if round % 2 == 1 {
             // Odd rounds hold each batch between its files and its commit: a kill there leaves
             // files the checkpoint does not cover, which the restart must delete.
@@ -286,7 +333,7 @@ fn kill_9_at_random_points_then_restart_is_exactly_once() {
             .count();
     }
     assert!(kills >= 5, "the consumer was killed {kills} times");
-    let open = checkpoints(&lake, &stream)
+    let open = checkpoints(lake, stream)
         .values()
         .filter(|c| !c["intent"].is_null())
         .count();
@@ -295,8 +342,8 @@ fn kill_9_at_random_points_then_restart_is_exactly_once() {
         "some kill landed inside a batch (recovered {recoveries}, open {open})"
     );
     eprintln!("{kills} kills; {recoveries} interrupted batches recovered, {open} open at the end");
-    drain(&endpoint, &stream, &lake);
-    assert_exactly_once(&lake, &expected);
+    drain(endpoint, stream, lake);
+    assert_exactly_once(lake, expected);
 }
 
 /// Rows of the lake as (partition key, shard, ingest time), for ordering checks.
@@ -403,14 +450,11 @@ fn lake_positions_count(lake: &Path) -> usize {
 /// writes) backs off, retries, and still puts every record in the lake exactly once.
 #[test]
 fn throttling_5xx_drops_and_timeouts_lose_nothing() {
-    let Some(endpoint) = endpoint() else { return };
-    let Some(bucket) = S3Lake::create("faults") else {
+    let Some((run, bucket)) = Filled::on_s3("faults", 6, 3_000) else {
         return;
     };
-    let s3 = bucket.endpoint.clone();
-    let stream = unique("faults");
-    let records = lines(6, 3_000);
-    let expected = runtime().block_on(put_stream(&endpoint, &stream, 4, &records));
+    let (endpoint, stream, expected, _, _) = run.parts();
+    let s3 = &bucket.endpoint;
 
     let json = "application/x-amz-json-1.1";
     let kinesis_proxy = FaultProxy::start(
@@ -468,7 +512,7 @@ fn throttling_5xx_drops_and_timeouts_lose_nothing() {
     let mut command = consume_s3_command(
         &kinesis_proxy.url,
         &s3_proxy.url,
-        &stream,
+        stream,
         &bucket.url(),
         &[
             "--drain",
@@ -505,10 +549,10 @@ fn throttling_5xx_drops_and_timeouts_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let local = dir.path().join("lake");
     bucket.download(&local);
-    assert_exactly_once(&local, &expected);
+    assert_exactly_once(&local, expected);
     // The checkpoints live in the lake's bucket, one per shard, with no batch left open and
     // every lease released.
-    let committed = checkpoints(&local, &stream);
+    let committed = checkpoints(&local, stream);
     assert_eq!(committed.len(), 4);
     for checkpoint in committed.values() {
         assert!(
@@ -522,21 +566,16 @@ fn throttling_5xx_drops_and_timeouts_lose_nothing() {
 /// other takes its shards over when the leases lapse. Nothing is missing or doubled.
 #[test]
 fn two_workers_share_the_shards_and_one_takes_over_from_the_other() {
-    let Some(endpoint) = endpoint() else { return };
-    let Some(bucket) = S3Lake::create("workers") else {
+    let Some((run, bucket)) = Filled::on_s3("workers", 8, 4_000) else {
         return;
     };
-    let s3 = bucket.endpoint.clone();
-    let stream = unique("workers");
-    let records = lines(8, 4_000);
-    let expected = runtime().block_on(put_stream(&endpoint, &stream, 4, &records));
-    let lake_url = bucket.url();
-    let dir = tempfile::tempdir().unwrap();
+    let (endpoint, stream, expected, dir, _) = run.parts();
+    let (s3, lake_url) = (&bucket.endpoint, bucket.url());
     let worker = |name: &str| {
         let mut command = consume_s3_command(
-            &endpoint,
-            &s3,
-            &stream,
+            endpoint,
+            s3,
+            stream,
             &lake_url,
             &[
                 "--worker-id",
@@ -551,10 +590,10 @@ fn two_workers_share_the_shards_and_one_takes_over_from_the_other() {
                 "15",
             ],
         );
-        command.stderr(std::fs::File::create(dir.path().join(format!("{name}.log"))).unwrap());
+        command.stderr(std::fs::File::create(dir.join(format!("{name}.log"))).unwrap());
         command.spawn().unwrap()
     };
-    let log = |name: &str| std::fs::read_to_string(dir.path().join(format!("{name}.log"))).unwrap();
+    let log = |name: &str| std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap();
     let shards_read = |name: &str| log(name).matches("reading shard").count();
     let mut a = worker("a");
     let mut b = worker("b");
@@ -575,7 +614,7 @@ fn two_workers_share_the_shards_and_one_takes_over_from_the_other() {
     a.kill().unwrap();
     a.wait().unwrap();
     let before = shards_read("b");
-    let local = dir.path().join("lake");
+    let local = dir.join("lake");
     let download = || bucket.download(&local);
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -594,7 +633,7 @@ fn two_workers_share_the_shards_and_one_takes_over_from_the_other() {
     sigterm(&b);
     assert!(wait_with_timeout(&mut b, Duration::from_secs(60)).success());
     download();
-    assert_exactly_once(&local, &expected);
+    assert_exactly_once(&local, expected);
 }
 
 /// KPL aggregates are expanded: every user record is a row, at its own sub-sequence number.

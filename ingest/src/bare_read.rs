@@ -14,33 +14,19 @@ use tokio::sync::watch;
 use tracing::info;
 
 use crate::backoff::Backoff;
-use crate::checkpoint::Stored;
 use crate::kinesis::{ShardInfo, StartAt};
 use crate::metrics::ShardMetrics;
 use crate::read_pace::{AfterPage, CallPacer, IDLE_WAIT, after_page, sleep_or_stop};
 use crate::record_source::RecordSource;
 use crate::shard::{
     Fetched, Position, ShardContext, ShardEnd, ShardError, fetch, first_start, open_iterator,
-    release, renew_if_due,
+    renew_if_due,
 };
 
 /// Reads `shard` from its configured start until it ends, `stop` becomes true, or (in drain
 /// mode) it is caught up, counting records and bytes in the shard's metrics. The checkpoint
-/// never moves; the lease is renewed while reading and released at the end.
-pub async fn run<S: RecordSource>(
-    ctx: ShardContext<S>,
-    shard: ShardInfo,
-    acquired: Stored,
-    mut stop: watch::Receiver<bool>,
-) -> Result<ShardEnd, ShardError> {
-    let metrics = ctx.metrics.shard(&shard.id);
-    let mut position = Position::acquired(&shard.id, acquired);
-    let end = read(&ctx, &shard, &metrics, &mut position, &mut stop).await?;
-    release(&ctx, &mut position).await?;
-    Ok(end)
-}
-
-async fn read<S: RecordSource>(
+/// never moves; the lease is renewed while reading (and released by the caller).
+pub(crate) async fn read<S: RecordSource>(
     ctx: &ShardContext<S>,
     shard: &ShardInfo,
     metrics: &ShardMetrics,

@@ -12,11 +12,10 @@ use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
 use crate::backoff::Backoff;
-use crate::bare_read;
 use crate::kinesis::{ErrorKind, KinesisError, ShardInfo};
 use crate::lease::{self, Acquired, fair_share, now_ms};
 use crate::record_source::RecordSource;
-use crate::shard::{self, ReaderKind, ShardContext, ShardEnd, ShardError};
+use crate::shard::{self, ShardContext, ShardEnd, ShardError};
 
 #[derive(Debug, Clone)]
 pub struct ConsumerOptions {
@@ -303,11 +302,7 @@ async fn start_readers<S: RecordSource>(
         shard_ctx.writer.max_buffered_bytes = shard_ctx.writer.max_buffered_bytes.min(part);
         tasks.spawn(async move {
             let id = shard.id.clone();
-            let end = match shard_ctx.reader {
-                ReaderKind::Lake => shard::run(shard_ctx, shard, acquired, receiver).await,
-                ReaderKind::BareRead => bare_read::run(shard_ctx, shard, acquired, receiver).await,
-            };
-            (id, end)
+            (id, shard::run(shard_ctx, shard, acquired, receiver).await)
         });
     }
 }

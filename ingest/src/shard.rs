@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use crate::backoff::Backoff;
+use crate::bare_read;
 use crate::checkpoint::{
     Checkpoint, CheckpointError, CheckpointStore, Intent, Lease, Stored, Version,
 };
@@ -54,7 +55,7 @@ pub struct ShardContext<S = Kinesis> {
 pub enum ReaderKind {
     /// [`run`]: decode, write and commit with checkpoints. Production.
     Lake,
-    /// [`crate::bare_read::run`]: read and count only, benchmark P6's baseline of what the
+    /// [`crate::bare_read`]: read and count only, benchmark P6's baseline of what the
     /// stream yields with nothing done to it.
     BareRead,
 }
@@ -130,8 +131,9 @@ impl State {
     }
 }
 
-/// Reads `shard`, whose lease this worker holds (`acquired`), until it ends, `stop` becomes
-/// true, or (in drain mode) it is caught up. The lease is released on every normal return.
+/// Reads `shard`, whose lease this worker holds (`acquired`), with the context's kind of
+/// reader, until it ends, `stop` becomes true, or (in drain mode) it is caught up. The lease is
+/// released on every normal return.
 pub async fn run<S: RecordSource>(
     ctx: ShardContext<S>,
     shard: ShardInfo,
@@ -139,18 +141,25 @@ pub async fn run<S: RecordSource>(
     mut stop: watch::Receiver<bool>,
 ) -> Result<ShardEnd, ShardError> {
     let metrics = ctx.metrics.shard(&shard.id);
-    let mut state = recover(&ctx, &shard.id, acquired).await?;
-    let end = read(&ctx, &shard, &metrics, &mut state, &mut stop).await?;
-    release(&ctx, &mut state.position).await?;
+    let (end, mut position) = match ctx.reader {
+        ReaderKind::Lake => {
+            let mut state = recover(&ctx, &shard.id, acquired).await?;
+            let end = read(&ctx, &shard, &metrics, &mut state, &mut stop).await?;
+            (end, state.position)
+        }
+        ReaderKind::BareRead => {
+            let mut position = Position::acquired(&shard.id, acquired);
+            let end = bare_read::read(&ctx, &shard, &metrics, &mut position, &mut stop).await?;
+            (end, position)
+        }
+    };
+    release(&ctx, &mut position).await?;
     Ok(end)
 }
 
 /// Hands the shard back: the lease goes, the checkpoint stays. A last flush with something to
 /// commit has already released it in its commit.
-pub(crate) async fn release<S>(
-    ctx: &ShardContext<S>,
-    position: &mut Position,
-) -> Result<(), ShardError> {
+async fn release<S>(ctx: &ShardContext<S>, position: &mut Position) -> Result<(), ShardError> {
     if position.checkpoint.lease.is_some() {
         position.checkpoint.lease = None;
         save_as_is(ctx, position).await?;

@@ -231,13 +231,8 @@ async fn the_bare_reader_counts_every_record_and_writes_nothing() {
     fixture
         .stream
         .script_reads(SHARD, &[None, Some(ErrorKind::ExpiredIterator)]);
-    let acquired = fixture.take(SHARD).await;
-    let info = ShardInfo {
-        id: SHARD.into(),
-        parents: vec![],
-    };
-    let (_stop, stopped) = watch::channel(false);
-    let end = crate::bare_read::run(fixture.ctx.clone(), info, acquired, stopped).await;
+    fixture.ctx.reader = ReaderKind::BareRead;
+    let end = read_shard(&fixture, SHARD).await;
 
     assert_eq!(end.unwrap(), ShardEnd::Drained);
     let metrics = fixture.ctx.metrics.shard(SHARD);

@@ -148,35 +148,29 @@ fn keypad(probe: &Probe) -> Result<KeypadMessage, DecodeError> {
             .map(|f| f.beeps)
             .ok_or_else(|| missing("keypad", "beeps"))?,
     };
+    // One flag: the JSON's field of that name, else the bitfield's.
+    macro_rules! flag {
+        ($name:ident) => {
+            flag(probe.$name, |f| f.$name, stringify!($name))?
+        };
+    }
     let flags = KeypadFlags {
-        ready: flag(probe.ready, |f| f.ready, "ready")?,
-        armed_away: flag(probe.armed_away, |f| f.armed_away, "armed_away")?,
-        armed_home: flag(probe.armed_home, |f| f.armed_home, "armed_home")?,
-        backlight_on: flag(probe.backlight_on, |f| f.backlight_on, "backlight_on")?,
-        programming_mode: flag(
-            probe.programming_mode,
-            |f| f.programming_mode,
-            "programming_mode",
-        )?,
+        ready: flag!(ready),
+        armed_away: flag!(armed_away),
+        armed_home: flag!(armed_home),
+        backlight_on: flag!(backlight_on),
+        programming_mode: flag!(programming_mode),
         beeps,
-        zone_bypassed: flag(probe.zone_bypassed, |f| f.zone_bypassed, "zone_bypassed")?,
-        ac_power: flag(probe.ac_power, |f| f.ac_power, "ac_power")?,
-        chime_on: flag(probe.chime_on, |f| f.chime_on, "chime_on")?,
-        alarm_event_occurred: flag(
-            probe.alarm_event_occurred,
-            |f| f.alarm_event_occurred,
-            "alarm_event_occurred",
-        )?,
-        alarm_sounding: flag(probe.alarm_sounding, |f| f.alarm_sounding, "alarm_sounding")?,
-        battery_low: flag(probe.battery_low, |f| f.battery_low, "battery_low")?,
-        entry_delay_off: flag(
-            probe.entry_delay_off,
-            |f| f.entry_delay_off,
-            "entry_delay_off",
-        )?,
-        fire_alarm: flag(probe.fire_alarm, |f| f.fire_alarm, "fire_alarm")?,
-        check_zone: flag(probe.check_zone, |f| f.check_zone, "check_zone")?,
-        perimeter_only: flag(probe.perimeter_only, |f| f.perimeter_only, "perimeter_only")?,
+        zone_bypassed: flag!(zone_bypassed),
+        ac_power: flag!(ac_power),
+        chime_on: flag!(chime_on),
+        alarm_event_occurred: flag!(alarm_event_occurred),
+        alarm_sounding: flag!(alarm_sounding),
+        battery_low: flag!(battery_low),
+        entry_delay_off: flag!(entry_delay_off),
+        fire_alarm: flag!(fire_alarm),
+        check_zone: flag!(check_zone),
+        perimeter_only: flag!(perimeter_only),
     };
     let mask = match optional_int_field(probe.mask.as_ref(), "mask", malformed)? {
         Some(mask) => mask,
