@@ -765,14 +765,26 @@ fn loadgen_on_a_missing_stream_is_a_clear_error() {
     );
 }
 
-/// `alarmlake loadgen --manifest MANIFEST ARGS...`, with the emulators' credentials.
-fn loadgen(manifest: &Path, args: &[&str]) -> Command {
+/// `alarmlake loadgen` of `count` events from five homes into a new stream of `shards` shards,
+/// with the emulators' credentials and its manifest at `manifest`; `extra` adds flags.
+fn loadgen_new(
+    manifest: &Path,
+    endpoint: &str,
+    stream: &str,
+    (shards, count): (u32, u32),
+    extra: &[&str],
+) -> Command {
+    let (shards, count) = (shards.to_string(), count.to_string());
     let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
     credentials(&mut command)
         .arg("loadgen")
         .arg("--manifest")
         .arg(manifest)
-        .args(args);
+        .args([
+            "--stream", stream, "--create", "--shards", &shards, "--homes", "5",
+        ])
+        .args(["--count", &count, "--endpoint-url", endpoint])
+        .args(extra);
     command
 }
 
@@ -784,21 +796,12 @@ fn loadgen_fills_a_stream_that_the_consumer_reads_back() {
     let stream = unique("loadgen");
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("manifest.json");
-    let output = run_ok(&mut loadgen(
+    let output = run_ok(&mut loadgen_new(
         &manifest,
-        &[
-            "--stream",
-            &stream,
-            "--create",
-            "--shards",
-            "3",
-            "--homes",
-            "5",
-            "--count",
-            "2000",
-            "--endpoint-url",
-            &endpoint,
-        ],
+        &endpoint,
+        &stream,
+        (3, 2000),
+        &[],
     ));
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -870,23 +873,12 @@ fn a_batch_stored_twice_after_a_lost_answer_is_counted_and_told_apart() {
             fault: Fault::LoseAnswer,
         }],
     );
-    let output = run_ok(&mut loadgen(
+    let output = run_ok(&mut loadgen_new(
         &manifest,
-        &[
-            "--stream",
-            &stream,
-            "--create",
-            "--shards",
-            "2",
-            "--homes",
-            "5",
-            "--count",
-            "1200",
-            "--concurrency",
-            "1",
-            "--endpoint-url",
-            &proxy.url,
-        ],
+        &proxy.url,
+        &stream,
+        (2, 1200),
+        &["--concurrency", "1"],
     ));
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(proxy.counts.faults.load(Relaxed) >= 1, "{log}");

@@ -175,16 +175,14 @@ fn ingest_file_counts_bad_records_and_fails_only_on_io() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     let input = b"!RFX:0180036,80\n!RFX:nope\n!Ready\n{\"value\": \"0a\"}\n";
-    let output = alarmlake(
-        &[
-            "ingest-file",
-            "--lake",
-            lake.to_str().unwrap(),
-            "--no-progress",
-            "-",
-        ],
-        Some(input),
-    );
+    let ingest = |lake: &std::path::Path| {
+        let lake = lake.to_str().unwrap();
+        alarmlake(
+            &["ingest-file", "--lake", lake, "--no-progress", "-"],
+            Some(input),
+        )
+    };
+    let output = ingest(&lake);
     assert!(
         output.status.success(),
         "bad records are data, not failure: {}",
@@ -204,16 +202,7 @@ fn ingest_file_counts_bad_records_and_fails_only_on_io() {
 
     let blocked = dir.path().join("not-a-folder");
     std::fs::write(&blocked, b"a file where the lake should be").unwrap();
-    let output = alarmlake(
-        &[
-            "ingest-file",
-            "--lake",
-            blocked.to_str().unwrap(),
-            "--no-progress",
-            "-",
-        ],
-        Some(input),
-    );
+    let output = ingest(&blocked);
     assert_eq!(
         output.status.code(),
         Some(2),

@@ -14,7 +14,7 @@ const LATENCY_BUCKETS: [f64; 12] = [
 ];
 
 /// A per-shard counter's name, help text and value.
-type Counter = (&'static str, &'static str, fn(&ShardMetrics) -> u64);
+type Counter = (&'static str, &'static str, fn(&ShardMetrics) -> &AtomicU64);
 
 #[derive(Debug, Default)]
 pub struct ShardMetrics {
@@ -147,47 +147,26 @@ impl Metrics {
             map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
         };
         let mut out = String::new();
+        #[rustfmt::skip]
         let counters: [Counter; 9] = [
-            ("alarmlake_records_total", "Kinesis records read", |s| {
-                s.records.load(Relaxed)
-            }),
-            ("alarmlake_events_total", "events decoded", |s| {
-                s.events.load(Relaxed)
-            }),
-            (
-                "alarmlake_rejected_total",
-                "records or events sent to dead_letters",
-                |s| s.rejected.load(Relaxed),
-            ),
-            (
-                "alarmlake_unknown_fields_total",
-                "event fields no decoder knows, kept in the extra column",
-                |s| s.unknown_fields.load(Relaxed),
-            ),
-            (
-                "alarmlake_type_changed_fields_total",
-                "known fields with a value of another type, kept in the extra column",
-                |s| s.type_changed_fields.load(Relaxed),
-            ),
-            ("alarmlake_bytes_total", "record bytes read", |s| {
-                s.bytes.load(Relaxed)
-            }),
-            ("alarmlake_files_total", "Parquet files written", |s| {
-                s.files.load(Relaxed)
-            }),
-            ("alarmlake_commits_total", "checkpoint commits", |s| {
-                s.commits.load(Relaxed)
-            }),
-            (
-                "alarmlake_read_errors_total",
-                "GetRecords calls that failed and were retried",
-                |s| s.read_errors.load(Relaxed),
-            ),
+            ("alarmlake_records_total", "Kinesis records read", |s| &s.records),
+            ("alarmlake_events_total", "events decoded", |s| &s.events),
+            ("alarmlake_rejected_total", "records or events sent to dead_letters", |s| &s.rejected),
+            ("alarmlake_unknown_fields_total", "event fields no decoder knows, kept in the extra column", |s| &s.unknown_fields),
+            ("alarmlake_type_changed_fields_total", "known fields with a value of another type, kept in the extra column", |s| &s.type_changed_fields),
+            ("alarmlake_bytes_total", "record bytes read", |s| &s.bytes),
+            ("alarmlake_files_total", "Parquet files written", |s| &s.files),
+            ("alarmlake_commits_total", "checkpoint commits", |s| &s.commits),
+            ("alarmlake_read_errors_total", "GetRecords calls that failed and were retried", |s| &s.read_errors),
         ];
         for (name, help, value) in counters {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             for (shard, m) in &shards {
-                let _ = writeln!(out, "{name}{{shard=\"{shard}\"}} {}", value(m));
+                let _ = writeln!(
+                    out,
+                    "{name}{{shard=\"{shard}\"}} {}",
+                    value(m).load(Relaxed)
+                );
             }
         }
         let name = "alarmlake_millis_behind_latest";

@@ -8,6 +8,7 @@ pub mod charts;
 mod hour_folders;
 pub mod output;
 pub mod repl;
+mod replace_nodes;
 pub mod reports;
 mod run_sort;
 mod script;

@@ -16,7 +16,6 @@
 use std::sync::Arc;
 
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::error::Result;
 use datafusion::physical_expr::window::{StandardWindowExpr, WindowExpr};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
@@ -24,6 +23,7 @@ use datafusion::physical_plan::execution_plan::Boundedness;
 use datafusion::physical_plan::windows::{BoundedWindowAggExec, WindowAggExec};
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, InputOrderMode};
 
+use crate::replace_nodes::replace_nodes;
 use crate::run_sort::RunSortExec;
 
 /// See the module documentation.
@@ -36,12 +36,9 @@ impl PhysicalOptimizerRule for WholePartitionWindows {
         plan: Arc<dyn ExecutionPlan>,
         _config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        plan.transform_up(|node| {
-            let Some(window) = node.downcast_ref::<BoundedWindowAggExec>() else {
-                return Ok(Transformed::no(node));
-            };
+        replace_nodes::<BoundedWindowAggExec>(plan, |window| {
             if !replaceable(window)? {
-                return Ok(Transformed::no(node));
+                return Ok(None);
             }
             // The bounded operator reports partition keys only when it may be repartitioned
             // by them; the whole-partition one then asks for the same distribution.
@@ -54,9 +51,8 @@ impl PhysicalOptimizerRule for WholePartitionWindows {
             };
             let whole =
                 WindowAggExec::try_new(window.window_expr().to_vec(), input, can_repartition)?;
-            Ok(Transformed::yes(Arc::new(whole) as Arc<dyn ExecutionPlan>))
+            Ok(Some(Arc::new(whole) as Arc<dyn ExecutionPlan>))
         })
-        .data()
     }
 
     fn name(&self) -> &str {

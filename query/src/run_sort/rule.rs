@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::error::Result;
 use datafusion::physical_expr::PhysicalSortExpr;
 use datafusion::physical_expr::expressions::Column;
@@ -16,6 +15,7 @@ use datafusion::physical_plan::sorts::sort::SortExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 
 use super::exec::RunSortExec;
+use crate::replace_nodes::replace_nodes;
 
 /// See the module documentation.
 #[derive(Debug, Default)]
@@ -27,21 +27,11 @@ impl PhysicalOptimizerRule for UseRunSort {
         plan: Arc<dyn ExecutionPlan>,
         _config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        plan.transform_up(|node| {
-            let Some(sort) = node.downcast_ref::<SortExec>() else {
-                return Ok(Transformed::no(node));
-            };
-            match run_sort_keys(sort) {
-                Some((text, number)) => {
-                    Ok(Transformed::yes(
-                        Arc::new(RunSortExec::new(sort.clone(), text, number))
-                            as Arc<dyn ExecutionPlan>,
-                    ))
-                }
-                None => Ok(Transformed::no(node)),
-            }
+        replace_nodes::<SortExec>(plan, |sort| {
+            Ok(run_sort_keys(sort).map(|(text, number)| {
+                Arc::new(RunSortExec::new(sort.clone(), text, number)) as Arc<dyn ExecutionPlan>
+            }))
         })
-        .data()
     }
 
     fn name(&self) -> &str {
