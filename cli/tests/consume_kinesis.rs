@@ -166,13 +166,7 @@ fn a_clean_run_puts_every_record_in_the_lake_once() {
     let Some(run) = Filled::start("clean", 6, 5_000, 4) else {
         return;
     };
-    let (endpoint, stream, expected, _dir, lake) = (
-        &run.endpoint,
-        &run.stream,
-        &run.expected,
-        &run.dir,
-        &run.lake,
-    );
+    let (endpoint, stream, expected, _, lake) = run.parts();
     let log = drain(endpoint, stream, lake);
     assert!(log.contains("consumed 5000 records from 4 shards"), "{log}");
     assert_exactly_once(lake, expected);

@@ -112,18 +112,22 @@ pub async fn put_stream(
     put_records(&client, stream, records).await
 }
 
-pub fn consume_command(endpoint: &str, stream: &str, lake: &Path, extra: &[&str]) -> Command {
+/// `alarmlake consume` of `stream` into `lake`, with the emulators' credentials; `endpoints` names
+/// where Kinesis (and S3) are, `extra` adds flags.
+fn consume(stream: &str, lake: &str, endpoints: &[&str], extra: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
-    credentials(&mut command).args([
-        "consume",
-        "--stream",
-        stream,
-        "--endpoint-url",
-        endpoint,
-        "--lake",
-        lake.to_str().unwrap(),
-    ]);
-    command.args(extra).env("RUST_LOG", "info");
+    credentials(&mut command)
+        .args(["consume", "--stream", stream, "--lake", lake])
+        .args(endpoints)
+        .args(extra);
+    command
+}
+
+/// `alarmlake consume` into the local lake `lake`, logging at info.
+pub fn consume_command(endpoint: &str, stream: &str, lake: &Path, extra: &[&str]) -> Command {
+    let lake = lake.to_str().unwrap();
+    let mut command = consume(stream, lake, &["--endpoint-url", endpoint], extra);
+    command.env("RUST_LOG", "info");
     command
 }
 
@@ -136,20 +140,8 @@ pub fn consume_s3_command(
     lake_url: &str,
     extra: &[&str],
 ) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
-    credentials(&mut command).args([
-        "consume",
-        "--stream",
-        stream,
-        "--kinesis-endpoint",
-        kinesis,
-        "--s3-endpoint",
-        s3,
-        "--lake",
-        lake_url,
-    ]);
-    command.args(extra);
-    command
+    let endpoints = ["--kinesis-endpoint", kinesis, "--s3-endpoint", s3];
+    consume(stream, lake_url, &endpoints, extra)
 }
 
 pub fn sigterm(child: &Child) {

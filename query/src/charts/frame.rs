@@ -19,7 +19,8 @@ pub(super) struct BarFrame<'a> {
     pub caption: &'a str,
     /// One label per bar, in order.
     pub labels: Vec<&'a str>,
-    /// The tallest bar; the axis goes `headroom` times higher, leaving room for the legend.
+    /// The tallest bar (taken as at least 1); the axis goes `headroom` times higher, leaving
+    /// room for the legend.
     pub top: f64,
     pub headroom: f64,
     pub x_label_area: u32,

@@ -74,13 +74,7 @@ impl Histogram {
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), ChartError> {
         root.fill(&WHITE).map_err(drawing)?;
-        let top = self
-            .buckets
-            .iter()
-            .map(|(_, c)| *c)
-            .max()
-            .unwrap_or(0)
-            .max(1) as f64;
+        let top = self.buckets.iter().map(|(_, c)| *c).max().unwrap_or(0) as f64;
         let frame = BarFrame {
             caption: &self.title,
             labels: self

@@ -109,8 +109,7 @@ impl Volume {
         let top = (0..self.buckets.len())
             .map(|i| self.series.iter().map(|(_, v)| v[i]).sum::<u64>())
             .max()
-            .unwrap_or(0)
-            .max(1) as f64;
+            .unwrap_or(0) as f64;
         let caption = if self.hourly {
             "Events per hour, by source and kind"
         } else {
