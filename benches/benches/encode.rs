@@ -56,7 +56,7 @@ fn bench(c: &mut Criterion) {
             |b, batch| {
                 b.iter(|| {
                     alarmlake_transform::encode(Table::AlarmEvents, black_box(batch))
-                        .map(|(bytes, _)| bytes.len())
+                        .map(|encoded| encoded.bytes.len())
                         .unwrap_or(0)
                 })
             },

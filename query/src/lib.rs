@@ -1,10 +1,12 @@
 //! SQL over the lake: an embedded DataFusion session with every lake table registered.
 //!
-//! Depends on `schemas` only (for the table schemas), never on the writer: reading the lake
-//! needs nothing but the files.
+//! Depends on `schemas` (for the table schemas) and the table format (`deltalake-core`, for
+//! each table's snapshot), never on the writer: reading the lake needs nothing but its files
+//! and logs.
 
 pub mod athena;
 pub mod charts;
+mod committed_files;
 mod hour_folders;
 pub mod output;
 pub mod repl;
@@ -13,9 +15,11 @@ pub mod reports;
 mod run_sort;
 mod script;
 mod session;
+mod snapshots;
 mod tuning;
 mod whole_partition_windows;
 
 pub use output::{OutputFormat, write_batches};
 pub use script::statements;
 pub use session::{LakeSession, QueryError, SessionOptions};
+pub use snapshots::AsOf;

@@ -1,5 +1,6 @@
 //! The DataFusion session over a lake: one listing table per lake table, partitioned by
-//! `date` and `hour`, over the same `object_store` the writer uses.
+//! `date` and `hour`, over the same `object_store` the writer uses, listing each table's Delta
+//! snapshot rather than its folder ([`crate::committed_files`]).
 
 use std::sync::Arc;
 
@@ -15,11 +16,16 @@ use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{DataFrame, SQLOptions, SessionContext, col};
+use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
 use url::Url;
 
+use crate::committed_files::CommittedFiles;
 use crate::hour_folders::{self, HourFolders};
 use crate::run_sort::UseRunSort;
+use crate::snapshots::{self, AsOf};
 use crate::tuning;
 use crate::whole_partition_windows::WholePartitionWindows;
 
@@ -40,6 +46,10 @@ pub enum QueryError {
     ReadOnly(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("invalid lake path: {0}")]
+    Path(#[from] object_store::path::Error),
+    #[error("table {table}: {detail}")]
+    Table { table: &'static str, detail: String },
     #[error("SQL: {0}")]
     Script(String),
 }
@@ -51,12 +61,19 @@ pub struct SessionOptions {
     pub s3_endpoint: Option<String>,
     /// Permit statements that create, insert, copy or delete.
     pub allow_writes: bool,
+    /// The version of the tables to read.
+    pub as_of: AsOf,
 }
 
 /// A DataFusion session with the lake's tables registered.
 pub struct LakeSession {
     ctx: SessionContext,
     allow_writes: bool,
+    /// Each Delta table's version as read; tables without a log are absent.
+    versions: Vec<(Table, u64)>,
+    /// Tables whose folder holds files but no Delta log (a lake of an earlier alarmlake): read
+    /// by listing their folders until `alarmlake lake convert` registers them.
+    unconverted: Vec<Table>,
 }
 
 impl LakeSession {
@@ -83,7 +100,37 @@ impl LakeSession {
             .build();
         let mut ctx = SessionContext::new_with_state(state).enable_url_table();
         datafusion_functions_json::register_all(&mut ctx)?;
-        let root = root_url(location, &options, &ctx)?;
+        let (root, store) = lake_root(location, &options)?;
+        let mut committed = CommittedFiles::new(store.clone());
+        let mut versions = Vec::new();
+        let mut unconverted = Vec::new();
+        for table in Table::ALL {
+            let url = table_url(&root, table)?;
+            match snapshots::committed_files(&store, &url, table, &options.as_of).await? {
+                Some((version, files)) => {
+                    committed.add_table(&Path::from_url_path(url.path())?, files);
+                    versions.push((table, version));
+                }
+                None => {
+                    let folder = Path::from_url_path(url.path())?;
+                    let listed = store.list_with_delimiter(Some(&folder)).await?;
+                    if listed.common_prefixes.is_empty() && listed.objects.is_empty() {
+                        continue;
+                    }
+                    if options.as_of != AsOf::Latest {
+                        return Err(QueryError::Table {
+                            table: table.name(),
+                            detail: "is not a Delta table, so it has no older versions to read"
+                                .into(),
+                        });
+                    }
+                    unconverted.push(table);
+                }
+            }
+        }
+        let store_url = Url::parse(&root[..url::Position::BeforePath])
+            .map_err(|_| QueryError::Location(location.to_string()))?;
+        ctx.register_object_store(&store_url, Arc::new(committed));
         // The session's Parquet options (see `tuning`), not the format's own defaults; every
         // table reads with the same ones.
         let format = Arc::new(
@@ -95,7 +142,19 @@ impl LakeSession {
         Ok(LakeSession {
             ctx,
             allow_writes: options.allow_writes,
+            versions,
+            unconverted,
         })
+    }
+
+    /// The version of each Delta table this session reads.
+    pub fn versions(&self) -> &[(Table, u64)] {
+        &self.versions
+    }
+
+    /// Tables read by listing their folders because they have no Delta log yet.
+    pub fn unconverted(&self) -> &[Table] {
+        &self.unconverted
     }
 
     pub fn context(&self) -> &SessionContext {
@@ -133,12 +192,12 @@ fn is_write_refusal(message: &str) -> bool {
     message.contains("not supported") && (message.contains("DDL") || message.contains("DML"))
 }
 
-/// The URL of the lake root, with its object store registered in the session.
-fn root_url(
+/// The URL of the lake root, and the store in which that URL's path is the object path (the
+/// bucket, or the local file system from `/`).
+fn lake_root(
     location: &str,
     options: &SessionOptions,
-    ctx: &SessionContext,
-) -> Result<Url, QueryError> {
+) -> Result<(Url, Arc<dyn ObjectStore>), QueryError> {
     if let Some(rest) = location.strip_prefix("s3://") {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
@@ -154,16 +213,14 @@ fn root_url(
                 .with_allow_http(endpoint.starts_with("http://"))
                 .with_endpoint(endpoint);
         }
-        let bucket_url = Url::parse(&format!("s3://{bucket}"))
-            .map_err(|_| QueryError::Location(location.to_string()))?;
-        ctx.register_object_store(&bucket_url, Arc::new(builder.build()?));
         let prefix = prefix.trim_matches('/');
         let root = if prefix.is_empty() {
             format!("s3://{bucket}/")
         } else {
             format!("s3://{bucket}/{prefix}/")
         };
-        return Url::parse(&root).map_err(|_| QueryError::Location(location.to_string()));
+        let root = Url::parse(&root).map_err(|_| QueryError::Location(location.to_string()))?;
+        return Ok((root, Arc::new(builder.build()?)));
     }
     if location.contains("://") {
         return Err(QueryError::Location(location.to_string()));
@@ -176,7 +233,15 @@ fn root_url(
         path: location.to_string(),
         source,
     })?;
-    Url::from_directory_path(&absolute).map_err(|_| QueryError::Location(location.to_string()))
+    let root = Url::from_directory_path(&absolute)
+        .map_err(|_| QueryError::Location(location.to_string()))?;
+    Ok((root, Arc::new(LocalFileSystem::new())))
+}
+
+/// The URL of a table's folder, with a trailing slash.
+fn table_url(root: &Url, table: Table) -> Result<Url, QueryError> {
+    root.join(&format!("{}/", table.name()))
+        .map_err(|_| QueryError::Location(root.to_string()))
 }
 
 /// Registers one table as a listing table with `date` and `hour` partition columns. The schema
@@ -187,10 +252,7 @@ async fn register(
     root: &Url,
     format: &Arc<ParquetFormat>,
 ) -> Result<(), QueryError> {
-    let url = root
-        .join(&format!("{}/", table.name()))
-        .map_err(|_| QueryError::Location(root.to_string()))?;
-    let table_url = ListingTableUrl::parse(url.as_str())?;
+    let table_url = ListingTableUrl::parse(table_url(root, table)?.as_str())?;
     // The writer sorts every file by (site, event_time) (neither is ever null); declared, it
     // lets DataFusion skip sorting what one file already orders.
     let sorted = vec![vec![

@@ -7,6 +7,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use url::Url;
 
 use crate::writer::PreparedFile;
 
@@ -40,6 +41,12 @@ pub struct Lake {
     store: Arc<dyn ObjectStore>,
     root: Path,
     location: String,
+    /// The lake root as a URL (`file:///abs/lake/`, `s3://bucket/prefix/`), and a store in which
+    /// that URL's path is the object path. Delta tables are addressed this way: the log names
+    /// its table by URL, and the Delta kernel reads through a store rooted where the URL's
+    /// scheme is (the bucket, or `/`).
+    url: Url,
+    url_store: Arc<dyn ObjectStore>,
 }
 
 impl Lake {
@@ -62,11 +69,19 @@ impl Lake {
                     .with_allow_http(endpoint.starts_with("http://"))
                     .with_endpoint(endpoint);
             }
-            let store = builder.build()?;
+            let store: Arc<dyn ObjectStore> = Arc::new(builder.build()?);
+            let prefix = prefix.trim_matches('/');
+            let url = if prefix.is_empty() {
+                format!("s3://{bucket}/")
+            } else {
+                format!("s3://{bucket}/{prefix}/")
+            };
             return Ok(Lake {
-                store: Arc::new(store),
-                root: Path::from(prefix.trim_matches('/')),
+                store: store.clone(),
+                root: Path::from(prefix),
                 location: location.to_string(),
+                url: Url::parse(&url).map_err(|_| LakeError::Location(location.to_string()))?,
+                url_store: store,
             });
         }
         if location.contains("://") {
@@ -79,10 +94,18 @@ impl Lake {
         // Deleting a partition's last file (retention, compaction, recovery) also removes its
         // emptied folders, up to the lake root, as on an object store.
         let store = LocalFileSystem::new_with_prefix(location)?.with_automatic_cleanup(true);
+        let absolute = std::fs::canonicalize(location).map_err(|source| LakeError::Folder {
+            path: location.to_string(),
+            source,
+        })?;
+        let url = Url::from_directory_path(&absolute)
+            .map_err(|_| LakeError::Location(location.to_string()))?;
         Ok(Lake {
             store: Arc::new(store),
             root: Path::default(),
             location: location.to_string(),
+            url,
+            url_store: Arc::new(LocalFileSystem::new().with_automatic_cleanup(true)),
         })
     }
 
@@ -92,6 +115,19 @@ impl Lake {
 
     pub fn location(&self) -> &str {
         &self.location
+    }
+
+    /// The URL of a folder relative to the lake root (`alarm_events/`), with a trailing slash.
+    pub fn url_of(&self, relative: &str) -> Result<Url, LakeError> {
+        let folder = format!("{}/", relative.trim_matches('/'));
+        self.url
+            .join(&folder)
+            .map_err(|e| LakeError::BadPath(format!("{relative}: {e}")))
+    }
+
+    /// The store in which a URL from [`Lake::url_of`] is found by its path (see `url`).
+    pub fn url_store(&self) -> &Arc<dyn ObjectStore> {
+        &self.url_store
     }
 
     /// The object path of a path relative to the lake root. The path is taken as it is, already

@@ -18,6 +18,7 @@ use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
+use crate::delta::file_stats;
 use crate::file_order::sort_by_site_and_time;
 use crate::positions::PositionRange;
 use crate::writer_schema::writer_schema;
@@ -135,8 +136,17 @@ fn properties(
     builder.build()
 }
 
-/// Encodes a batch of `table` as a Parquet file; returns its bytes and the positions it covers.
-pub fn encode(table: Table, batch: &RecordBatch) -> Result<(Bytes, PositionRange), EncodeError> {
+/// An encoded file: its bytes, the stream positions it covers, and its Delta statistics.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    pub bytes: Bytes,
+    pub positions: PositionRange,
+    /// `numRecords`, bounds and null counts as Delta's `add.stats` JSON, from the footer.
+    pub stats: String,
+}
+
+/// Encodes a batch of `table` as a Parquet file.
+pub fn encode(table: Table, batch: &RecordBatch) -> Result<Encoded, EncodeError> {
     let positions = PositionRange::of_batch(batch);
     let sorted = sort_by_site_and_time(batch)?;
     let schema = sorted.schema();
@@ -150,11 +160,18 @@ pub fn encode(table: Table, batch: &RecordBatch) -> Result<(Bytes, PositionRange
     let arrow_entry = derived.map(|d| d.arrow_entry.clone());
     let props = properties(table, &positions, &sorted, arrow_entry);
     let mut out = Vec::with_capacity(sorted.get_array_memory_size() / 4);
-    let mut writer =
-        ArrowWriter::try_new_with_options(&mut out, schema, options.with_properties(props))?;
+    let mut writer = ArrowWriter::try_new_with_options(
+        &mut out,
+        schema.clone(),
+        options.with_properties(props),
+    )?;
     writer.write(&sorted)?;
-    writer.close()?;
-    Ok((Bytes::from(out), positions))
+    let footer = writer.close()?;
+    Ok(Encoded {
+        bytes: Bytes::from(out),
+        positions,
+        stats: file_stats(&schema, &footer),
+    })
 }
 
 #[cfg(test)]
@@ -214,7 +231,7 @@ mod tests {
         // Twice: the second encoding of each table takes its schema parts from the cache.
         for _ in 0..2 {
             for (table, batch) in &tables {
-                let (bytes, _) = encode(*table, batch).expect("encodes");
+                let bytes = encode(*table, batch).expect("encodes").bytes;
                 assert_eq!(
                     bytes.as_ref(),
                     written_by_arrow_writer(*table, batch).as_slice(),

@@ -65,6 +65,8 @@ pub struct PreparedFile {
     pub rows: u64,
     pub bytes: Bytes,
     pub positions: PositionRange,
+    /// Delta statistics (`add.stats`), from the footer.
+    pub stats: String,
 }
 
 /// A partition's rows of one table, finished as a record batch but not yet encoded. Encoding
@@ -79,15 +81,16 @@ pub struct FinishedBatch {
 impl FinishedBatch {
     /// Encodes the batch into a file with its final, deterministic name.
     pub fn encode(&self) -> Result<PreparedFile, WriterError> {
-        let (bytes, positions) = encode(self.table, &self.batch)?;
-        let first = positions.first().ok_or(WriterError::Empty)?;
+        let encoded = encode(self.table, &self.batch)?;
+        let first = encoded.positions.first().ok_or(WriterError::Empty)?;
         Ok(PreparedFile {
             path: format!("{}/{}", self.partition.dir(self.table), file_name(first)),
             table: self.table,
             partition: self.partition,
             rows: self.batch.num_rows() as u64,
-            bytes,
-            positions,
+            bytes: encoded.bytes,
+            positions: encoded.positions,
+            stats: encoded.stats,
         })
     }
 }

@@ -85,7 +85,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
             &args.lake,
             SessionOptions {
                 s3_endpoint: args.s3_endpoint.clone(),
-                allow_writes: false,
+                ..SessionOptions::default()
             },
         )
         .await

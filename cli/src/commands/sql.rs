@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use alarmlake_query::repl::{self, one_line};
-use alarmlake_query::{LakeSession, OutputFormat, SessionOptions, statements, write_batches};
+use alarmlake_query::{AsOf, LakeSession, OutputFormat, SessionOptions, statements, write_batches};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
@@ -45,6 +45,9 @@ pub struct SqlArgs {
     /// Permit statements that create, insert, copy or delete.
     #[arg(long)]
     allow_writes: bool,
+    /// Read the tables as they were: a version number, or a time (2026-12-05T10:00:00Z).
+    #[arg(long, value_parser = AsOf::parse)]
+    as_of: Option<AsOf>,
 }
 
 impl From<FormatArg> for OutputFormat {
@@ -75,6 +78,7 @@ pub fn run(args: SqlArgs) -> Result<ExitCode> {
         let options = SessionOptions {
             s3_endpoint: args.s3_endpoint.clone(),
             allow_writes: args.allow_writes,
+            as_of: args.as_of.clone().unwrap_or_default(),
         };
         let session = LakeSession::open(&args.lake, options)
             .await

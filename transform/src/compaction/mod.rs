@@ -243,14 +243,15 @@ pub async fn compact(lake: &Lake, plan: &PartitionPlan) -> Result<Compacted, Com
                 duplicates,
             });
         }
-        let (bytes, positions) = encode(plan.table, &batch)?;
+        let encoded = encode(plan.table, &batch)?;
         let file = PreparedFile {
             path: output.output.clone(),
             table: plan.table,
             partition: plan.partition,
             rows: written,
-            bytes,
-            positions,
+            bytes: encoded.bytes,
+            positions: encoded.positions,
+            stats: encoded.stats,
         };
         let written_files = lake.write(std::slice::from_ref(&file)).await?;
         pause().await;
