@@ -10,24 +10,50 @@
     lake_check.py put ENDPOINT BUCKET KEY TEXT
     lake_check.py keys ENDPOINT BUCKET PREFIX  -> the keys under PREFIX, relative to it
 
-DuckDB cannot read S3 here (its httpfs extension is downloaded at run time, and tests reach only
-127.0.0.1), so S3 lakes are downloaded with boto3 first and read from a folder.
+DuckDB reads each table through its Delta log (the delta extension, installed offline from the
+duckdb-ext-delta package), so it sees exactly the files of the latest snapshot; a table folder
+without a log is read by globbing its Parquet files. DuckDB cannot read S3 here (its httpfs
+extension is downloaded at run time, and tests reach only 127.0.0.1), so S3 lakes are
+downloaded with boto3 first and read from a folder.
 """
+import glob
 import json
 import os
 import sys
 
 
-def counts(lake):
+def connect():
+    """A DuckDB connection with the delta extension loaded from the installed package."""
     import duckdb
 
-    con = duckdb.connect()
+    con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
     con.execute("SET threads=2")
+    root = os.path.dirname(os.path.dirname(duckdb.__file__))
+    found = glob.glob(os.path.join(root, "duckdb_ext", "extensions", "*", "*", "delta.duckdb_extension"))
+    if not found:
+        sys.exit("the delta extension is not installed (pip install duckdb-ext-delta)")
+    con.execute(f"LOAD '{found[0]}'")
+    return con
+
+
+def source(lake, table):
+    """How DuckDB reads a table: its Delta snapshot, or its Parquet files without a log."""
+    folder = os.path.join(lake, table)
+    if os.path.isdir(os.path.join(folder, "_delta_log")):
+        return f"delta_scan('{folder}')"
+    return (
+        f"read_parquet('{folder}/**/*.parquet', hive_partitioning=true, "
+        "hive_types={'date': DATE, 'hour': INTEGER})"
+    )
+
+
+def counts(lake):
+    con = connect()
     result = {"counts": {}, "samples": {}}
     for table in sorted(os.listdir(lake)):
         if table.startswith("_") or not os.path.isdir(os.path.join(lake, table)):
             continue
-        source = f"read_parquet('{lake}/{table}/**/*.parquet', hive_partitioning=true)"
+        source = globals()["source"](lake, table)
         rows = con.execute(
             f"SELECT CAST(date AS VARCHAR), CAST(hour AS INTEGER), count(*) FROM {source} GROUP BY ALL ORDER BY ALL"
         ).fetchall()
@@ -75,17 +101,11 @@ def normalize(value):
 
 
 def compare_report(lake, sql_file, ndjson_file):
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute("SET threads=2")
+    con = connect()
     con.execute("SET TimeZone='UTC'")
     for table in sorted(os.listdir(lake)):
         if os.path.isdir(os.path.join(lake, table)) and not table.startswith("_"):
-            con.execute(
-                f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/**/*.parquet', "
-                "hive_partitioning=true, hive_types={'date': DATE, 'hour': INTEGER})"
-            )
+            con.execute(f"CREATE VIEW {table} AS SELECT * FROM {source(lake, table)}")
     with open(sql_file) as f:
         cursor = con.execute(f.read())
     columns = [d[0] for d in cursor.description]

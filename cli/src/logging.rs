@@ -1,11 +1,24 @@
-//! Logging through `tracing`, to stderr, filtered by `RUST_LOG` (default `info`).
+//! Logging through `tracing`, to stderr, filtered by `RUST_LOG` (default: alarmlake's own `info`,
+//! and only warnings from the Delta crates, whose `info` describes every snapshot they build).
 
 use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
+/// The Delta crates, quiet below warnings unless `RUST_LOG` names them: their `info` describes
+/// every snapshot they build, which would bury alarmlake's own lines (`RUST_LOG=info`).
+const DELTA_CRATES: [&str; 3] = ["deltalake_core", "buoyant_kernel", "delta_kernel"];
+
 pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let asked = std::env::var("RUST_LOG").unwrap_or_default();
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    for name in DELTA_CRATES {
+        if !asked.contains(name)
+            && let Ok(directive) = format!("{name}=warn").parse()
+        {
+            filter = filter.add_directive(directive);
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

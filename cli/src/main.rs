@@ -46,10 +46,12 @@ enum Command {
     Report(commands::report::ReportArgs),
     /// Print CREATE EXTERNAL TABLE statements for Athena over an S3 lake.
     AthenaDdl(commands::athena_ddl::AthenaDdlArgs),
-    /// Delete the partitions older than a window (`--keep 30d`), or list them (`--dry-run`).
+    /// Remove the partitions older than a window (`--keep 30d`), or list them (`--dry-run`).
     Retain(commands::retain::RetainArgs),
     /// Merge the small files of closed partitions into bigger ones, removing duplicate rows.
     Compact(commands::compact::CompactArgs),
+    /// The lake's Delta tables: convert an earlier lake, vacuum unneeded files, history.
+    Lake(commands::lake::LakeArgs),
     /// Benchmark the whole pipeline against LocalStack, the emulators or AWS, with a report.
     Bench(Box<commands::bench::BenchArgs>),
 }
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Report(args) => commands::report::run(args),
         Command::Retain(args) => commands::retain::run(args),
         Command::Compact(args) => commands::compact::run(args),
+        Command::Lake(args) => commands::lake::run(args),
         Command::Bench(args) => commands::bench::run(*args),
     };
     allocator::before_exit();

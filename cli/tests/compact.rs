@@ -1,9 +1,11 @@
 //! `alarmlake compact` on a lake of small files, as a consumer flushing often leaves it:
-//! queries answer the same before and after, duplicate rows (a file copied under another
-//! name) are removed and counted, files in a consumer's pending intent and files that are not
-//! the lake's are left alone, a second run does nothing, and DuckDB reads the result. A crash
-//! test kills compaction at random points and checks that, once a run finishes, every stream
-//! position is in the lake exactly once. The last test runs on S3 served by moto on 127.0.0.1.
+//! queries answer the same before and after, duplicate rows (a file replayed under another name
+//! in a lake an earlier alarmlake wrote, then converted) are removed and counted, files no
+//! commit references and files that are not the lake's are left alone, a second run does
+//! nothing, and DuckDB reads the result through the Delta log. A crash test kills compaction at
+//! random points and checks that every stream position is in the lake exactly once at every
+//! moment; another repeats queries while compaction commits. The last test runs on S3 served by
+//! moto on 127.0.0.1.
 
 mod support;
 
@@ -14,7 +16,10 @@ use std::time::{Duration, Instant};
 
 use alarmlake_loadtest::generator::{Format, GeneratorConfig, write_all};
 use chrono::{TimeZone, Utc};
-use support::{S3Lake, credentials, lake_check, parquet_files, run_ok, sql_csv, stdout_of, tool};
+use support::{
+    S3Lake, committed_files, credentials, lake_check, parquet_files, run_ok, sql_csv, stdout_of,
+    tool,
+};
 
 const TABLES: [&str; 5] = [
     "alarm_events",
@@ -125,6 +130,19 @@ fn duplicates_removed(summary: &str) -> usize {
     before.rsplit(' ').next().unwrap().parse().unwrap()
 }
 
+/// Makes `lake` what an earlier alarmlake left: no Delta logs, then `lake convert`.
+fn convert(lake: &Path) {
+    for table in TABLES {
+        let _ = std::fs::remove_dir_all(lake.join(table).join("_delta_log"));
+    }
+    run_ok(&mut alarmlake(&[
+        "lake",
+        "convert",
+        "--lake",
+        lake.to_str().unwrap(),
+    ]));
+}
+
 #[test]
 fn compaction_merges_small_files_and_removes_duplicates_without_changing_answers() {
     let dir = tempfile::tempdir().unwrap();
@@ -132,11 +150,12 @@ fn compaction_merges_small_files_and_removes_duplicates_without_changing_answers
     fill(dir.path(), lake.to_str().unwrap(), 2, 150, &[]);
     let unique_positions = positions(&lake);
     let answers_before = answers(&lake);
-    let files_before = parquet_files(&lake);
+    let files_before = committed_files(&lake);
     assert!(files_before.len() > 100, "{} files", files_before.len());
+    assert_eq!(parquet_files(&lake), files_before, "every file committed");
 
-    // Duplicates: three files copied next to themselves under other names, as a replay
-    // without the intent protocol would leave them.
+    // Duplicates: three files replayed next to themselves under other names, in a lake an
+    // earlier alarmlake wrote (no log), which is then converted.
     let copies: Vec<PathBuf> = files_before
         .iter()
         .filter(|f| f.to_string_lossy().contains("alarm_events"))
@@ -151,56 +170,46 @@ fn compaction_merges_small_files_and_removes_duplicates_without_changing_answers
         ));
         std::fs::copy(file, copy).unwrap();
     }
+    convert(&lake);
     let with_copies = positions(&lake);
     let copied_rows: usize = with_copies.values().sum::<usize>() - unique_positions.len();
     assert!(copied_rows > 0);
 
-    // A file in a consumer's pending intent, and a file that is not the lake's.
-    let pending = files_before
+    // A file no commit references (a crashed flush's), and a file that is not the lake's.
+    let orphan = files_before
         .iter()
         .find(|f| f.to_string_lossy().contains("mode_events"))
-        .unwrap();
-    let pending_rel = pending
-        .strip_prefix(&lake)
         .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    let checkpoints = lake.join("_alarmlake/checkpoints/app/stream");
-    std::fs::create_dir_all(&checkpoints).unwrap();
-    std::fs::write(
-        checkpoints.join("shardId-000000000000.json"),
-        format!(r#"{{"sequence_number": "1", "intent": {{"sequence_number": "2", "files": ["{pending_rel}"]}}}}"#),
-    )
-    .unwrap();
-    let foreign = pending.with_file_name("notes.txt");
+        .with_file_name("crashed-flush.parquet");
+    std::fs::copy(&files_before[0], &orphan).unwrap();
+    let foreign = orphan.with_file_name("notes.txt");
     std::fs::write(&foreign, "mine").unwrap();
+    assert_eq!(positions(&lake), with_copies, "the orphan is invisible");
 
+    let committed = committed_files(&lake);
     let dry = compact(&lake, &["--dry-run"]);
     assert!(
         dry.contains("would merge alarm_events/date=2026-03-01/hour="),
         "{dry}"
     );
     assert!(dry.contains("dry run: would merge"), "{dry}");
-    assert_eq!(
-        parquet_files(&lake).len(),
-        files_before.len() + copies.len()
-    );
+    assert_eq!(committed_files(&lake), committed);
 
     let summary = compact(&lake, &[]);
     assert_eq!(duplicates_removed(&summary), copied_rows, "{summary}");
-    assert!(summary.contains("pending batch left alone"), "{summary}");
-    let files_after = parquet_files(&lake);
+    let files_after = committed_files(&lake);
     assert_eq!(partitions(&files_after), partitions(&files_before));
-    // One file per partition, plus the pending one.
     assert_eq!(
         files_after.len(),
-        partitions(&files_after) + 1,
-        "{} files before, {} after",
-        files_before.len(),
-        files_after.len()
+        partitions(&files_after),
+        "one file per partition"
     );
-    assert!(pending.exists(), "a file of a pending intent was merged");
+    assert!(orphan.exists() && !files_after.contains(&orphan));
     assert_eq!(std::fs::read_to_string(&foreign).unwrap(), "mine");
+    assert!(
+        files_before.iter().all(|f| f.exists()),
+        "removed files stay for older snapshots until vacuum"
+    );
     assert_eq!(positions(&lake), unique_positions, "each position once");
     assert_eq!(answers(&lake), answers_before);
 
@@ -211,10 +220,11 @@ fn compaction_merges_small_files_and_removes_duplicates_without_changing_answers
         .expect("compacted files");
     assert_sorted_by_site_and_time(merged);
 
-    // Nothing left to do, and DuckDB reads the compacted lake with the same counts.
+    // Nothing left to do, and DuckDB reads the compacted tables through their logs with the
+    // same counts.
     let again = compact(&lake, &[]);
     assert!(again.contains("compacted 0 partitions"), "{again}");
-    assert_eq!(parquet_files(&lake), files_after);
+    assert_eq!(committed_files(&lake), files_after);
     if let Some(python) = tool("ALARMLAKE_TEST_PYTHON") {
         let counts = stdout_of(
             Command::new(python)
@@ -243,13 +253,7 @@ fn compaction_killed_at_random_points_loses_and_duplicates_nothing() {
     fill(dir.path(), lake.to_str().unwrap(), 1, 150, &[]);
     let unique_positions = positions(&lake);
     let answers_before = answers(&lake);
-    let files_before = parquet_files(&lake).len();
-    // One file replayed under another name, so de-duplication is also interrupted.
-    let file = parquet_files(&lake)
-        .into_iter()
-        .find(|f| f.to_string_lossy().contains("alarm_events"))
-        .unwrap();
-    std::fs::copy(&file, file.with_file_name("replayed.parquet")).unwrap();
+    let files_before = committed_files(&lake).len();
 
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -263,7 +267,6 @@ fn compaction_killed_at_random_points_loses_and_duplicates_nothing() {
         random ^= random << 17;
         random
     };
-    let intents = lake.join("_alarmlake/compaction/intents");
     let mut interrupted = 0;
     for round in 0..6 {
         let mut child = alarmlake(&[
@@ -285,33 +288,61 @@ fn compaction_killed_at_random_points_loses_and_duplicates_nothing() {
         let finished = child.try_wait().unwrap().is_some();
         child.kill().ok();
         child.wait().unwrap();
-        let left = intent_files(&intents);
-        eprintln!(
-            "round {round}: killed after {wait:?} (finished first: {finished}); intents left: {left}"
-        );
-        if !finished && left > 0 {
-            interrupted += 1;
-        }
+        eprintln!("round {round}: killed after {wait:?} (finished first: {finished})");
+        interrupted += usize::from(!finished);
+        // At every moment, not only after a finishing run.
+        assert_eq!(positions(&lake), unique_positions, "round {round}");
     }
-    assert!(
-        interrupted >= 3,
-        "only {interrupted} kills landed inside a partition's compaction"
-    );
-    let last = compact(&lake, &[]);
-    assert_eq!(intent_files(&intents), 0, "{last}");
+    assert!(interrupted >= 3, "only {interrupted} kills landed in a run");
+    compact(&lake, &[]);
     assert_eq!(
         positions(&lake),
         unique_positions,
         "each position exactly once"
     );
     assert_eq!(answers(&lake), answers_before);
-    let files_after = parquet_files(&lake);
+    let files_after = committed_files(&lake);
     assert_eq!(
         files_after.len(),
         partitions(&files_after),
         "one file per partition"
     );
     assert!(files_after.len() < files_before);
+}
+
+#[test]
+fn queries_during_compaction_answer_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    fill(dir.path(), lake.to_str().unwrap(), 1, 150, &[]);
+    let sql = "SELECT date, hour, count(*), count(DISTINCT sequence_number), sum(length(raw)) \
+               FROM alarm_events GROUP BY 1, 2 ORDER BY 1, 2";
+    let before = stdout_of(&mut sql_csv(&lake, sql));
+    let mut child = alarmlake(&[
+        "compact",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--older-than",
+        "1h",
+    ])
+    .env("ALARMLAKE_TEST_PAUSE_COMPACT_MS", "20")
+    .stdout(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let mut queries = 0;
+    while child.try_wait().unwrap().is_none() {
+        assert_eq!(
+            stdout_of(&mut sql_csv(&lake, sql)),
+            before,
+            "query {queries}"
+        );
+        queries += 1;
+    }
+    assert!(child.wait().unwrap().success());
+    assert!(queries >= 3, "only {queries} queries ran during compaction");
+    assert_eq!(stdout_of(&mut sql_csv(&lake, sql)), before);
+    let files = committed_files(&lake);
+    assert_eq!(files.len(), partitions(&files));
 }
 
 /// Checks that a file's rows are in (site, event_time) order and that its footer says so.
@@ -348,17 +379,6 @@ fn assert_sorted_by_site_and_time(path: &Path) {
     );
 }
 
-/// Compaction intents left under `dir`.
-fn intent_files(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .map(|e| e.unwrap().path())
-        .map(|p| if p.is_dir() { intent_files(&p) } else { 1 })
-        .sum()
-}
-
 #[test]
 fn compaction_on_s3_uses_the_same_protocol() {
     let Some(s3) = S3Lake::create("compact") else {
@@ -370,7 +390,7 @@ fn compaction_on_s3_uses_the_same_protocol() {
     let local = dir.path().join("before");
     s3.download(&local);
     let unique_positions = positions(&local);
-    let files_before = parquet_files(&local).len();
+    let files_before = committed_files(&local).len();
     let summary = stdout_of(&mut alarmlake(&[
         "compact",
         "--lake",
@@ -384,7 +404,7 @@ fn compaction_on_s3_uses_the_same_protocol() {
     let after = dir.path().join("after");
     s3.download(&after);
     assert_eq!(positions(&after), unique_positions);
-    let files_after = parquet_files(&after);
+    let files_after = committed_files(&after);
     assert_eq!(
         files_after.len(),
         partitions(&files_after),
@@ -395,6 +415,6 @@ fn compaction_on_s3_uses_the_same_protocol() {
         !s3.keys()
             .iter()
             .any(|k| k.starts_with("_alarmlake/compaction/")),
-        "the lock and intents are gone"
+        "the lock is released"
     );
 }

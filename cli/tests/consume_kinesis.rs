@@ -17,7 +17,10 @@ use support::kinesis::{
     consume_command, consume_s3_command, endpoint, put_records, put_stream, sigterm,
     status_and_log, test_client, wait_active, wait_with_timeout,
 };
-use support::{S3Lake, credentials, http_get, lake_check, run_ok, sql_csv, unique};
+use support::{
+    S3Lake, committed_files, credentials, http_get, lake_check, parquet_files, run_ok, sql_csv,
+    unique,
+};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -337,6 +340,113 @@ fn kill_9_at_random_points_then_restart_is_exactly_once() {
     );
     eprintln!("{kills} kills; {recoveries} interrupted batches recovered, {open} open at the end");
     drain(endpoint, stream, lake);
+    assert_exactly_once(lake, expected);
+}
+
+/// A worker paused (SIGSTOP) between its files and its Delta commit loses its lease; another
+/// worker settles that flush (fences it), reads the records again and commits them. Resumed
+/// (SIGCONT), the first worker's commit is refused: no row is ever visible twice, and a later
+/// vacuum deletes its files.
+#[test]
+fn a_paused_worker_cannot_publish_after_another_took_its_shard() {
+    let Some(run) = Filled::start("zombie", 2, 300, 1) else {
+        return;
+    };
+    let Some(bucket) = S3Lake::create("zombie") else {
+        return;
+    };
+    let (endpoint, stream, expected, dir, lake) = run.parts();
+    // Two workers share checkpoints and leases through S3 (a local checkpoint folder admits
+    // one consumer); the lake is a local folder both commit to.
+    let checkpoints = format!("{}/checkpoints", bucket.url());
+    let worker = |name: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--checkpoints",
+            &checkpoints,
+            "--s3-endpoint",
+            &bucket.endpoint,
+            "--worker-id",
+            name,
+            "--lease-secs",
+            "3",
+            "--discovery-secs",
+            "1",
+            "--max-age-secs",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        let mut command = consume_command(endpoint, stream, lake, &args);
+        command.stderr(std::fs::File::create(dir.join(format!("{name}.log"))).unwrap());
+        command
+    };
+    let log = |name: &str| std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap();
+    let signal = |child: &std::process::Child, name: &str| {
+        let status = Command::new("kill")
+            .args([name, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let first_flush = || -> Vec<PathBuf> {
+        if !lake.exists() {
+            return Vec::new();
+        }
+        parquet_files(lake)
+            .into_iter()
+            .filter(|f| f.to_string_lossy().ends_with("-v1.parquet"))
+            .collect()
+    };
+
+    // Worker a holds each flush for 5 s between its files and its commit; stop it there.
+    let mut a = worker("a", &[])
+        .env("ALARMLAKE_TEST_PAUSE_BEFORE_COMMIT_MS", "5000")
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while first_flush().is_empty() {
+        assert!(Instant::now() < deadline, "a wrote nothing: {}", log("a"));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(&a, "-STOP");
+    let zombie = first_flush();
+    assert!(committed_files(lake).iter().all(|f| !zombie.contains(f)));
+
+    // Its lease lapses; b takes the shard, fences a's flush, and reads everything.
+    std::thread::sleep(Duration::from_millis(3500));
+    let b = worker("b", &["--drain"]).status().unwrap();
+    assert!(b.success(), "{}", log("b"));
+    assert!(log("b").contains("fenced"), "{}", log("b"));
+    assert_exactly_once(lake, expected);
+
+    // a wakes up inside its pause and commits: refused.
+    signal(&a, "-CONT");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !log("a").contains("is refused") {
+        assert!(Instant::now() < deadline, "a was not refused: {}", log("a"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    sigterm(&a);
+    wait_with_timeout(&mut a, Duration::from_secs(30));
+    assert_exactly_once(lake, expected);
+    let committed = committed_files(lake);
+    assert!(zombie.iter().all(|f| f.exists() && !committed.contains(f)));
+
+    // Vacuum deletes them once they are older than its window; the lake still holds
+    // everything once.
+    for file in &zombie {
+        let handle = std::fs::File::options().write(true).open(file).unwrap();
+        handle
+            .set_modified(std::time::SystemTime::now() - Duration::from_secs(2 * 86_400))
+            .unwrap();
+    }
+    let mut vacuum = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
+    let out = run_ok(
+        vacuum
+            .args(["lake", "vacuum", "--retain", "1d", "--lake"])
+            .arg(lake),
+    );
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(zombie.iter().all(|f| !f.exists()), "{out}");
     assert_exactly_once(lake, expected);
 }
 

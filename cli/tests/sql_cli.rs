@@ -268,6 +268,10 @@ fn athena_ddl_for_an_s3_lake() {
     let ddl = stdout(&out);
     assert_eq!(ddl.matches("CREATE EXTERNAL TABLE").count(), 5);
     assert!(ddl.contains("LOCATION 's3://bucket/lake/alarm_events/'"));
+    assert_eq!(
+        ddl.matches("TBLPROPERTIES ('table_type'='DELTA')").count(),
+        5
+    );
     let local = alarmlake(&["athena-ddl", "--lake", "./lake"], b"");
     assert_eq!(local.status.code(), Some(2));
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alarmlake_schemas::{Decoder, Tally};
+use alarmlake_transform::delta::LakeTables;
 use alarmlake_transform::maintenance::{self, MaintenanceError};
 use alarmlake_transform::{Lake, LakeError, WriterConfig};
 use tokio::sync::watch;
@@ -140,9 +141,9 @@ pub enum ConsumeError {
     Tcp(#[from] TcpSourceError),
 }
 
-/// How long a stopping consumer waits for a scheduled compaction or retention run still in
-/// progress. Everything the consumer read is committed by then; an upkeep run cut short is
-/// finished or undone by the next one, as after a crash, so a stop never waits on a long merge.
+/// How long a stopping consumer waits for a scheduled compaction, retention or vacuum run still
+/// in progress. Everything the consumer read is committed by then; an upkeep run cut short
+/// leaves at most files no commit references, so a stop never waits on a long merge.
 pub const UPKEEP_GRACE: Duration = Duration::from_secs(5);
 
 /// A configured consumer.
@@ -237,8 +238,12 @@ impl Consumer {
         let checkpoints = checkpoint::open_store(&self.config, source, &lake)?;
         let kinesis = Kinesis::connect(&source.stream, &source.kinesis).await;
         info!(stream = %source.stream, lake = %self.config.lake, app = %source.app, worker = %source.lease.worker, "consuming");
+        let tables = Arc::new(LakeTables::new(lake.clone()));
         let ctx = ShardContext {
             source: kinesis,
+            tables,
+            app: source.app.clone(),
+            stream: source.stream.clone(),
             lake: Arc::new(lake),
             checkpoints,
             decoder: self.decoder.clone(),

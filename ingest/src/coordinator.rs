@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use alarmlake_transform::delta::DeltaError;
 use alarmlake_transform::{Lake, LakeError};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -53,6 +54,8 @@ pub enum ConsumerError {
         reason: &'static str,
         source: LakeError,
     },
+    #[error(transparent)]
+    Unconverted(DeltaError),
     #[error("readers did not finish within {0:?} of the stop")]
     ShutdownTimeout(Duration),
 }
@@ -107,6 +110,11 @@ pub async fn run<S: RecordSource>(
             });
         }
         warn!(error = %source, "the lake did not answer at start; will keep trying");
+    }
+    // A lake an earlier alarmlake wrote cannot take commits until it is converted: say so now,
+    // not as a failing flush retried for ever.
+    if let Err(error @ DeltaError::Unconverted { .. }) = ctx.tables.check_converted().await {
+        return Err(ConsumerError::Unconverted(error));
     }
     info!(worker = %ctx.lease.worker, "worker started");
     let mut tasks: JoinSet<(String, Result<ShardEnd, ShardError>)> = JoinSet::new();

@@ -1,13 +1,15 @@
 //! One shard's reader: GetRecords within the shard's call budget, KPL de-aggregation, decoding
-//! into the shard's own lake writer, and flushes that follow the intent → files → commit
-//! protocol. A flush takes everything buffered, so after a commit every record up to the
-//! checkpoint is in the lake and nothing after it is.
+//! into the shard's own lake writer, and flushes that follow the intent → files → Delta commit
+//! → checkpoint protocol (docs/ARCHITECTURE.md, "Exactly-once"). A flush takes everything
+//! buffered, so after a commit every record up to the checkpoint is in the lake and nothing
+//! after it is.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use alarmlake_schemas::{Decoder, Tally};
+use alarmlake_transform::delta::{DeltaError, LakeTables, Settled, ShardTxn};
 use alarmlake_transform::sink::{CommitHook, FlushError, Pending, Sink};
 use alarmlake_transform::{Lake, LakeError, PreparedFile, WriterConfig};
 use chrono::Utc;
@@ -34,6 +36,11 @@ const WRITE_ATTEMPTS: u32 = 6;
 pub struct ShardContext<S = Kinesis> {
     pub source: S,
     pub lake: Arc<Lake>,
+    /// The lake's table logs, shared by every shard of the process.
+    pub tables: Arc<LakeTables>,
+    /// The application and stream, which name each shard's txn in the tables' logs.
+    pub app: String,
+    pub stream: String,
     pub checkpoints: Arc<dyn CheckpointStore>,
     pub decoder: Arc<Decoder>,
     pub writer: WriterConfig,
@@ -82,12 +89,28 @@ pub enum ShardError {
     Lake(#[from] LakeError),
     #[error(transparent)]
     Flush(#[from] FlushError),
+    #[error("lake commit: {0}")]
+    Delta(#[from] DeltaError),
 }
 
 impl ShardError {
     /// Another worker took the shard: this one must not write it again.
     pub fn is_fenced(&self) -> bool {
-        matches!(self, ShardError::Checkpoint(CheckpointError::Conflict(_)))
+        matches!(
+            self,
+            ShardError::Checkpoint(CheckpointError::Conflict(_))
+                | ShardError::Delta(DeltaError::Fenced { .. })
+        )
+    }
+}
+
+impl<S> ShardContext<S> {
+    /// The txn of `shard`'s flush `version`.
+    fn txn(&self, shard_id: &str, version: i64) -> ShardTxn {
+        ShardTxn {
+            app_id: ShardTxn::app_id(&self.app, &self.stream, shard_id),
+            version,
+        }
     }
 }
 
@@ -324,8 +347,10 @@ async fn read<S: RecordSource>(
     }
 }
 
-/// Starts from the checkpoint read when the lease was taken, undoing a batch that a crash (or
-/// the previous owner) left half-written.
+/// Starts from the checkpoint read when the lease was taken, settling a flush that a crash
+/// (or the previous owner) left between its intent and its checkpoint: completed if its Delta
+/// commit had begun, fenced otherwise (see [`LakeTables::settle`]). No file is deleted: a
+/// fenced flush's files are in no snapshot, and vacuum removes them.
 async fn recover<S>(
     ctx: &ShardContext<S>,
     shard_id: &str,
@@ -333,12 +358,40 @@ async fn recover<S>(
 ) -> Result<State, ShardError> {
     let mut position = Position::acquired(shard_id, acquired);
     if let Some(intent) = position.checkpoint.intent.take() {
-        warn!(
-            shard = shard_id,
-            files = intent.files.len(),
-            "a batch was interrupted before its commit; deleting its files and reading it again"
-        );
-        ctx.lake.delete(&intent.files).await?;
+        match intent.version {
+            Some(version) => {
+                let txn = ctx.txn(shard_id, version);
+                match ctx.tables.settle(&intent.files, &txn).await? {
+                    Settled::RolledForward { committed } => {
+                        info!(
+                            shard = shard_id,
+                            version,
+                            committed,
+                            "an interrupted flush had begun its commit; completed it"
+                        );
+                        position.checkpoint.sequence_number = Some(intent.sequence_number);
+                        position.checkpoint.records += intent.records;
+                    }
+                    Settled::Fenced => warn!(
+                        shard = shard_id,
+                        version,
+                        files = intent.files.len(),
+                        "a flush was interrupted before its commit; it is fenced and read again"
+                    ),
+                }
+                position.checkpoint.flushes = version;
+            }
+            None => {
+                // An intent of an alarmlake that wrote no Delta log: its files were never
+                // committed anywhere (`lake convert` refuses while one is pending).
+                warn!(
+                    shard = shard_id,
+                    files = intent.files.len(),
+                    "a batch was interrupted before its commit; deleting its files and reading it again"
+                );
+                ctx.lake.delete(&intent.files).await?;
+            }
+        }
         position.version = Some(
             ctx.checkpoints
                 .save(shard_id, &position.checkpoint, position.version.as_ref())
@@ -415,7 +468,8 @@ async fn flush<S: Sync>(
 }
 
 /// A shard's commit protocol, as the sink's commit hook: record the intent (the exact file
-/// names), write the files, then move the checkpoint to `target` and clear the intent in one
+/// names and the flush's txn version), write the files, commit them to the tables' logs with
+/// the shard's txn, then move the checkpoint to `target` and clear the intent in one
 /// conditional write.
 struct ShardCommit<'a, S> {
     ctx: &'a ShardContext<S>,
@@ -436,16 +490,27 @@ impl<S: Sync> CommitHook for ShardCommit<'_, S> {
         pending: &Pending,
     ) -> Result<(), ShardError> {
         let (ctx, position) = (self.ctx, &mut *self.position);
+        let mut files = files;
         if !files.is_empty() {
+            let version = position.checkpoint.flushes + 1;
+            for file in &mut files {
+                file.path = attempt_name(&file.path, version);
+            }
             position.checkpoint.intent = Some(Intent {
                 sequence_number: self.target.clone().unwrap_or_default(),
                 files: files.iter().map(|f| f.path.clone()).collect(),
+                version: Some(version),
+                records: pending.records,
             });
             save(ctx, position).await?;
+            ctx.tables.prepare(&files).await?;
             write_files(ctx, &position.shard_id, &files).await?;
             if let Some(pause) = pause_before_commit() {
                 tokio::time::sleep(pause).await;
             }
+            let txn = ctx.txn(&position.shard_id, version);
+            ctx.tables.publish(&files, Some(&txn)).await?;
+            position.checkpoint.flushes = version;
         }
         position.checkpoint.intent = None;
         position.checkpoint.sequence_number = self.target.clone();
@@ -530,9 +595,22 @@ async fn write_files<S>(
     }
 }
 
+/// The name of a flush's file in attempt `version`: the writer's name (from the first row's
+/// position) with the version before the extension.
+///
+/// *Why:* after a takeover, the new owner reads the same records again and its writer names its
+/// files after the same first rows. Were the names equal, a paused worker's late put could
+/// replace a file the new owner has committed, with rows of another cut of the stream.
+fn attempt_name(path: &str, version: i64) -> String {
+    match path.strip_suffix(".parquet") {
+        Some(stem) => format!("{stem}-v{version}.parquet"),
+        None => format!("{path}-v{version}"),
+    }
+}
+
 /// A test hook: `ALARMLAKE_TEST_PAUSE_BEFORE_COMMIT_MS` holds every flush between its files and
-/// its commit, so a crash test can kill the process exactly where a batch's files exist but
-/// the checkpoint does not know them yet. Unset in production.
+/// its Delta commit, so a crash or pause test can stop the process exactly where a batch's
+/// files exist and no log references them yet. Unset in production.
 fn pause_before_commit() -> Option<Duration> {
     static PAUSE: OnceLock<Option<Duration>> = OnceLock::new();
     *PAUSE.get_or_init(|| {

@@ -1,12 +1,13 @@
 //! Fixtures for the reader's and the coordinator's unit tests: an in-memory stream, a lake in a
 //! temporary folder with file checkpoints, and the rows read back from the lake's Parquet files.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alarmlake_schemas::{Decoder, DecoderConfig};
+use alarmlake_schemas::{Decoder, DecoderConfig, Table};
 use alarmlake_transform::commit::checkpoints_of;
+use alarmlake_transform::delta::{LakeTables, TableLog};
 use alarmlake_transform::{Lake, WriterConfig};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::DataType;
@@ -52,6 +53,9 @@ impl Fixture {
         );
         let ctx = ShardContext {
             source: stream.clone(),
+            tables: Arc::new(LakeTables::new(lake.clone())),
+            app: "app".into(),
+            stream: "alarms".into(),
             lake: Arc::new(lake),
             checkpoints: store.clone(),
             decoder: Arc::new(Decoder::new(DecoderConfig::default())),
@@ -99,19 +103,30 @@ impl Fixture {
             .unwrap_or_else(|| panic!("{shard} has no checkpoint"))
     }
 
-    /// The Parquet files of `alarm_events`.
-    pub fn files(&self) -> Vec<PathBuf> {
-        let mut files = Vec::new();
-        walk(&self.dir.path().join("alarm_events"), &mut files);
+    /// The Parquet files of `alarm_events` that its latest Delta snapshot holds: what a reader
+    /// of the table sees.
+    pub async fn files(&self) -> Vec<PathBuf> {
+        let Some(log) = TableLog::open(&self.ctx.lake, Table::AlarmEvents)
+            .await
+            .expect("a readable log")
+        else {
+            return Vec::new();
+        };
+        let mut files: Vec<PathBuf> = log
+            .files()
+            .expect("a snapshot")
+            .into_iter()
+            .map(|f| self.dir.path().join(f.path))
+            .collect();
         files.sort();
         files
     }
 
-    /// The sequence number of every `alarm_events` row in the lake, sorted: a record read
-    /// twice shows twice, a record lost is missing.
-    pub fn lake_sequences(&self) -> Vec<String> {
+    /// The sequence number of every `alarm_events` row the table's latest snapshot holds,
+    /// sorted: a record read twice shows twice, a record lost is missing.
+    pub async fn lake_sequences(&self) -> Vec<String> {
         let mut sequences = Vec::new();
-        for file in self.files() {
+        for file in self.files().await {
             let bytes = Bytes::from(std::fs::read(&file).expect("readable file"));
             let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
                 .and_then(|b| b.build())
@@ -137,20 +152,6 @@ impl Fixture {
             .into_iter()
             .map(|r| r.position.sequence_number)
             .collect()
-    }
-}
-
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, files);
-        } else if path.extension().is_some_and(|e| e == "parquet") {
-            files.push(path);
-        }
     }
 }
 

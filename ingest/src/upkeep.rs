@@ -1,11 +1,13 @@
-//! Lake upkeep inside the consumer: compaction every `compact_every` and retention (`retain`),
-//! on a background schedule, so a long-running consumer needs no cron job next to it.
+//! Lake upkeep inside the consumer: compaction every `compact_every`, retention (`retain`), and
+//! a daily vacuum of the files those leave behind, on a background schedule, so a long-running
+//! consumer needs no cron job next to it.
 //!
 //! Each run happens on a blocking thread, so merging files never delays the shard readers,
-//! and it is the same code as `alarmlake compact` and `alarmlake retain`: the lake's compaction
-//! lock makes several consumers of one lake take turns, and files named in pending intents
-//! (this consumer's or another's) are left alone. A run cut short by shutdown is finished or
-//! undone by the next one, like a crash.
+//! and it is the same code as `alarmlake compact`, `retain` and `vacuum`: each step is one
+//! Delta commit per partition or table, the lake's compaction lock makes several consumers of
+//! one lake take turns, and vacuum keeps the files named in pending intents (this consumer's or
+//! another's). A run cut short by shutdown leaves at most files no commit references, which a
+//! later vacuum deletes.
 
 use std::time::Duration as StdDuration;
 
@@ -13,7 +15,6 @@ use alarmlake_schemas::Table;
 use alarmlake_transform::Lake;
 use alarmlake_transform::compaction::CompactionConfig;
 use alarmlake_transform::maintenance::{self, CheckpointLocation};
-use alarmlake_transform::retention;
 use chrono::{Duration, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -26,6 +27,9 @@ const LOOKBACK: Duration = Duration::days(3);
 /// How often retention runs when compaction is not scheduled (or less often).
 const RETENTION_EVERY: Duration = Duration::hours(1);
 
+/// How often the schedule vacuums, when it runs at all.
+const VACUUM_EVERY: StdDuration = StdDuration::from_secs(24 * 3600);
+
 /// The schedule's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Upkeep {
@@ -34,6 +38,8 @@ pub struct Upkeep {
     pub compaction: CompactionConfig,
     /// Delete hours older than this; `None`: keep everything.
     pub retain: Option<Duration>,
+    /// Vacuum deletes files unreferenced for longer than this; `None`: Delta's 7 days.
+    pub vacuum_retain: Option<Duration>,
 }
 
 impl Upkeep {
@@ -61,7 +67,14 @@ impl Upkeep {
             Some(keep) => format!("retention of {}", human(keep)),
             None => "no retention (data kept forever)".into(),
         };
-        format!("{compaction}; {retention}")
+        let vacuum = match self.period() {
+            Some(_) => format!(
+                "daily vacuum of files unreferenced for {}",
+                human(self.vacuum_retain.unwrap_or(maintenance::VACUUM_RETAIN))
+            ),
+            None => "no scheduled vacuum".into(),
+        };
+        format!("{compaction}; {retention}; {vacuum}")
     }
 }
 
@@ -85,6 +98,7 @@ pub(crate) fn spawn(
     let period = upkeep.period()?.to_std().ok()?;
     Some(tokio::spawn(async move {
         let mut last_compaction = tokio::time::Instant::now();
+        let mut last_vacuum: Option<tokio::time::Instant> = None;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(period) => {}
@@ -101,10 +115,20 @@ pub(crate) fn spawn(
             if compact_now {
                 last_compaction = tokio::time::Instant::now();
             }
+            let vacuum_now = last_vacuum.is_none_or(|last| last.elapsed() >= VACUUM_EVERY);
+            if vacuum_now {
+                last_vacuum = Some(tokio::time::Instant::now());
+            }
             let (upkeep, lake, checkpoints) = (upkeep.clone(), lake.clone(), checkpoints.clone());
             let handle = tokio::runtime::Handle::current();
             let run = tokio::task::spawn_blocking(move || {
-                handle.block_on(run_once(&upkeep, &lake, &checkpoints, compact_now));
+                handle.block_on(run_once(
+                    &upkeep,
+                    &lake,
+                    &checkpoints,
+                    compact_now,
+                    vacuum_now,
+                ));
             });
             if let Err(e) = run.await {
                 warn!(error = %e, "lake upkeep task failed");
@@ -113,54 +137,55 @@ pub(crate) fn spawn(
     }))
 }
 
-async fn run_once(upkeep: &Upkeep, lake: &Lake, checkpoints: &[CheckpointLocation], compact: bool) {
+async fn run_once(
+    upkeep: &Upkeep,
+    lake: &Lake,
+    checkpoints: &[CheckpointLocation],
+    compact: bool,
+    vacuum: bool,
+) {
     if let Some(keep) = upkeep.retain {
-        match retention::expired(lake, &Table::ALL, keep, Utc::now()).await {
+        match maintenance::retain_lake(lake, &Table::ALL, keep, Utc::now(), false).await {
             Ok(expired) if expired.is_empty() => {}
             Ok(expired) => {
                 let files: usize = expired.iter().map(|p| p.files.len()).sum();
-                match retention::delete(lake, &expired).await {
-                    Ok(()) => info!(
-                        partitions = expired.len(),
-                        files, "retention: deleted expired partitions"
-                    ),
-                    Err(e) => warn!(error = %e, "retention failed; will try again"),
-                }
+                info!(
+                    partitions = expired.len(),
+                    files, "retention: removed expired partitions"
+                );
             }
             Err(e) => warn!(error = %e, "retention failed; will try again"),
         }
     }
-    if !compact {
-        return;
-    }
-    let config = CompactionConfig {
-        since: Some(Utc::now() - LOOKBACK),
-        ..upkeep.compaction.clone()
-    };
-    let owner = format!("alarmlake consume, pid {}", std::process::id());
-    match maintenance::compact_lake(
-        lake,
-        &Table::ALL,
-        &config,
-        checkpoints,
-        false,
-        &owner,
-        |_, _| {},
-    )
-    .await
-    {
-        Ok(run) if run.held_by.is_some() => {
-            info!("compaction: another compactor holds the lake's lock; skipping this turn");
+    if compact {
+        let config = CompactionConfig {
+            since: Some(Utc::now() - LOOKBACK),
+            ..upkeep.compaction.clone()
+        };
+        let owner = format!("alarmlake consume, pid {}", std::process::id());
+        match maintenance::compact_lake(lake, &Table::ALL, &config, false, &owner, |_, _| {}).await
+        {
+            Ok(run) if run.held_by.is_some() => {
+                info!("compaction: another compactor holds the lake's lock; skipping this turn");
+            }
+            Ok(run) => info!(
+                files_in = run.done.files_in,
+                files_out = run.done.files_out,
+                duplicates = run.done.duplicates,
+                "compaction done"
+            ),
+            Err(e) => warn!(error = %e, "compaction failed; will try again"),
         }
-        Ok(run) => info!(
-            files_in = run.done.files_in,
-            files_out = run.done.files_out,
-            duplicates = run.done.duplicates,
-            rolled_forward = run.recovered.rolled_forward,
-            rolled_back = run.recovered.rolled_back,
-            "compaction done"
-        ),
-        Err(e) => warn!(error = %e, "compaction failed; the next run finishes or undoes it"),
+    }
+    if vacuum {
+        let retain = upkeep.vacuum_retain.unwrap_or(maintenance::VACUUM_RETAIN);
+        match maintenance::vacuum_lake(lake, &Table::ALL, retain, checkpoints, false).await {
+            Ok(done) => info!(
+                files = done.iter().map(|v| v.deleted.len()).sum::<usize>(),
+                "vacuum done"
+            ),
+            Err(e) => warn!(error = %e, "vacuum failed; will try again"),
+        }
     }
 }
 
@@ -174,6 +199,7 @@ mod tests {
             compact_every: compact.map(Duration::minutes),
             compaction: CompactionConfig::default(),
             retain: retain.map(Duration::days),
+            vacuum_retain: None,
         };
         assert_eq!(upkeep(None, None).period(), None);
         assert_eq!(upkeep(Some(30), None).period(), Some(Duration::minutes(30)));

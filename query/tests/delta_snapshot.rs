@@ -1,43 +1,16 @@
 //! A session reads each Delta table's snapshot: files in the folder that no commit references
 //! are never counted, and `--as-of` reads an older version.
 
-use std::time::Instant;
-
 use alarmlake_query::{AsOf, LakeSession, SessionOptions};
-use alarmlake_schemas::{Decoder, RawRecord, RecordPosition, Table};
+use alarmlake_schemas::Table;
 use alarmlake_transform::delta::TableLog;
-use alarmlake_transform::{Lake, LakeWriter, PreparedFile, WriterConfig};
-use chrono::{DateTime, Utc};
+use alarmlake_transform::testing::expander_files;
+use alarmlake_transform::{Lake, PreparedFile};
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::Int64Type;
 
-/// `count` expander dicts of one home in hour `hour`, from line `first` of a file.
 fn files(hour: u32, first: u64, count: u64) -> Vec<PreparedFile> {
-    let arrival = DateTime::parse_from_rfc3339("2024-01-02T23:59:00Z")
-        .unwrap()
-        .with_timezone(&Utc);
-    let decoder = Decoder::default();
-    let mut writer = LakeWriter::new(WriterConfig::default());
-    for line in first..first + count {
-        let json = format!(
-            r#"{{"address": 7, "channel": 1, "time": "2024-01-02T{hour:02}:{:02}:00", "value": 1}}"#,
-            line % 60
-        );
-        let mut position = RecordPosition::line("file", "fixture.ndjson", line, arrival);
-        position.partition_key = Some("home-1".into());
-        let record = RawRecord {
-            data: json.into_bytes(),
-            position,
-        };
-        let outcomes = decoder.decode(&record);
-        writer.append(
-            &record.position,
-            record.data.len(),
-            &outcomes,
-            Instant::now(),
-        );
-    }
-    writer.take_all().unwrap()
+    expander_files(hour, first, count, false)
 }
 
 async fn count(location: &str, as_of: AsOf, filter: &str) -> i64 {

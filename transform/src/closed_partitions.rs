@@ -1,12 +1,15 @@
 //! Finding the hour partitions that are closed: their whole hour, by event time, lies before a
-//! cut-off. Retention deletes such partitions and compaction rewrites them; both must leave the
-//! hour being written now alone, and both must ignore `_alarmlake/` and anything else a user
-//! keeps next to the tables.
+//! cut-off. Retention removes such partitions and compaction rewrites them; both must leave the
+//! hour being written now alone. Partitions are read from each table's latest Delta snapshot,
+//! so only committed files are ever considered.
+
+use std::collections::BTreeMap;
 
 use alarmlake_schemas::Table;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 
-use crate::lake::{Lake, LakeError};
+use crate::delta::{DeltaError, LiveFile, TableLog, data_files};
+use crate::lake::Lake;
 use crate::partition::PartitionKey;
 
 /// One closed partition and the files in it.
@@ -14,67 +17,59 @@ use crate::partition::PartitionKey;
 pub struct ClosedPartition {
     pub table: Table,
     pub partition: PartitionKey,
-    /// The partition's folder relative to the lake root, as it is spelled in the lake.
+    /// The partition's folder relative to the lake root.
     pub folder: String,
-    /// Paths relative to the lake root, with their sizes in bytes, sorted by path.
-    pub files: Vec<(String, u64)>,
+    /// The snapshot's files in it, sorted by path.
+    pub files: Vec<LiveFile>,
 }
 
 impl ClosedPartition {
     pub fn bytes(&self) -> u64 {
-        self.files.iter().map(|(_, size)| size).sum()
+        self.files.iter().map(|f| f.size).sum()
     }
 }
 
 /// The partitions of `tables` whose hour ended at or before `cutoff` (and, with `since`, ended
-/// after it), oldest first.
-///
-/// Date folders are listed with a delimiter first, so a long history is not listed file by
-/// file; only the hours that qualify are listed in full.
+/// after it), oldest first, as each table's latest snapshot holds them. A table folder with
+/// files but no log is an error ([`DeltaError::Unconverted`]): maintenance must not treat an
+/// unconverted lake as empty.
 pub async fn closed_partitions(
     lake: &Lake,
     tables: &[Table],
     cutoff: DateTime<Utc>,
     since: Option<DateTime<Utc>>,
-) -> Result<Vec<ClosedPartition>, LakeError> {
+) -> Result<Vec<ClosedPartition>, DeltaError> {
     let mut found = Vec::new();
     for &table in tables {
-        for date_value in child_values(lake, table.name(), "date=").await? {
-            let Ok(date) = NaiveDate::parse_from_str(&date_value, "%Y-%m-%d") else {
-                continue;
-            };
-            let Some(day_start) = date.and_hms_opt(0, 0, 0).map(|t| t.and_utc()) else {
-                continue;
-            };
-            if day_start >= cutoff || since.is_some_and(|s| day_start + Duration::days(1) <= s) {
-                continue;
-            }
-            let day_folder = format!("{}/date={date_value}", table.name());
-            for hour_value in child_values(lake, &day_folder, "hour=").await? {
-                let Ok(hour) = hour_value.parse::<u32>() else {
-                    continue;
-                };
-                let partition = PartitionKey { date, hour };
-                let Some(end) = hour_end(partition) else {
-                    continue;
-                };
-                if end > cutoff || since.is_some_and(|s| end <= s) {
-                    continue;
-                }
-                let folder = format!("{day_folder}/hour={hour_value}");
-                let files = lake.list_sized(&folder).await?;
-                found.push(ClosedPartition {
-                    table,
-                    partition,
-                    folder,
-                    files,
+        let Some(log) = TableLog::open(lake, table).await? else {
+            if !data_files(lake, table, 1).await?.is_empty() {
+                return Err(DeltaError::Unconverted {
+                    table: table.name(),
                 });
             }
+            continue;
+        };
+        let mut hours: BTreeMap<PartitionKey, Vec<LiveFile>> = BTreeMap::new();
+        for file in log.files()? {
+            if let Some(partition) = file.partition {
+                hours.entry(partition).or_default().push(file);
+            }
         }
+        found.extend(hours.into_iter().filter_map(|(partition, mut files)| {
+            let end = hour_end(partition)?;
+            if end > cutoff || since.is_some_and(|s| end <= s) {
+                return None;
+            }
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            Some(ClosedPartition {
+                table,
+                partition,
+                folder: partition.dir(table),
+                files,
+            })
+        }));
     }
-    found.sort_by(|a, b| {
-        (a.partition, a.table.name(), &a.folder).cmp(&(b.partition, b.table.name(), &b.folder))
-    });
+    found.sort_by(|a, b| (a.partition, a.table.name()).cmp(&(b.partition, b.table.name())));
     Ok(found)
 }
 
@@ -84,22 +79,10 @@ pub(crate) fn hour_end(partition: PartitionKey) -> Option<DateTime<Utc>> {
     Some(start + Duration::hours(1))
 }
 
-/// The values of the `key=value` folders directly under `relative`.
-async fn child_values(lake: &Lake, relative: &str, key: &str) -> Result<Vec<String>, LakeError> {
-    Ok(lake
-        .subfolders(relative)
-        .await?
-        .into_iter()
-        .filter_map(|name| name.strip_prefix(key).map(str::to_string))
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
-    use chrono::TimeZone;
-    use object_store::{ObjectStoreExt, PutPayload};
+    use chrono::{NaiveDate, TimeZone};
 
     #[test]
     fn an_hour_ends_an_hour_after_it_starts() {
@@ -120,48 +103,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn only_hours_between_since_and_cutoff_are_closed() {
+    async fn a_folder_of_files_without_a_log_is_not_an_empty_table() {
+        use object_store::{ObjectStoreExt, PutPayload};
         let dir = tempfile::tempdir().unwrap();
         let lake = Lake::open(dir.path().to_str().unwrap(), None).unwrap();
-        for path in [
-            "alarm_events/date=2026-11-22/hour=22/a.parquet",
-            "alarm_events/date=2026-11-22/hour=23/a.parquet",
-            "alarm_events/date=2026-11-23/hour=00/a.parquet",
-            "alarm_events/date=2026-11-23/hour=01/a.parquet",
-            "alarm_events/date=bad/hour=01/a.parquet",
-            "alarm_events/date=2026-11-23/hour=xx/a.parquet",
-            "_alarmlake/date=2026-11-01/hour=01/a.parquet",
-        ] {
-            let path = lake.path(path).unwrap();
-            let payload = PutPayload::from(Bytes::from_static(b"x"));
-            lake.store().put(&path, payload).await.unwrap();
-        }
         let cutoff = Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap();
-        let since = Utc.with_ymd_and_hms(2026, 11, 22, 23, 0, 0).unwrap();
-        let all = closed_partitions(&lake, &Table::ALL, cutoff, None)
+        let none = closed_partitions(&lake, &Table::ALL, cutoff, None)
             .await
             .unwrap();
-        let folders: Vec<&str> = all.iter().map(|p| p.folder.as_str()).collect();
-        assert_eq!(
-            folders,
-            [
-                "alarm_events/date=2026-11-22/hour=22",
-                "alarm_events/date=2026-11-22/hour=23",
-                "alarm_events/date=2026-11-23/hour=00"
-            ]
-        );
-        let recent = closed_partitions(&lake, &Table::ALL, cutoff, Some(since))
+        assert!(none.is_empty());
+        let path = lake
+            .path("alarm_events/date=2026-11-22/hour=22/a.parquet")
+            .unwrap();
+        lake.store()
+            .put(&path, PutPayload::from_static(b"x"))
             .await
             .unwrap();
-        let folders: Vec<&str> = recent.iter().map(|p| p.folder.as_str()).collect();
-        assert_eq!(
-            folders,
-            [
-                "alarm_events/date=2026-11-22/hour=23",
-                "alarm_events/date=2026-11-23/hour=00"
-            ]
+        let error = closed_partitions(&lake, &Table::ALL, cutoff, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                DeltaError::Unconverted {
+                    table: "alarm_events"
+                }
+            ),
+            "{error}"
         );
-        assert_eq!(recent[0].files.len(), 1);
-        assert_eq!(recent[0].bytes(), 1);
     }
 }

@@ -15,6 +15,7 @@ pub mod compaction;
 pub mod delta;
 mod file_name;
 mod file_order;
+mod footer;
 mod lake;
 pub mod maintenance;
 mod parquet_file;
@@ -23,6 +24,8 @@ mod positions;
 pub mod probe;
 pub mod retention;
 pub mod sink;
+#[doc(hidden)]
+pub mod testing;
 mod writer;
 mod writer_schema;
 

@@ -70,6 +70,19 @@ impl PartitionKey {
     }
 }
 
+impl PartitionKey {
+    /// The hour named by the `date=YYYY-MM-DD/hour=H/` folders at the start of `path` (relative
+    /// to a table's folder); `None` when it does not start with them.
+    pub fn from_relative(path: &str) -> Option<PartitionKey> {
+        let mut parts = path.split('/');
+        let date = parts.next()?.strip_prefix("date=")?;
+        let hour = parts.next()?.strip_prefix("hour=")?;
+        let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+        let hour: u32 = hour.parse().ok()?;
+        (hour < 24 && parts.next().is_some()).then_some(PartitionKey { date, hour })
+    }
+}
+
 impl fmt::Display for PartitionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -96,6 +109,23 @@ mod tests {
             "alarm_events/date=2024-03-10/hour=12"
         );
         assert_eq!(key.to_string(), "date=2024-03-10/hour=12");
+        assert_eq!(
+            PartitionKey::from_relative("date=2024-03-10/hour=12/a.parquet"),
+            Some(key)
+        );
+        assert_eq!(
+            PartitionKey::from_relative("date=2024-03-10/hour=7/a.parquet").map(|k| k.hour),
+            Some(7)
+        );
+        for outside in [
+            "a.parquet",
+            "date=2024-03-10/a.parquet",
+            "date=2024-03-10/hour=24/a.parquet",
+            "date=2024-13-10/hour=1/a.parquet",
+            "date=2024-03-10/hour=12",
+        ] {
+            assert_eq!(PartitionKey::from_relative(outside), None, "{outside}");
+        }
     }
 
     #[test]

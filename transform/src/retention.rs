@@ -1,16 +1,18 @@
-//! Retention: deleting the hour partitions that ended longer ago than a window, as a bucket's
-//! expiry rule would, but by event time and partition by partition.
+//! Retention: removing the hour partitions that ended longer ago than a window, as a bucket's
+//! expiry rule would, but by event time, and as one Delta commit per table.
 //!
-//! Only partition folders of the lake's tables (`<table>/date=YYYY-MM-DD/hour=HH/`) are ever
-//! considered. A partition expires when its whole hour lies before the cut-off, so the hour
-//! being written now (and any later one) is never touched, and neither is `_alarmlake/`
-//! (checkpoints, leases) or anything else a user keeps next to the tables.
+//! A partition expires when its whole hour lies before the cut-off, so the hour being written
+//! now (and any later one) is never touched. Removed files stay on disk for readers of older
+//! snapshots until vacuum deletes them.
+
+use std::collections::BTreeMap;
 
 use alarmlake_schemas::Table;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::closed_partitions::closed_partitions;
-use crate::lake::{Lake, LakeError};
+use crate::delta::{DeltaError, LiveFile, TableLog};
+use crate::lake::Lake;
 use crate::partition::PartitionKey;
 
 /// The shortest window accepted: anything shorter could delete the partition being written.
@@ -21,7 +23,7 @@ pub enum RetentionError {
     #[error("the retention window must be at least one hour, not {0} s")]
     WindowTooShort(i64),
     #[error(transparent)]
-    Lake(#[from] LakeError),
+    Delta(#[from] DeltaError),
 }
 
 /// One partition past the window, with what it holds.
@@ -29,8 +31,8 @@ pub enum RetentionError {
 pub struct ExpiredPartition {
     pub table: Table,
     pub partition: PartitionKey,
-    /// Paths relative to the lake root.
-    pub files: Vec<String>,
+    /// The snapshot's files in it.
+    pub files: Vec<LiveFile>,
     pub bytes: u64,
 }
 
@@ -51,15 +53,24 @@ pub async fn expired(
             table: p.table,
             partition: p.partition,
             bytes: p.bytes(),
-            files: p.files.into_iter().map(|(path, _)| path).collect(),
+            files: p.files,
         })
         .collect())
 }
 
-/// Deletes the files of `partitions` (and, on a local lake, their emptied folders).
-pub async fn delete(lake: &Lake, partitions: &[ExpiredPartition]) -> Result<(), RetentionError> {
+/// Removes `partitions` from their tables: one commit per table.
+pub async fn remove(lake: &Lake, partitions: &[ExpiredPartition]) -> Result<(), RetentionError> {
+    let mut by_table: BTreeMap<Table, Vec<LiveFile>> = BTreeMap::new();
     for partition in partitions {
-        lake.delete(&partition.files).await?;
+        by_table
+            .entry(partition.table)
+            .or_default()
+            .extend(partition.files.iter().cloned());
+    }
+    for (table, files) in by_table {
+        if let Some(mut log) = TableLog::open(lake, table).await? {
+            log.remove(&files).await?;
+        }
     }
     Ok(())
 }

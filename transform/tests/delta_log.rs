@@ -2,40 +2,13 @@
 //! writer encodes (their statistics read back from the log), and a shard's commit refused once
 //! the table already holds that shard's version.
 
-use std::time::Instant;
-
-use alarmlake_schemas::{Decoder, RawRecord, RecordPosition, Table};
+use alarmlake_schemas::Table;
 use alarmlake_transform::delta::{DeltaError, ShardTxn, TableLog};
-use alarmlake_transform::{Lake, LakeWriter, PreparedFile, WriterConfig};
-use chrono::{DateTime, Utc};
+use alarmlake_transform::testing::expander_files;
+use alarmlake_transform::{Lake, PreparedFile};
 
-/// Expander dicts of one site, one per minute from `first`, in hour `hour` of 2024-01-02.
 fn files(hour: u32, first: u64, count: u64) -> Vec<PreparedFile> {
-    let arrival = DateTime::parse_from_rfc3339("2024-01-02T23:59:00Z")
-        .unwrap()
-        .with_timezone(&Utc);
-    let decoder = Decoder::default();
-    let mut writer = LakeWriter::new(WriterConfig::default());
-    for line in first..first + count {
-        let json = format!(
-            r#"{{"address": 7, "channel": 1, "time": "2024-01-02T{hour:02}:{:02}:00", "value": 1}}"#,
-            line % 60
-        );
-        let mut position = RecordPosition::line("file", "fixture.ndjson", line, arrival);
-        position.partition_key = Some("home-1".into());
-        let record = RawRecord {
-            data: json.into_bytes(),
-            position,
-        };
-        let outcomes = decoder.decode(&record);
-        writer.append(
-            &record.position,
-            record.data.len(),
-            &outcomes,
-            Instant::now(),
-        );
-    }
-    writer.take_all().unwrap()
+    expander_files(hour, first, count, false)
 }
 
 #[tokio::test]
@@ -121,4 +94,92 @@ async fn appends_are_committed_with_their_statistics_and_a_shard_version_only_on
         .partition_values_map();
     assert_eq!(partitions["date"].as_deref(), Some("2024-01-02"));
     assert!(matches!(partitions["hour"].as_deref(), Some("3" | "4")));
+}
+
+/// Writes `text` as commit `version` of `table`'s log.
+fn write_commit(root: &std::path::Path, table: Table, version: u64, text: &str) {
+    let log = root.join(table.name()).join("_delta_log");
+    std::fs::create_dir_all(&log).unwrap();
+    std::fs::write(log.join(format!("{version:020}.json")), text).unwrap();
+}
+
+/// A commit that makes the table a Delta table of another schema, or of a protocol this version
+/// does not read.
+fn first_commit(schema_fields: &str, reader: u32, writer: u32) -> String {
+    format!(
+        "{{\"protocol\":{{\"minReaderVersion\":{reader},\"minWriterVersion\":{writer}}}}}\n\
+         {{\"metaData\":{{\"id\":\"6b0f5c5e-0000-4000-8000-000000000001\",\"format\":{{\"provider\":\"parquet\",\"options\":{{}}}},\
+         \"schemaString\":\"{{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{schema_fields}]}}\",\
+         \"partitionColumns\":[],\"configuration\":{{}},\"createdTime\":1}}}}\n"
+    )
+}
+
+const OTHER_FIELDS: &str =
+    r#"{\"name\":\"reading\",\"type\":\"double\",\"nullable\":true,\"metadata\":{}}"#;
+
+#[tokio::test]
+async fn a_folder_with_another_table_a_broken_log_or_a_newer_protocol_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap(), None).unwrap();
+
+    // Another application's Delta table where alarm_events belongs.
+    write_commit(
+        dir.path(),
+        Table::AlarmEvents,
+        0,
+        &first_commit(OTHER_FIELDS, 1, 2),
+    );
+    let other = TableLog::open_or_create(&lake, Table::AlarmEvents)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            other,
+            DeltaError::SchemaMismatch {
+                table: "alarm_events",
+                ..
+            }
+        ),
+        "{other}"
+    );
+    assert!(other.to_string().contains("alarm_events"), "{other}");
+
+    // A commit cut short (a torn write, or a hand edit).
+    let good = TableLog::open_or_create(&lake, Table::ModeEvents)
+        .await
+        .unwrap();
+    assert_eq!(good.version(), Some(0));
+    write_commit(
+        dir.path(),
+        Table::ModeEvents,
+        1,
+        "{\"add\":{\"path\":\"date=2024-01-02/ho",
+    );
+    let broken = TableLog::open(&lake, Table::ModeEvents).await.unwrap_err();
+    assert!(
+        matches!(
+            broken,
+            DeltaError::Delta {
+                table: "mode_events",
+                ..
+            }
+        ),
+        "{broken}"
+    );
+
+    // A table written by a Delta writer with a protocol newer than this version reads.
+    write_commit(
+        dir.path(),
+        Table::DeadLetters,
+        0,
+        &first_commit(OTHER_FIELDS, 9, 9),
+    );
+    let newer = TableLog::open(&lake, Table::DeadLetters).await.unwrap_err();
+    assert!(newer.to_string().contains("dead_letters"), "{newer}");
+
+    // Nothing was written into any of them.
+    for table in [Table::AlarmEvents, Table::DeadLetters] {
+        let log = dir.path().join(table.name()).join("_delta_log");
+        assert_eq!(std::fs::read_dir(log).unwrap().count(), 1, "{table}");
+    }
 }

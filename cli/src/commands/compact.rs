@@ -1,5 +1,5 @@
 //! `alarmlake compact`: merges the small files of closed partitions into files of a target
-//! size, or lists what it would merge (`--dry-run`).
+//! size, one Delta commit per partition, or lists what it would merge (`--dry-run`).
 
 use std::process::ExitCode;
 
@@ -33,10 +33,6 @@ pub struct CompactArgs {
     /// Size of the files to write: 128MB, 64MiB.
     #[arg(long, default_value = "128MB", value_parser = size_arg::parse)]
     target_size: u64,
-    /// Consumers' checkpoints, if they were given --checkpoints (files named in their pending
-    /// intents are left alone); the lake's own _alarmlake/checkpoints is always read.
-    #[arg(long, env = "ALARMLAKE_CHECKPOINTS")]
-    checkpoints: Option<String>,
     /// List what would be merged, and change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -51,11 +47,6 @@ pub fn run(args: CompactArgs) -> Result<ExitCode> {
         since: args.within.map(|w| chrono::Utc::now() - w),
         target_bytes: args.target_size,
     };
-    let checkpoints = maintenance::checkpoint_locations(
-        &lake,
-        args.checkpoints.as_deref(),
-        args.s3_endpoint.as_deref(),
-    )?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -65,12 +56,11 @@ pub fn run(args: CompactArgs) -> Result<ExitCode> {
             &lake,
             &tables,
             &config,
-            &checkpoints,
             args.dry_run,
             &owner,
             |plan, done| println!("{}", done_line(plan, done)),
         ))
-        .context("compaction failed; run it again to finish or undo the interrupted partition")?;
+        .context("compaction failed; what it wrote is in no commit, and vacuum deletes it")?;
     if let Some(held) = &run.held_by {
         eprintln!(
             "another compaction ({}) holds the lake's compaction lock; nothing was done",
@@ -104,36 +94,27 @@ fn plan_line(plan: &PartitionPlan) -> String {
         .map(|c| c.bytes)
         .sum();
     format!(
-        "would merge {}: {files} files ({}) into {}{}",
+        "would merge {}: {files} files ({}) into {}",
         plan.folder,
         megabytes(bytes),
         plural(plan.outputs.len(), "file"),
-        protected_note(plan)
     )
 }
 
 fn done_line(plan: &PartitionPlan, done: &Compacted) -> String {
     format!(
-        "compacted {}: {} into {} ({} → {}), {} duplicate rows removed{}",
+        "compacted {}: {} into {} ({} → {}), {} duplicate rows removed",
         plan.folder,
         plural(done.files_in as usize, "file"),
         plural(done.files_out as usize, "file"),
         megabytes(done.bytes_in),
         megabytes(done.bytes_out),
         done.duplicates,
-        protected_note(plan)
     )
 }
 
-fn protected_note(plan: &PartitionPlan) -> String {
-    match plan.protected {
-        0 => String::new(),
-        n => format!("; {n} files of a consumer's pending batch left alone"),
-    }
-}
-
 fn summary(run: &CompactionRun, dry_run: bool) -> String {
-    let mut text = if dry_run {
+    if dry_run {
         let outputs: usize = run.plans.iter().map(|p| p.outputs.len()).sum();
         let inputs: usize = run
             .plans
@@ -165,18 +146,10 @@ fn summary(run: &CompactionRun, dry_run: bool) -> String {
             done.rows_out,
             done.duplicates
         )
-    };
-    let recovered = run.recovered;
-    if recovered.rolled_forward + recovered.rolled_back > 0 {
-        text.push_str(&format!(
-            "; first finished {} and undid {} interrupted compactions",
-            recovered.rolled_forward, recovered.rolled_back
-        ));
     }
-    text
 }
 
-fn plural(n: usize, noun: &str) -> String {
+pub(crate) fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
@@ -184,6 +157,6 @@ fn plural(n: usize, noun: &str) -> String {
     }
 }
 
-fn megabytes(bytes: u64) -> String {
+pub(crate) fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }

@@ -16,7 +16,7 @@ use alarmlake_ingest::{
 use alarmlake_schemas::Decoder;
 use alarmlake_transform::WriterConfig;
 use alarmlake_transform::compaction::CompactionConfig;
-use alarmlake_transform::retention;
+use alarmlake_transform::{maintenance, retention};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -105,6 +105,10 @@ pub struct ConsumeArgs {
     /// Delete hour partitions older than this, checked every hour: 30d, 12w [default: keep all].
     #[arg(long, env = "ALARMLAKE_RETAIN")]
     retain: Option<String>,
+    /// The scheduled daily vacuum deletes files unreferenced for longer than this (at least 1h)
+    /// [default: 7d].
+    #[arg(long, env = "ALARMLAKE_VACUUM_RETAIN")]
+    vacuum_retain: Option<String>,
     /// Exit once every shard is caught up (or finished) and committed, instead of waiting for more.
     #[arg(long)]
     drain: bool,
@@ -151,6 +155,7 @@ struct FileConfig {
     compact_older_than: Option<String>,
     compact_target_mb: Option<u64>,
     retain: Option<String>,
+    vacuum_retain: Option<String>,
     site: Option<String>,
     tz: Option<String>,
     #[serde(default)]
@@ -224,6 +229,10 @@ fn upkeep_settings(args: &ConsumeArgs, file: &FileConfig) -> Result<Upkeep> {
     {
         bail!("--retain must be at least 1h: a shorter window could delete the hour being written");
     }
+    let vacuum_retain = duration("vacuum-retain", &args.vacuum_retain, &file.vacuum_retain)?;
+    if vacuum_retain.is_some_and(|keep| keep < maintenance::MIN_VACUUM_RETAIN) {
+        bail!("--vacuum-retain must be at least 1h: files being written are younger");
+    }
     let defaults = CompactionConfig::default();
     Ok(Upkeep {
         compact_every,
@@ -243,6 +252,7 @@ fn upkeep_settings(args: &ConsumeArgs, file: &FileConfig) -> Result<Upkeep> {
             ..defaults
         },
         retain,
+        vacuum_retain,
     })
 }
 

@@ -8,6 +8,7 @@ pub mod decode;
 pub mod demo;
 pub mod generate;
 pub mod ingest_file;
+pub mod lake;
 pub mod loadgen;
 pub mod report;
 pub mod retain;

@@ -1,14 +1,17 @@
-//! `alarmlake retain`: deletes the partitions older than a window, or lists them (`--dry-run`).
+//! `alarmlake retain`: removes the partitions older than a window from their tables (one Delta
+//! commit per table), or lists them (`--dry-run`). Vacuum deletes their files later.
 
 use std::process::ExitCode;
 
 use alarmlake_schemas::Table;
 use alarmlake_transform::Lake;
-use alarmlake_transform::retention::{self, ExpiredPartition};
+use alarmlake_transform::maintenance;
+use alarmlake_transform::retention::ExpiredPartition;
 use anyhow::{Context, Result};
 use chrono::{Duration, Utc};
 use clap::Args;
 
+use super::compact::megabytes;
 use crate::{duration_arg, table_arg};
 
 #[derive(Args, Debug)]
@@ -43,12 +46,18 @@ pub fn run(args: RetainArgs) -> Result<ExitCode> {
     let now = Utc::now();
     let cutoff = now - args.keep;
     let expired = runtime
-        .block_on(retention::expired(&lake, &tables, args.keep, now))
-        .context("cannot list the lake's partitions")?;
+        .block_on(maintenance::retain_lake(
+            &lake,
+            &tables,
+            args.keep,
+            now,
+            args.dry_run,
+        ))
+        .context("retention failed; nothing was removed from the table it names")?;
     let verb = if args.dry_run {
-        "would delete"
+        "would remove"
     } else {
-        "deleting"
+        "removed"
     };
     for partition in &expired {
         println!(
@@ -59,11 +68,6 @@ pub fn run(args: RetainArgs) -> Result<ExitCode> {
             megabytes(partition.bytes)
         );
     }
-    if !args.dry_run {
-        runtime
-            .block_on(retention::delete(&lake, &expired))
-            .context("deleting expired partitions")?;
-    }
     println!("{}", summary(&expired, args.dry_run, cutoff));
     Ok(ExitCode::SUCCESS)
 }
@@ -71,15 +75,12 @@ pub fn run(args: RetainArgs) -> Result<ExitCode> {
 fn summary(expired: &[ExpiredPartition], dry_run: bool, cutoff: chrono::DateTime<Utc>) -> String {
     let files: usize = expired.iter().map(|p| p.files.len()).sum();
     let bytes: u64 = expired.iter().map(|p| p.bytes).sum();
-    let verb = if dry_run { "would delete" } else { "deleted" };
+    let verb = if dry_run { "would remove" } else { "removed" };
     format!(
-        "{verb} {} partitions ({files} files, {}) with events before {}",
+        "{verb} {} partitions ({files} files, {}) with events before {}; `alarmlake vacuum` \
+         deletes their files once no snapshot of its window needs them",
         expired.len(),
         megabytes(bytes),
         cutoff.format("%Y-%m-%d %H:%M UTC")
     )
-}
-
-fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
 }

@@ -175,7 +175,12 @@ pub fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::Ex
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("the consumer did not exit within {limit:?}");
+            let _ = child.wait();
+            let mut log = String::new();
+            if let Some(stderr) = child.stderr.as_mut() {
+                let _ = std::io::Read::read_to_string(stderr, &mut log);
+            }
+            panic!("the consumer did not exit within {limit:?}; its log:\n{log}");
         }
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -77,7 +77,7 @@ pub fn parquet_files(dir: &Path) -> Vec<std::path::PathBuf> {
         for entry in std::fs::read_dir(&folder).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                if !path.ends_with("_alarmlake") {
+                if !path.ends_with("_alarmlake") && !path.ends_with("_delta_log") {
                     folders.push(path);
                 }
             } else if path.extension().is_some_and(|e| e == "parquet") {
@@ -87,6 +87,63 @@ pub fn parquet_files(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files.sort();
     files
+}
+
+/// The data files the latest version of every Delta table under `lake` references, found by
+/// replaying each table's `_delta_log/*.json` commits in order (an independent reader of the
+/// log: a later remove cancels an earlier add). Sorted paths.
+pub fn committed_files(lake: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = BTreeSet::new();
+    for table in std::fs::read_dir(lake).unwrap() {
+        let table = table.unwrap().path();
+        let Ok(entries) = std::fs::read_dir(table.join("_delta_log")) else {
+            continue;
+        };
+        let mut commits: Vec<_> = entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        commits.sort();
+        for commit in commits {
+            for line in std::fs::read_to_string(&commit).unwrap().lines() {
+                let action: serde_json::Value = serde_json::from_str(line).unwrap();
+                for (kind, added) in [("add", true), ("remove", false)] {
+                    if let Some(path) = action[kind]["path"].as_str() {
+                        let file = table.join(percent_decode(path));
+                        if added {
+                            files.insert(file);
+                        } else {
+                            files.remove(&file);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    files.into_iter().collect()
+}
+
+/// `%XX` escapes decoded, as the Delta protocol's paths are URIs.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
 }
 
 /// A plain HTTP GET on 127.0.0.1 (the metrics endpoint); the whole answer, head and body.

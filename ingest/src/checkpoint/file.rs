@@ -143,6 +143,8 @@ mod tests {
             intent: Some(Intent {
                 sequence_number: "4960".into(),
                 files: vec!["alarm_events/date=2024-01-01/hour=00/a.parquet".into()],
+                version: Some(1),
+                records: 4,
             }),
             ..Checkpoint::default()
         };

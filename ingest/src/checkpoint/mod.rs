@@ -1,13 +1,15 @@
 //! Per-shard checkpoints, with the intent that makes writes exactly-once (docs/ARCHITECTURE.md,
-//! "Exactly-once: intent, files, commit"):
+//! "Exactly-once"):
 //!
 //! 1. before a batch's files are written, the checkpoint records an *intent*: the files it is
-//!    about to write and the position they end at;
+//!    about to write, the position they end at, and the flush's txn version;
 //! 2. the files are written, one atomic put each;
-//! 3. the checkpoint moves to that position and the intent is cleared, in one write.
+//! 3. they are committed to each table's Delta log with the shard's txn at that version;
+//! 4. the checkpoint moves to that position and the intent is cleared, in one write.
 //!
-//! A consumer that finds an intent on start deletes its files and resumes from the committed
-//! position, so a crash anywhere leaves every event in the lake exactly once.
+//! A consumer that finds an intent on start settles it: completes the Delta commits if the
+//! first had landed, fences the version otherwise, so a crash anywhere leaves every event in
+//! the lake exactly once.
 //!
 //! Stores are chosen by URL: a local folder ([`file::FileStore`]), or the lake's object store
 //! with conditional writes ([`object::ObjectStoreCheckpoints`]). Every save names the version it
@@ -44,6 +46,10 @@ pub struct Checkpoint {
     /// Records committed from this shard since the checkpoint was created.
     #[serde(default)]
     pub records: u64,
+    /// The txn version of the shard's last settled flush in the tables' Delta logs; the next
+    /// flush commits with one more.
+    #[serde(default)]
+    pub flushes: i64,
     /// Which worker reads the shard, and until when; see [`crate::lease`].
     #[serde(default)]
     pub lease: Option<Lease>,
@@ -210,6 +216,8 @@ mod tests {
             intent: Some(Intent {
                 sequence_number: "42".into(),
                 files: vec!["alarm_events/date=2026-12-01/hour=07/a.parquet".into()],
+                version: Some(3),
+                records: 1,
             }),
             lease: Some(Lease {
                 owner: "w".into(),

@@ -52,7 +52,7 @@ async fn a_parent_is_read_to_its_end_before_either_child_starts() {
     let summary = run(fixture.ctx.clone(), quick(), stopped).await.unwrap();
 
     assert_eq!(summary.finished_shards, 1);
-    assert_eq!(fixture.lake_sequences(), fixture.stream_sequences());
+    assert_eq!(fixture.lake_sequences().await, fixture.stream_sequences());
     let calls = fixture.stream.calls();
     let (_, parent_last) = span(&calls, PARENT);
     for child in [LEFT, RIGHT] {
@@ -102,7 +102,7 @@ async fn a_split_in_the_middle_of_a_run_loses_and_doubles_nothing() {
     fixture.put_lines(RIGHT, 10);
     assert!(
         eventually(Duration::from_secs(20), || async {
-            fixture.lake_sequences().len() >= 40
+            fixture.lake_sequences().await.len() >= 40
         })
         .await,
         "the children are read"
@@ -114,7 +114,7 @@ async fn a_split_in_the_middle_of_a_run_loses_and_doubles_nothing() {
         .unwrap()
         .unwrap();
 
-    assert_eq!(fixture.lake_sequences(), fixture.stream_sequences());
+    assert_eq!(fixture.lake_sequences().await, fixture.stream_sequences());
     assert!(fixture.checkpoint(PARENT).await.checkpoint.finished);
     for shard in [PARENT, LEFT, RIGHT] {
         assert!(fixture.checkpoint(shard).await.checkpoint.lease.is_none());
@@ -135,7 +135,7 @@ async fn a_reader_that_fails_is_restarted_from_its_checkpoint() {
 
     run(fixture.ctx.clone(), quick(), stopped).await.unwrap();
 
-    assert_eq!(fixture.lake_sequences(), fixture.stream_sequences());
+    assert_eq!(fixture.lake_sequences().await, fixture.stream_sequences());
     let starts: Vec<StartAt> = fixture
         .stream
         .calls()

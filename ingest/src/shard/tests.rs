@@ -1,6 +1,7 @@
 //! The shard reader against an in-memory stream: what its checkpoint says after each way a
 //! read can go, and that the lake holds every record of the shard exactly once.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
@@ -38,7 +39,7 @@ async fn a_drained_shard_is_committed_once_and_a_restart_reads_only_what_followe
     assert_eq!(stored.checkpoint.records, 25);
     assert!(stored.checkpoint.lease.is_none(), "the lease is released");
     assert!(stored.checkpoint.intent.is_none());
-    assert_eq!(fixture.lake_sequences(), first);
+    assert_eq!(fixture.lake_sequences().await, first);
 
     // A restart resumes after the checkpoint: the second run adds only the new records.
     let second = fixture.put_lines(SHARD, 10);
@@ -55,37 +56,41 @@ async fn a_drained_shard_is_committed_once_and_a_restart_reads_only_what_followe
             .as_ref(),
         second.last()
     );
-    assert_eq!(fixture.lake_sequences(), fixture.stream_sequences());
+    assert_eq!(fixture.lake_sequences().await, fixture.stream_sequences());
     assert!(fixture.stream.calls().contains(&Call::Iterator {
         shard: SHARD.into(),
         start: StartAt::After(first[24].clone()),
     }));
 
     // Nothing new: a third run writes no file and moves nothing.
-    let files = fixture.files();
+    let files = fixture.files().await;
     assert_eq!(
         read_shard(&fixture, SHARD).await.unwrap(),
         ShardEnd::Drained
     );
-    assert_eq!(fixture.files(), files);
+    assert_eq!(fixture.files().await, files);
 }
 
 #[tokio::test]
-async fn a_batch_cut_off_before_its_commit_is_deleted_and_read_again() {
+async fn a_flush_cut_off_before_its_commit_is_fenced_and_read_again() {
     let fixture = Fixture::new(&[SHARD]);
     let committed = fixture.put_lines(SHARD, 10);
     read_shard(&fixture, SHARD).await.unwrap();
-    let kept = fixture.files();
+    let kept = fixture.files().await;
+    assert_eq!(fixture.checkpoint(SHARD).await.checkpoint.flushes, 1);
 
-    // A crash between files and commit: the checkpoint names the batch's file, which exists,
-    // and its rows are not committed.
+    // A crash between files and commit: the checkpoint names flush 2's file, which exists,
+    // and no log references it.
     fixture.put_lines(SHARD, 10);
-    let orphan = "alarm_events/date=2026-12-01/hour=07/crashed-batch.parquet";
+    let orphan = "alarm_events/date=2026-12-01/hour=07/crashed-batch-v2.parquet";
+    std::fs::create_dir_all(fixture.dir.path().join(orphan).parent().unwrap()).unwrap();
     std::fs::copy(&kept[0], fixture.dir.path().join(orphan)).unwrap();
     let mut stored = fixture.checkpoint(SHARD).await;
     stored.checkpoint.intent = Some(Intent {
         sequence_number: "not committed".into(),
         files: vec![orphan.into()],
+        version: Some(2),
+        records: 10,
     });
     fixture
         .store
@@ -93,26 +98,110 @@ async fn a_batch_cut_off_before_its_commit_is_deleted_and_read_again() {
         .await
         .unwrap();
     assert_eq!(
-        fixture.lake_sequences().len(),
-        20,
-        "the orphan doubles rows"
+        fixture.lake_sequences().await.len(),
+        10,
+        "an uncommitted file is invisible"
     );
 
     read_shard(&fixture, SHARD).await.unwrap();
-    assert!(!fixture.dir.path().join(orphan).exists());
-    assert_eq!(fixture.lake_sequences(), fixture.stream_sequences());
-    assert_eq!(fixture.checkpoint(SHARD).await.checkpoint.records, 20);
-    assert_eq!(
-        fixture.stream.calls()[0],
-        Call::Iterator {
-            shard: SHARD.into(),
-            start: StartAt::TrimHorizon
-        }
+    assert!(
+        fixture.dir.path().join(orphan).exists(),
+        "recovery deletes nothing; vacuum does"
     );
+    assert!(!fixture.files().await.iter().any(|f| f.ends_with(orphan)));
+    assert_eq!(fixture.lake_sequences().await, fixture.stream_sequences());
+    let checkpoint = fixture.checkpoint(SHARD).await.checkpoint;
+    assert_eq!(checkpoint.records, 20);
+    assert_eq!(checkpoint.flushes, 3, "version 2 fenced, the reread is 3");
+    let app_id = ShardTxn::app_id("app", "alarms", SHARD);
+    let committed_txn = fixture
+        .ctx
+        .tables
+        .committed(alarmlake_schemas::Table::AlarmEvents, &app_id)
+        .await
+        .unwrap();
+    assert_eq!(committed_txn, Some(3));
+    // The fenced version can never be published, by the crashed writer or anyone.
+    let late = fixture
+        .ctx
+        .tables
+        .settle(&[orphan.to_string()], &fixture.ctx.txn(SHARD, 2))
+        .await
+        .unwrap();
+    assert_eq!(late, Settled::RolledForward { committed: 0 });
+    assert_eq!(fixture.lake_sequences().await, fixture.stream_sequences());
     assert!(fixture.stream.calls().contains(&Call::Iterator {
         shard: SHARD.into(),
         start: StartAt::After(committed[9].clone()),
     }));
+}
+
+/// A checkpoint store whose saves fail from the `fail_from`-th on, as a store does whose
+/// answer is lost after the Delta commit.
+#[derive(Debug)]
+struct LosesSaves {
+    inner: Arc<dyn CheckpointStore>,
+    saves: std::sync::atomic::AtomicUsize,
+    fail_from: usize,
+}
+
+#[async_trait::async_trait]
+impl CheckpointStore for LosesSaves {
+    async fn load(&self, shard_id: &str) -> Result<Option<Stored>, CheckpointError> {
+        self.inner.load(shard_id).await
+    }
+    async fn save(
+        &self,
+        shard_id: &str,
+        checkpoint: &Checkpoint,
+        expected: Option<&Version>,
+    ) -> Result<Version, CheckpointError> {
+        if self.saves.fetch_add(1, Relaxed) + 1 >= self.fail_from {
+            return Err(CheckpointError::Io(std::io::Error::other("answer lost")));
+        }
+        self.inner.save(shard_id, checkpoint, expected).await
+    }
+    async fn heartbeat(&self, worker: &str, until_ms: i64) -> Result<(), CheckpointError> {
+        self.inner.heartbeat(worker, until_ms).await
+    }
+    async fn workers(&self) -> Result<Vec<(String, i64)>, CheckpointError> {
+        self.inner.workers().await
+    }
+}
+
+#[tokio::test]
+async fn a_flush_committed_before_its_checkpoint_is_completed_not_read_twice() {
+    let mut fixture = Fixture::new(&[SHARD]);
+    fixture.put_lines(SHARD, 12);
+    let acquired = fixture.take(SHARD).await;
+    // The intent saves; the checkpoint after the Delta commit does not.
+    fixture.ctx.checkpoints = Arc::new(LosesSaves {
+        inner: fixture.store.clone(),
+        saves: Default::default(),
+        fail_from: 2,
+    });
+    let info = ShardInfo {
+        id: SHARD.into(),
+        parents: vec![],
+    };
+    let (_stop, stopped) = watch::channel(false);
+    let end = run(fixture.ctx.clone(), info, acquired, stopped).await;
+    assert!(end.is_err(), "{end:?}");
+    let stored = fixture.checkpoint(SHARD).await.checkpoint;
+    assert_eq!(stored.intent.as_ref().and_then(|i| i.version), Some(1));
+    assert_eq!(fixture.lake_sequences().await, fixture.stream_sequences());
+
+    fixture.ctx.checkpoints = fixture.store.clone();
+    read_shard(&fixture, SHARD).await.unwrap();
+    assert_eq!(
+        fixture.lake_sequences().await,
+        fixture.stream_sequences(),
+        "the committed flush is not read and committed again"
+    );
+    let checkpoint = fixture.checkpoint(SHARD).await.checkpoint;
+    assert_eq!(checkpoint.records, 12);
+    assert_eq!(checkpoint.flushes, 1);
+    assert!(checkpoint.intent.is_none());
 }
 
 #[tokio::test]
@@ -138,7 +227,7 @@ async fn throttled_failed_and_expired_answers_lose_and_double_nothing() {
         read_shard(&fixture, SHARD).await.unwrap(),
         ShardEnd::Drained
     );
-    assert_eq!(fixture.lake_sequences(), sequences);
+    assert_eq!(fixture.lake_sequences().await, sequences);
     let metrics = fixture.ctx.metrics.shard(SHARD);
     assert_eq!(metrics.read_errors.load(Relaxed), 3);
     assert_eq!(metrics.records.load(Relaxed), 40);
@@ -163,7 +252,7 @@ async fn a_closed_shard_is_finished_and_a_finished_shard_is_not_read_again() {
     let stored = fixture.checkpoint(SHARD).await.checkpoint;
     assert!(stored.finished);
     assert!(stored.lease.is_none());
-    assert_eq!(fixture.lake_sequences(), fixture.stream_sequences());
+    assert_eq!(fixture.lake_sequences().await, fixture.stream_sequences());
 
     let calls = fixture.stream.calls().len();
     assert_eq!(
@@ -217,7 +306,11 @@ async fn a_reader_whose_lease_was_taken_stops_before_it_writes_again() {
         .expect("the reader stops")
         .unwrap();
     assert!(end.as_ref().is_err_and(ShardError::is_fenced), "{end:?}");
-    assert_eq!(fixture.lake_sequences(), before, "no file after the theft");
+    assert_eq!(
+        fixture.lake_sequences().await,
+        before,
+        "no file after the theft"
+    );
     let now = fixture.checkpoint(SHARD).await.checkpoint;
     assert_eq!(now.lease.map(|l| l.owner).as_deref(), Some("worker-b"));
     assert!(now.intent.is_none());
@@ -242,7 +335,7 @@ async fn the_bare_reader_counts_every_record_and_writes_nothing() {
         "each record counted once"
     );
     assert_eq!(metrics.events.load(Relaxed), 0, "nothing decoded");
-    assert!(fixture.files().is_empty());
+    assert!(fixture.files().await.is_empty());
     let stored = fixture.checkpoint(SHARD).await.checkpoint;
     assert_eq!(stored.sequence_number, None);
     assert!(stored.lease.is_none());

@@ -1,10 +1,10 @@
 //! A flush's intent, and the files named in the intents still pending.
 //!
 //! A writer records its intent inside its checkpoint before it writes any file: the exact file
-//! names and the position they end at. A writer with an intent may still delete those files
-//! (recovering after a crash) and write them again, so compaction must not merge them in the
-//! meantime, or the rows would be in the lake twice once the writer replays. Checkpoints of
-//! every app and stream are found by listing their location, so one scan covers all writers.
+//! names, the position they end at, and the txn version it will commit them with. Until the
+//! intent is settled, its recovery may still commit those files, so vacuum must not delete
+//! them however old they are. Checkpoints of every app and stream are found by listing their
+//! location, so one scan covers all writers.
 
 use std::collections::HashSet;
 
@@ -13,11 +13,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::lake::{Lake, LakeError};
 
-/// The files a flush is about to write, and the last record they hold.
+/// The files a flush is about to write, the last record they hold, and the txn version it
+/// commits them with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Intent {
     pub sequence_number: String,
     pub files: Vec<String>,
+    /// The shard's txn version of this flush; `None` in an intent written before alarmlake
+    /// committed to Delta (its files were never committed anywhere).
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// Records the flush holds, for the checkpoint's count when recovery completes it.
+    #[serde(default)]
+    pub records: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,8 +57,17 @@ pub async fn pending_intent_files(
     store: &Lake,
     relative: &str,
 ) -> Result<HashSet<String>, IntentError> {
+    Ok(pending_intents(store, relative)
+        .await?
+        .into_iter()
+        .flat_map(|intent| intent.files)
+        .collect())
+}
+
+/// Every intent pending in a checkpoint under `relative` in `store`.
+pub async fn pending_intents(store: &Lake, relative: &str) -> Result<Vec<Intent>, IntentError> {
     let listed = store.list(relative).await?;
-    let mut files = HashSet::new();
+    let mut intents = Vec::new();
     for path in listed {
         // Workers' heartbeats sit next to the checkpoints and hold no intent.
         if !path.ends_with(".json") || path.contains("/workers/") {
@@ -68,11 +85,9 @@ pub async fn pending_intent_files(
         })?;
         let checkpoint: WithIntent = serde_json::from_slice(&bytes)
             .map_err(|source| IntentError::Corrupt { path, source })?;
-        if let Some(intent) = checkpoint.intent {
-            files.extend(intent.files);
-        }
+        intents.extend(checkpoint.intent);
     }
-    Ok(files)
+    Ok(intents)
 }
 
 #[cfg(test)]

@@ -12,9 +12,6 @@ pub const PROBES: &str = "_alarmlake/check";
 /// Compaction's lock object.
 pub(crate) const COMPACTION_LOCK: &str = "_alarmlake/compaction/lock.json";
 
-/// Compaction's intents, one per partition being compacted.
-pub(crate) const COMPACTION_INTENTS: &str = "_alarmlake/compaction/intents";
-
 /// The checkpoints of one application's consumers of one stream, relative to the lake root.
 pub fn checkpoints_of(app: &str, stream: &str) -> String {
     format!("{CHECKPOINTS}/{app}/{stream}")

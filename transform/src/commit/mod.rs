@@ -1,23 +1,17 @@
-//! The lake's commit protocol, in one place: where alarmlake keeps its own state inside a lake
-//! (`_alarmlake/`), the intent a flush records before it writes files, reading the intents that
-//! are still pending, and compaction's journal and lock.
+//! What alarmlake keeps inside a lake besides the tables' logs: where its own state lives
+//! (`_alarmlake/`), the intent a consumer's flush records before it writes files, reading the
+//! intents that are still pending (vacuum keeps their files), and the lake's compaction lock.
 //!
-//! The protocol (see `docs/ARCHITECTURE.md`, "Exactly-once"): a writer records an intent naming
-//! the files it is about to write, writes them with one atomic put each, then commits by moving
-//! its position and clearing the intent in one conditional write. Recovery deletes the files of
-//! an intent that never committed. Compaction follows the same shape with its own journal, and
-//! leaves alone every file that a pending intent names, because its writer may still delete and
-//! rewrite it.
-//!
-//! *Why one module:* this is the part a table format with atomic commits (Delta Lake) replaces;
-//! kept together, that change lands here and not across the crates that use it.
+//! The protocol itself (docs/ARCHITECTURE.md, "Exactly-once"): a flush records its intent (the
+//! files and the txn version it will commit them with), writes the files, commits them to each
+//! table's Delta log with its shard's txn, then moves its checkpoint and clears the intent. What
+//! makes rows visible is the Delta commit ([`crate::delta`]); the intent only tells recovery
+//! which flush to settle.
 
-pub mod compaction_journal;
 mod compaction_lock;
 mod intent;
 mod layout;
 
-pub use compaction_journal::{CompactionIntent, IntentGroup, Recovered};
 pub use compaction_lock::{CompactionLock, HeldBy};
-pub use intent::{Intent, IntentError, pending_intent_files};
+pub use intent::{Intent, IntentError, pending_intent_files, pending_intents};
 pub use layout::{CHECKPOINTS, PROBES, checkpoints_of};

@@ -4,11 +4,10 @@
 
 use alarmlake_schemas::Table;
 use alarmlake_schemas::tables::TABLE_KEY;
-use object_store::ObjectStoreExt;
 use parquet::arrow::parquet_to_arrow_schema;
-use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 
 use super::CompactionError;
+use crate::footer::read_footer;
 use crate::lake::Lake;
 use crate::parquet_file::POSITIONS_KEY;
 use crate::positions::PositionRange;
@@ -90,34 +89,4 @@ pub(crate) async fn inspect(
         rows: u64::try_from(metadata.num_rows()).unwrap_or(0),
         positions,
     }))
-}
-
-/// Length of the Parquet tail: the footer length (4 bytes) and the magic `PAR1`.
-const TAIL: u64 = 8;
-
-/// The footer of a file, fetched with two range reads (the tail, then the metadata), so a big
-/// file is not downloaded just to be looked at. The inner error says why a file is not Parquet.
-async fn read_footer(
-    lake: &Lake,
-    path: &str,
-    size: u64,
-) -> Result<Result<ParquetMetaData, String>, CompactionError> {
-    if size < TAIL + 4 {
-        return Ok(Err(format!("{size} bytes is too short")));
-    }
-    let location = lake.path(path)?;
-    let tail = lake.store().get_range(&location, size - TAIL..size).await?;
-    if &tail[4..] != b"PAR1" {
-        return Ok(Err("no PAR1 magic at the end".into()));
-    }
-    let length = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
-    if length + TAIL + 4 > size {
-        return Ok(Err(format!("footer length {length} exceeds the file")));
-    }
-    let start = size - TAIL - length;
-    let footer = lake
-        .store()
-        .get_range(&location, start..size - TAIL)
-        .await?;
-    Ok(ParquetMetaDataReader::decode_metadata(&footer).map_err(|e| e.to_string()))
 }

@@ -3,25 +3,18 @@
 //!
 //! A consumer flushing every minute on several shards leaves hundreds of files in an hour;
 //! every query pays for each file's footer and column chunks. Compaction rewrites closed hours
-//! (whose whole hour ended longer ago than `older_than`) and nothing else, under the intent
-//! protocol of [`crate::commit::compaction_journal`], so a crash at any point leaves each row once after the next run.
+//! (whose whole hour ended longer ago than `older_than`) and nothing else.
 //!
-//! What a concurrent reader sees: a query that lists a partition after the outputs are written
-//! and before the inputs are deleted (a few puts and deletes apart) counts those rows twice;
-//! one that listed it before the deletes and reads a deleted input afterwards fails with "not
-//! found" and can be run again. Before and after, answers are the same, minus any duplicates
-//! compaction removed.
-//!
-//! Files named in a consumer's pending intent are never touched: the consumer may still delete
-//! and rewrite them. The caller lists the partitions first ([`closed`]), then reads the pending
-//! intents, then [`plan`]s, so an intent recorded after the listing cannot name a listed file
-//! without being seen.
+//! Each partition is one Delta commit: Remove the merged files and Add the merged one, both with
+//! dataChange=false. A reader sees either the small files or the merged one, never both and
+//! never neither; the small files stay on disk for readers of older snapshots until vacuum
+//! deletes them. A crash before the commit leaves an unreferenced output that vacuum removes;
+//! only committed files are ever merged, so a consumer's files in flight are never touched.
 
 mod grouping;
 mod inspect;
 mod merge;
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 use std::time::Duration as StdDuration;
 
@@ -30,13 +23,12 @@ use chrono::{DateTime, Duration, Utc};
 use md5::{Digest, Md5};
 
 use crate::closed_partitions::{ClosedPartition, closed_partitions};
+use crate::delta::{DeltaError, LiveFile, TableLog};
 use crate::lake::{Lake, LakeError};
 use crate::parquet_file::{EncodeError, encode};
 use crate::partition::PartitionKey;
 use crate::writer::PreparedFile;
 
-use crate::commit::compaction_journal as journal;
-pub use crate::commit::{CompactionIntent, IntentGroup, Recovered};
 pub use inspect::{Candidate, Inspected};
 
 #[derive(Debug, thiserror::Error)]
@@ -53,8 +45,8 @@ pub enum CompactionError {
     Encode(#[from] EncodeError),
     #[error("schema: {0}")]
     Schema(String),
-    #[error("compaction intent is not valid JSON: {0}")]
-    IntentJson(serde_json::Error),
+    #[error(transparent)]
+    Delta(#[from] DeltaError),
     #[error(
         "merging {folder} would write {written} rows for {read} read and {duplicates} duplicates; nothing was deleted"
     )]
@@ -106,8 +98,8 @@ pub struct PartitionPlan {
     pub kept: usize,
     /// Files left alone because they are not alarmlake's, unreadable, or newer; with why.
     pub left_alone: Vec<(String, String)>,
-    /// Files named in a consumer's pending intent.
-    pub protected: usize,
+    /// The partition's files as the snapshot held them when planned.
+    pub files: Vec<LiveFile>,
 }
 
 /// What compacting one partition did.
@@ -132,7 +124,7 @@ impl std::ops::AddAssign for Compacted {
     }
 }
 
-/// The closed partitions of `tables` as of `now`: step one, before reading pending intents.
+/// The closed partitions of `tables` as of `now`, from each table's latest snapshot.
 pub async fn closed(
     lake: &Lake,
     tables: &[Table],
@@ -142,30 +134,19 @@ pub async fn closed(
     Ok(closed_partitions(lake, tables, now - config.older_than, config.since).await?)
 }
 
-/// Decides what to merge in each listed partition; `protected` holds the paths named in
-/// consumers' pending intents. Partitions with nothing to do and nothing to report are left
-/// out.
+/// Decides what to merge in each listed partition. Partitions with nothing to do and nothing
+/// to report are left out.
 pub async fn plan(
     lake: &Lake,
     partitions: &[ClosedPartition],
-    protected: &HashSet<String>,
     config: &CompactionConfig,
 ) -> Result<Vec<PartitionPlan>, CompactionError> {
     let mut plans = Vec::new();
     for partition in partitions {
         let mut candidates = Vec::new();
         let mut left_alone = Vec::new();
-        let mut protected_here = 0;
-        for (path, bytes) in &partition.files {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            if !name.ends_with(".parquet") || name.starts_with('.') || name.starts_with('_') {
-                continue;
-            }
-            if protected.contains(path) {
-                protected_here += 1;
-                continue;
-            }
-            match inspect::inspect(lake, partition.table, path, *bytes).await? {
+        for file in &partition.files {
+            match inspect::inspect(lake, partition.table, &file.path, file.size).await? {
                 Inspected::Candidate(candidate) => candidates.push(candidate),
                 Inspected::LeftAlone { path, reason } => left_alone.push((path, reason)),
             }
@@ -191,51 +172,49 @@ pub async fn plan(
             outputs,
             kept: candidates.len() - merged,
             left_alone,
-            protected: protected_here,
+            files: partition.files.clone(),
         });
     }
     Ok(plans)
 }
 
-/// A name that depends only on the inputs, so a rerun of the same merge overwrites its own
-/// output and never names an input.
+/// A name from the inputs and the moment of planning: never an input's name, and never the
+/// name of an earlier run's output, so a compactor that stalled and wakes up late cannot
+/// overwrite a file a snapshot references.
 fn output_name(inputs: &[Candidate]) -> String {
     let mut names: Vec<&str> = inputs.iter().map(|c| c.path.as_str()).collect();
     names.sort_unstable();
     let digest = Md5::digest(names.join("\n").as_bytes());
-    let hash: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
-    format!("compacted-{hash}.parquet")
+    let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    format!("compacted-{hash}-{nanos:x}.parquet")
 }
 
-/// Compacts one planned partition under the intent protocol. Hold the [`CompactionLock`].
-pub async fn compact(lake: &Lake, plan: &PartitionPlan) -> Result<Compacted, CompactionError> {
+/// Compacts one planned partition: writes the merged files, then commits them in place of
+/// their inputs in one commit. Hold the [`crate::commit::CompactionLock`].
+pub async fn compact(
+    lake: &Lake,
+    log: &mut TableLog,
+    plan: &PartitionPlan,
+    config: &CompactionConfig,
+) -> Result<Compacted, CompactionError> {
     if plan.outputs.is_empty() {
         return Ok(Compacted::default());
     }
-    let intent = CompactionIntent {
-        folder: plan.folder.clone(),
-        groups: plan
-            .outputs
-            .iter()
-            .map(|o| IntentGroup {
-                inputs: o.inputs.iter().map(|c| c.path.clone()).collect(),
-                output: o.output.clone(),
-            })
-            .collect(),
-    };
-    journal::record(lake, &intent).await?;
-    pause().await;
     let mut done = Compacted::default();
+    let mut outputs = Vec::with_capacity(plan.outputs.len());
     for output in &plan.outputs {
         let inputs: Vec<&Candidate> = output.inputs.iter().collect();
         let read: u64 = inputs.iter().map(|c| c.rows).sum();
         let (batch, duplicates) = merge::merge(lake, plan.table, &inputs).await?;
         let written = batch.num_rows() as u64;
         if written + duplicates != read {
-            // Undo what this partition wrote so far; its inputs are all still there.
-            let outputs: Vec<String> = plan.outputs.iter().map(|o| o.output.clone()).collect();
-            lake.delete(&outputs).await?;
-            journal::clear(lake, &plan.folder).await?;
+            // Nothing is committed: the outputs written so far are in no snapshot.
+            let paths: Vec<String> = outputs
+                .iter()
+                .map(|f: &PreparedFile| f.path.clone())
+                .collect();
+            lake.delete(&paths).await?;
             return Err(CompactionError::RowCount {
                 folder: plan.folder.clone(),
                 read,
@@ -263,14 +242,22 @@ pub async fn compact(lake: &Lake, plan: &PartitionPlan) -> Result<Compacted, Com
             rows_out: written,
             duplicates,
         };
+        outputs.push(file);
     }
-    for output in &plan.outputs {
-        for input in &output.inputs {
-            lake.delete(std::slice::from_ref(&input.path)).await?;
-            pause().await;
-        }
-    }
-    journal::clear(lake, &plan.folder).await?;
+    let merged: std::collections::HashSet<&str> = plan
+        .outputs
+        .iter()
+        .flat_map(|o| o.inputs.iter().map(|c| c.path.as_str()))
+        .collect();
+    let removed: Vec<LiveFile> = plan
+        .files
+        .iter()
+        .filter(|f| merged.contains(f.path.as_str()))
+        .cloned()
+        .collect();
+    let added: Vec<&PreparedFile> = outputs.iter().collect();
+    log.replace(&removed, &added, config.target_bytes).await?;
+    pause().await;
     Ok(done)
 }
 

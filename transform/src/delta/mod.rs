@@ -6,13 +6,19 @@
 //! no commit references is invisible, so writing files is no longer what publishes rows: the
 //! commit is (docs/ARCHITECTURE.md, "Exactly-once").
 
+mod convert;
+mod existing;
 mod schema;
 mod stats;
 mod table_log;
+mod tables;
 
+pub use convert::{Converted, convert_table};
+pub use existing::{add_for_existing, data_files};
 pub use schema::{CHECKPOINT_INTERVAL, PARTITION_COLUMNS, delta_schema};
 pub use stats::file_stats;
-pub use table_log::{TableLog, add_action};
+pub use table_log::{LiveFile, TableLog, add_action, add_for};
+pub use tables::{LakeTables, Published, Settled};
 
 use deltalake_core::DeltaTableError;
 
@@ -51,6 +57,22 @@ pub enum DeltaError {
         app_id: String,
         version: i64,
         committed: Option<i64>,
+    },
+    #[error(
+        "table {table}: {path} is no longer in the table (another compaction or retention run \
+         changed it first); nothing was committed"
+    )]
+    Gone { table: &'static str, path: String },
+    #[error(
+        "table {table}: its folder holds Parquet files but no Delta log (a lake written by an \
+         earlier alarmlake); run `alarmlake lake convert` first, so that those rows stay visible"
+    )]
+    Unconverted { table: &'static str },
+    #[error("table {table}: cannot read the footer of {path}: {detail}")]
+    Footer {
+        table: &'static str,
+        path: String,
+        detail: String,
     },
     #[error("table {table}: {source}")]
     Delta {

@@ -4,6 +4,7 @@
 //! statistics in [`super::stats`]) and uses `deltalake-core` for the log only: the snapshot,
 //! the commit with its conflict check and retries, and the Parquet checkpoints of the log.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use alarmlake_schemas::Table;
@@ -11,19 +12,34 @@ use chrono::Utc;
 use deltalake_core::kernel::transaction::{
     CommitBuilder, CommitConflictError, CommitProperties, TransactionError,
 };
-use deltalake_core::kernel::{Action, Add, MetadataExt, StructType, Transaction};
+use deltalake_core::kernel::{Action, Add, MetadataExt, Remove, StructType, Transaction};
 use deltalake_core::logstore::{LogStoreRef, StorageConfig, default_logstore};
 use deltalake_core::operations::create::CreateBuilder;
+use deltalake_core::operations::vacuum::VacuumMode;
+use deltalake_core::protocol::checkpoints::cleanup_metadata;
 use deltalake_core::protocol::{DeltaOperation, SaveMode};
 use deltalake_core::{DeltaTable, DeltaTableError};
-use object_store::ObjectStore;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
+use object_store::{ObjectStore, ObjectStoreExt};
 
 use super::schema::{PARTITION_COLUMNS, SchemaFit, delta_schema, fit, table_properties};
 use super::{DeltaError, ShardTxn};
 use crate::lake::{Lake, LakeError};
+use crate::partition::PartitionKey;
 use crate::writer::PreparedFile;
+
+/// A file a snapshot holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveFile {
+    /// Relative to the lake root, as the object is named (`<table>/date=…/hour=…/name`).
+    pub path: String,
+    /// The hour its folder names; `None` for a file outside the Hive folders.
+    pub partition: Option<PartitionKey>,
+    pub size: u64,
+    /// When it was added, in milliseconds since the epoch.
+    pub modified_ms: i64,
+}
 
 /// A lake table's log and the snapshot this process last read or committed.
 pub struct TableLog {
@@ -72,6 +88,22 @@ impl TableLog {
         if let Some(log) = TableLog::open(lake, table).await? {
             return Ok(log);
         }
+        if !super::data_files(lake, table, 1).await?.is_empty() {
+            return Err(DeltaError::Unconverted {
+                table: table.name(),
+            });
+        }
+        TableLog::create(lake, table, Vec::new()).await
+    }
+
+    /// Creates `table`'s log, with `adds` in its first commit (a converted lake's files: all
+    /// registered at once, or none). Two processes creating it at once both end up with the one
+    /// that won.
+    pub(crate) async fn create(
+        lake: &Lake,
+        table: Table,
+        adds: Vec<Add>,
+    ) -> Result<TableLog, DeltaError> {
         let schema = delta_schema(table)?;
         let created = CreateBuilder::new()
             .with_log_store(log_store(lake, table)?)
@@ -79,6 +111,7 @@ impl TableLog {
             .with_columns(schema.fields().cloned())
             .with_partition_columns(PARTITION_COLUMNS)
             .with_configuration(table_properties().into_iter().map(|(k, v)| (k, Some(v))))
+            .with_actions(adds.into_iter().map(Action::Add))
             .with_save_mode(SaveMode::Ignore)
             .await;
         match created {
@@ -128,7 +161,8 @@ impl TableLog {
     }
 
     /// Commits `files` (all of this table) in one Delta commit, with `txn` when a source with a
-    /// position writes (a Kinesis shard).
+    /// position writes (a Kinesis shard). With `txn` and no files, the commit holds only the
+    /// txn: it fences `txn.version`, so a worker that wrote files for it can never publish them.
     ///
     /// With `txn`, the commit is refused ([`DeltaError::Fenced`]) when the latest snapshot, or
     /// any commit that lands between that snapshot and this one, already holds the same app at
@@ -138,6 +172,21 @@ impl TableLog {
     pub async fn append(
         &mut self,
         files: &[&PreparedFile],
+        txn: Option<&ShardTxn>,
+    ) -> Result<u64, DeltaError> {
+        let now = Utc::now().timestamp_millis();
+        let adds = files
+            .iter()
+            .map(|file| add_action(file, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.append_adds(adds, txn).await
+    }
+
+    /// [`TableLog::append`] for Add actions built elsewhere (files found in the lake: recovery's
+    /// roll-forward, `lake convert`).
+    pub async fn append_adds(
+        &mut self,
+        adds: Vec<Add>,
         txn: Option<&ShardTxn>,
     ) -> Result<u64, DeltaError> {
         self.refresh().await?;
@@ -153,10 +202,7 @@ impl TableLog {
             });
         }
         let now = Utc::now().timestamp_millis();
-        let actions = files
-            .iter()
-            .map(|file| add_action(file, now).map(Action::Add))
-            .collect::<Result<Vec<_>, _>>()?;
+        let actions = adds.into_iter().map(Action::Add).collect();
         let mut properties = CommitProperties::default().with_cleanup_expired_logs(Some(false));
         if let Some(txn) = txn {
             properties = properties.with_application_transaction(
@@ -169,6 +215,141 @@ impl TableLog {
             predicate: None,
         };
         self.commit(properties, actions, operation, txn).await
+    }
+
+    /// The files of the held snapshot.
+    pub fn files(&self) -> Result<Vec<LiveFile>, DeltaError> {
+        let state = self
+            .delta
+            .snapshot()
+            .map_err(|e| DeltaError::delta(self.table, e))?;
+        let table = self.table.name();
+        Ok(state
+            .log_data()
+            .iter()
+            .map(|file| {
+                let relative = file.path().into_owned();
+                LiveFile {
+                    partition: PartitionKey::from_relative(&relative),
+                    path: format!("{table}/{relative}"),
+                    size: file.size().max(0) as u64,
+                    modified_ms: file.modification_time(),
+                }
+            })
+            .collect())
+    }
+
+    /// Replaces `removed` by `added` without changing the table's rows (compaction): both sides
+    /// carry dataChange=false, so streaming readers of the log skip the commit. Refused when a
+    /// removed file is no longer in the latest snapshot (someone else compacted or expired it).
+    pub async fn replace(
+        &mut self,
+        removed: &[LiveFile],
+        added: &[&PreparedFile],
+        target_size: u64,
+    ) -> Result<u64, DeltaError> {
+        self.refresh().await?;
+        self.require_live(removed)?;
+        let now = Utc::now().timestamp_millis();
+        let mut actions = Vec::with_capacity(removed.len() + added.len());
+        for file in removed {
+            actions.push(Action::Remove(remove_action(self.table, file, now, false)?));
+        }
+        for file in added {
+            let mut add = add_action(file, now)?;
+            add.data_change = false;
+            actions.push(Action::Add(add));
+        }
+        let operation = DeltaOperation::Optimize {
+            predicate: None,
+            target_size: target_size as i64,
+        };
+        let properties = CommitProperties::default().with_cleanup_expired_logs(Some(false));
+        self.commit(properties, actions, operation, None).await
+    }
+
+    /// Removes `removed` from the table (retention): their rows stop being visible in one
+    /// commit; the files stay until vacuum, for readers of older snapshots.
+    pub async fn remove(&mut self, removed: &[LiveFile]) -> Result<u64, DeltaError> {
+        self.refresh().await?;
+        self.require_live(removed)?;
+        let now = Utc::now().timestamp_millis();
+        let actions = removed
+            .iter()
+            .map(|file| remove_action(self.table, file, now, true).map(Action::Remove))
+            .collect::<Result<Vec<_>, _>>()?;
+        let operation = DeltaOperation::Delete { predicate: None };
+        let properties = CommitProperties::default().with_cleanup_expired_logs(Some(false));
+        self.commit(properties, actions, operation, None).await
+    }
+
+    /// The files vacuum may delete (relative to the lake root): those no snapshot of the last
+    /// `retention` references and that are older than it, including files no commit ever
+    /// referenced (Delta's VACUUM in full mode, as a dry run: the caller deletes).
+    pub async fn vacuum_candidates(
+        &mut self,
+        retention: chrono::Duration,
+    ) -> Result<Vec<String>, DeltaError> {
+        self.refresh().await?;
+        let table = self.table;
+        let (_, metrics) = self
+            .delta
+            .clone()
+            .vacuum()
+            .with_mode(VacuumMode::Full)
+            .with_retention_period(retention)
+            .with_enforce_retention_duration(false)
+            .with_dry_run(true)
+            .await
+            .map_err(|e| DeltaError::delta(table, e))?;
+        Ok(metrics
+            .files_deleted
+            .into_iter()
+            .map(|path| format!("{}/{path}", table.name()))
+            .collect())
+    }
+
+    /// Deletes the log entries older than the table's log retention (30 days by default) that
+    /// a checkpoint makes unnecessary, by Delta's rules.
+    pub async fn clean_expired_log(&mut self) -> Result<usize, DeltaError> {
+        self.refresh().await?;
+        cleanup_metadata(&self.delta, None)
+            .await
+            .map_err(|e| DeltaError::delta(self.table, e))
+    }
+
+    /// The last `limit` commits, newest first, one line each: version, time, operation, files
+    /// added and removed, and the txns it carries. Read from the commit files themselves, so
+    /// the versions are exact; entries vacuum's log cleaning removed end the list.
+    pub async fn history(&mut self, limit: usize) -> Result<Vec<String>, DeltaError> {
+        self.refresh().await?;
+        let Some(latest) = self.version() else {
+            return Ok(Vec::new());
+        };
+        let store = self.delta.log_store().object_store(None);
+        let mut lines = Vec::new();
+        for version in (0..=latest).rev().take(limit) {
+            let path = Path::from(format!("_delta_log/{version:020}.json"));
+            let bytes = match store.get(&path).await {
+                Ok(found) => found.bytes().await.map_err(LakeError::from)?,
+                Err(object_store::Error::NotFound { .. }) => break,
+                Err(e) => return Err(LakeError::from(e).into()),
+            };
+            lines.push(format!("v{version}  {}", describe_commit(&bytes)));
+        }
+        Ok(lines)
+    }
+
+    /// Refuses a change to files the latest snapshot no longer holds.
+    fn require_live(&self, files: &[LiveFile]) -> Result<(), DeltaError> {
+        let live: HashSet<String> = self.files()?.into_iter().map(|f| f.path).collect();
+        match files.iter().find(|f| !live.contains(&f.path)) {
+            None => Ok(()),
+            Some(gone) => Err(DeltaError::Gone {
+                table: self.table.name(),
+                path: gone.path.clone(),
+            }),
+        }
     }
 
     /// Makes one commit from the held snapshot, and holds the snapshot it produced.
@@ -246,6 +427,42 @@ impl TableLog {
     }
 }
 
+/// One commit file, summarised: its time, operation, files added and removed, and txns.
+fn describe_commit(bytes: &[u8]) -> String {
+    let (mut added, mut removed) = (0, 0);
+    let (mut time, mut operation, mut txns) = (String::new(), String::from("?"), Vec::new());
+    for line in bytes.split(|&b| b == b'\n') {
+        let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        if action.get("add").is_some() {
+            added += 1;
+        } else if action.get("remove").is_some() {
+            removed += 1;
+        } else if let Some(txn) = action.get("txn") {
+            let app = txn.get("appId").and_then(|v| v.as_str()).unwrap_or("?");
+            let version = txn.get("version").and_then(|v| v.as_i64()).unwrap_or(-1);
+            txns.push(format!("{app}@{version}"));
+        } else if let Some(info) = action.get("commitInfo") {
+            if let Some(op) = info.get("operation").and_then(|v| v.as_str()) {
+                operation = op.to_string();
+            }
+            if let Some(at) = info
+                .get("timestamp")
+                .and_then(|v| v.as_i64())
+                .and_then(chrono::DateTime::from_timestamp_millis)
+            {
+                time = at.format("%Y-%m-%d %H:%M:%SZ").to_string();
+            }
+        }
+    }
+    let mut line = format!("{time}  {operation}  +{added} -{removed} files");
+    if !txns.is_empty() {
+        line.push_str(&format!("  txn {}", txns.join(", ")));
+    }
+    line
+}
+
 /// The log store of `table`: the table's folder URL over the lake's URL-rooted store.
 fn log_store(lake: &Lake, table: Table) -> Result<LogStoreRef, DeltaError> {
     let url = lake.url_of(table.name())?;
@@ -260,36 +477,88 @@ fn log_store(lake: &Lake, table: Table) -> Result<LogStoreRef, DeltaError> {
     ))
 }
 
-/// The Add action of a file this process wrote: its path relative to the table (a URI path, so
-/// the `%` of escaped names is itself escaped), partition values, size and statistics.
+/// The Add action of a file this process wrote.
 pub fn add_action(file: &PreparedFile, now_ms: i64) -> Result<Add, DeltaError> {
-    let table_prefix = format!("{}/", file.table.name());
-    let relative = file
-        .path
-        .strip_prefix(&table_prefix)
-        .ok_or_else(|| LakeError::BadPath(format!("{} is not in {table_prefix}", file.path)))?;
+    add_for(
+        file.table,
+        &file.path,
+        file.partition,
+        file.bytes.len() as u64,
+        &file.stats,
+        now_ms,
+    )
+}
+
+/// The Add action of a file at `path` (relative to the lake root) in `table`: its path relative
+/// to the table (the log's serializer escapes it as a URI), partition values, size and
+/// statistics.
+pub fn add_for(
+    table: Table,
+    path: &str,
+    partition: PartitionKey,
+    size: u64,
+    stats: &str,
+    now_ms: i64,
+) -> Result<Add, DeltaError> {
     Ok(Add {
-        path: relative.replace('%', "%25"),
-        partition_values: [
-            (
-                PARTITION_COLUMNS[0].to_string(),
-                Some(file.partition.date.format("%Y-%m-%d").to_string()),
-            ),
-            (
-                PARTITION_COLUMNS[1].to_string(),
-                Some(file.partition.hour.to_string()),
-            ),
-        ]
-        .into_iter()
-        .collect(),
-        size: file.bytes.len() as i64,
+        path: table_relative(table, path)?.to_string(),
+        partition_values: partition_values(partition),
+        size: size as i64,
         modification_time: now_ms,
         data_change: true,
-        stats: Some(file.stats.clone()),
+        stats: Some(stats.to_string()),
         tags: None,
         deletion_vector: None,
         base_row_id: None,
         default_row_commit_version: None,
         clustering_provider: None,
     })
+}
+
+fn remove_action(
+    table: Table,
+    file: &LiveFile,
+    now_ms: i64,
+    data_change: bool,
+) -> Result<Remove, DeltaError> {
+    Ok(Remove {
+        path: table_relative(table, &file.path)?.to_string(),
+        data_change,
+        deletion_timestamp: Some(now_ms),
+        extended_file_metadata: Some(true),
+        partition_values: file.partition.map(partition_values),
+        size: Some(file.size as i64),
+        tags: None,
+        deletion_vector: None,
+        base_row_id: None,
+        default_row_commit_version: None,
+    })
+}
+
+/// `path` (relative to the lake root) relative to `table`'s folder.
+fn table_relative(table: Table, path: &str) -> Result<&str, DeltaError> {
+    path.strip_prefix(table.name())
+        .and_then(|rest| rest.strip_prefix('/'))
+        .ok_or_else(|| {
+            DeltaError::Lake(LakeError::BadPath(format!(
+                "{path} is not in {}/",
+                table.name()
+            )))
+        })
+}
+
+/// The log's partition values of an hour: `date` as YYYY-MM-DD and `hour` as a number.
+fn partition_values(partition: PartitionKey) -> HashMap<String, Option<String>> {
+    [
+        (
+            PARTITION_COLUMNS[0].to_string(),
+            Some(partition.date.format("%Y-%m-%d").to_string()),
+        ),
+        (
+            PARTITION_COLUMNS[1].to_string(),
+            Some(partition.hour.to_string()),
+        ),
+    ]
+    .into_iter()
+    .collect()
 }

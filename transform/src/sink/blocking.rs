@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{Receiver, sync_channel};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use alarmlake_schemas::{Outcome, RawRecord, Tally};
 
@@ -17,6 +17,11 @@ use crate::writer::FinishedBatch;
 
 /// Batch groups waiting for the encoder thread; past this, the feed waits.
 const QUEUED_FLUSHES: usize = 2;
+
+/// A feed's commits: after this many files, or once the oldest uncommitted file has waited
+/// this long (so a long feed's rows become visible as it goes).
+const GROUP_FILES: usize = 2_000;
+const GROUP_WAIT: Duration = Duration::from_secs(5);
 
 /// How often (in records) the flush policy is asked: cheap, but not free.
 const POLICY_EVERY: u64 = 1024;
@@ -85,11 +90,12 @@ fn encode_and_write(
         .enable_all()
         .build()
         .map_err(FeedError::Runtime)?;
-    let mut hook = WriteToLake::new(lake);
+    let mut hook = WriteToLake::new(lake).grouping(GROUP_FILES, GROUP_WAIT);
     for group in batches {
         let files = encode_all(&group).map_err(FlushError::from)?;
         runtime.block_on(hook.commit(files, &Pending::default()))?;
     }
+    runtime.block_on(hook.finish())?;
     Ok(Written {
         files: hook.files,
         bytes: hook.bytes,
