@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use alarmlake_ingest::kinesis::{KinesisOptions, StartAt};
+use alarmlake_ingest::kinesis::KinesisOptions;
 use alarmlake_ingest::{
     CheckLine, CheckStatus, ConsumeSummary, Consumer, ConsumerConfig, KinesisSource, LeaseOptions,
     Source, UPKEEP_GRACE, Upkeep, cpu_note,
@@ -18,7 +18,6 @@ use alarmlake_transform::WriterConfig;
 use alarmlake_transform::compaction::CompactionConfig;
 use alarmlake_transform::{maintenance, retention};
 use anyhow::{Context, Result, bail};
-use chrono::{DateTime, Utc};
 use clap::Args;
 use serde::Deserialize;
 use tokio::sync::watch;
@@ -268,7 +267,10 @@ fn kinesis_source(args: &ConsumeArgs, file: &FileConfig) -> Result<KinesisSource
     Ok(KinesisSource {
         app: pick(&args.app, &file.app).unwrap_or(defaults.app.clone()),
         checkpoints: pick(&args.checkpoints, &file.checkpoints),
-        start: parse_start(&pick(&args.start, &file.start).unwrap_or("trim-horizon".into()))?,
+        start: pick(&args.start, &file.start)
+            .unwrap_or("trim-horizon".into())
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--start {e}"))?,
         kinesis: KinesisOptions {
             endpoint_url: pick(&args.kinesis_endpoint, &file.kinesis_endpoint).or(endpoint),
             region: pick(&args.region, &file.region),
@@ -350,19 +352,6 @@ fn consumer_config(args: &ConsumeArgs, file: &FileConfig) -> Result<ConsumerConf
         upkeep: upkeep_settings(args, file)?,
         metrics_addr: args.metrics_addr.or(file.metrics_addr),
     })
-}
-
-fn parse_start(text: &str) -> Result<StartAt> {
-    match text {
-        "trim-horizon" => Ok(StartAt::TrimHorizon),
-        "latest" => Ok(StartAt::Latest),
-        other => match other.strip_prefix("at-timestamp:") {
-            Some(time) => DateTime::parse_from_rfc3339(time)
-                .map(|t| StartAt::AtTimestamp(t.with_timezone(&Utc)))
-                .with_context(|| format!("--start {other:?}: the time is not RFC 3339")),
-            None => bail!("--start {other:?}: use trim-horizon, latest or at-timestamp:RFC3339"),
-        },
-    }
 }
 
 /// Reader threads by default.
@@ -480,18 +469,6 @@ async fn wait_for_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn start_positions_parse() {
-        assert_eq!(parse_start("trim-horizon").unwrap(), StartAt::TrimHorizon);
-        assert_eq!(parse_start("latest").unwrap(), StartAt::Latest);
-        assert!(matches!(
-            parse_start("at-timestamp:2024-03-01T00:00:00Z").unwrap(),
-            StartAt::AtTimestamp(_)
-        ));
-        assert!(parse_start("at-timestamp:yesterday").is_err());
-        assert!(parse_start("oldest").is_err());
-    }
 
     const EXAMPLE: &str = include_str!("../../../packaging/alarmlake.example.toml");
 

@@ -9,27 +9,23 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
-use alarmlake_loadtest::generator::{Format, Generator, GeneratorConfig};
+use alarmlake_loadtest::generator::{Fed, Format, GeneratorConfig, feed};
 use alarmlake_query::charts::{is_svg, write_chart};
 use alarmlake_query::reports::{ReportParams, find};
 use alarmlake_query::{LakeSession, OutputFormat, SessionOptions, write_batches};
-use alarmlake_schemas::{Decoder, DecoderConfig, RawRecord, RecordPosition};
+use alarmlake_schemas::{Decoder, DecoderConfig};
 use alarmlake_transform::sink::{FeedError, Sink, ingest_feed};
 use alarmlake_transform::{Lake, WriterConfig};
 use anyhow::{Context, Result, bail};
-use chrono::{DateTime, Days, Utc};
+use chrono::{Days, Utc};
 use clap::Args;
 
 use crate::commands::ingest_file::print_summary;
 
 /// Marks a lake folder the demo made, so a second run may replace it and nothing else.
 const MARKER: &str = ".alarmlake-demo";
-
-/// Generated text handed from the generator thread to the decoder, in chunks of about this size.
-const CHUNK_BYTES: usize = 1 << 20;
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -54,13 +50,6 @@ pub struct DemoArgs {
     /// Seconds to spend simulating and ingesting; the simulation stops early when they run out.
     #[arg(long, default_value_t = 40)]
     budget: u64,
-}
-
-/// How far the simulation got.
-struct Simulated {
-    lines: u64,
-    /// The simulated time reached when the budget ran out; `None` if it ran to the end.
-    stopped_at: Option<DateTime<Utc>>,
 }
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
@@ -90,15 +79,15 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         Lake::open(&lake_url, None).with_context(|| format!("cannot open lake {lake_url}"))?;
     let decoder = Arc::new(Decoder::new(DecoderConfig::default()));
     let deadline = started + Duration::from_secs(args.budget);
-    let mut simulated = Simulated {
-        lines: 0,
-        stopped_at: None,
-    };
+    let mut simulated = Fed::default();
     let sink = Sink::new(decoder, WriterConfig::default());
     let summary = ingest_feed(
         &lake,
         sink,
-        |push| simulate(&config, deadline, push, &mut simulated),
+        |push| {
+            simulated = feed(&config, deadline, push)?;
+            Ok::<(), FeedError>(())
+        },
         |_| {},
     )?;
     let ingested_in = started.elapsed();
@@ -182,57 +171,6 @@ fn prepare_lake(lake: &Path) -> Result<()> {
     )
     .with_context(|| format!("cannot write in {}", lake.display()))?;
     Ok(())
-}
-
-/// Runs the generator on its own thread and pushes its lines as records, until the homes are
-/// done or `deadline` passes.
-fn simulate(
-    config: &GeneratorConfig,
-    deadline: Instant,
-    push: &mut dyn FnMut(RawRecord) -> Result<(), FeedError>,
-    simulated: &mut Simulated,
-) -> Result<()> {
-    let (chunks, received) = sync_channel::<String>(4);
-    std::thread::scope(|scope| -> Result<()> {
-        let generator = scope.spawn(move || {
-            let mut generator = Generator::new(config);
-            loop {
-                if Instant::now() >= deadline {
-                    return generator.clock();
-                }
-                let mut chunk = String::with_capacity(CHUNK_BYTES + 4096);
-                while chunk.len() < CHUNK_BYTES && generator.next_lines(&mut chunk) > 0 {}
-                if chunk.is_empty() || chunks.send(chunk).is_err() {
-                    return generator.clock();
-                }
-            }
-        });
-        let mut line_number = 0u64;
-        let mut pushed = (|| -> Result<()> {
-            for chunk in &received {
-                let read_time = Utc::now();
-                for line in chunk.as_bytes().split(|b| *b == b'\n') {
-                    if line.is_empty() {
-                        continue;
-                    }
-                    line_number += 1;
-                    push(RawRecord {
-                        data: line.to_vec(),
-                        position: RecordPosition::line("demo", "generator", line_number, read_time),
-                    })?;
-                }
-            }
-            Ok(())
-        })();
-        // Stop the generator if ingestion failed, then wait for it.
-        drop(received);
-        let stopped_at = generator
-            .join()
-            .map_err(|_| anyhow::anyhow!("the generator thread panicked"))?;
-        simulated.lines = line_number;
-        simulated.stopped_at = stopped_at;
-        std::mem::replace(&mut pushed, Ok(()))
-    })
 }
 
 /// A few questions answered from the new lake, and the activity chart.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use alarmlake_schemas::Table;
 use alarmlake_transform::Lake;
-use alarmlake_transform::delta::{Converted, TableLog};
+use alarmlake_transform::delta::TableLog;
 use alarmlake_transform::maintenance::{self, VACUUM_RETAIN};
 use anyhow::{Context, Result};
 use chrono::Duration;
@@ -73,7 +73,7 @@ pub fn run(args: LakeArgs) -> Result<ExitCode> {
             LakeCommand::Convert => {
                 let done = maintenance::convert_lake(&lake, &tables, &checkpoints).await?;
                 for (table, converted) in done {
-                    println!("{}: {}", table.name(), describe(converted));
+                    println!("{}: {converted}", table.name());
                 }
             }
             LakeCommand::Vacuum { retain, dry_run } => {
@@ -88,13 +88,10 @@ pub fn run(args: LakeArgs) -> Result<ExitCode> {
                 let files: usize = done.iter().map(|v| v.deleted.len()).sum();
                 let kept: usize = done.iter().map(|v| v.kept_for_intents).sum();
                 println!(
-                    "{verb} {} that no snapshot of the last {} needs{}",
+                    "{verb} {} that no snapshot of the last {} h needs; kept {kept} of \
+                     consumers' pending flushes",
                     plural(files, "file"),
-                    duration_arg::human(retain),
-                    match kept {
-                        0 => String::new(),
-                        n => format!("; kept {} of consumers' pending flushes", plural(n, "file")),
-                    }
+                    retain.num_hours(),
                 );
                 if retain < VACUUM_RETAIN {
                     eprintln!(
@@ -117,16 +114,4 @@ pub fn run(args: LakeArgs) -> Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
-}
-
-fn describe(converted: Converted) -> String {
-    match converted {
-        Converted::AlreadyDelta => "already a Delta table".into(),
-        Converted::Empty => "no data files".into(),
-        Converted::Registered { files, bytes } => format!(
-            "registered {} ({}) in version 0",
-            plural(files, "file"),
-            super::compact::megabytes(bytes)
-        ),
-    }
 }

@@ -59,6 +59,26 @@ pub enum StartAt {
     After(String),
 }
 
+impl std::str::FromStr for StartAt {
+    type Err = String;
+
+    /// `trim-horizon`, `latest` or `at-timestamp:RFC3339`, as `consume --start` takes them.
+    fn from_str(text: &str) -> Result<StartAt, String> {
+        match text {
+            "trim-horizon" => Ok(StartAt::TrimHorizon),
+            "latest" => Ok(StartAt::Latest),
+            other => match other.strip_prefix("at-timestamp:") {
+                Some(time) => DateTime::parse_from_rfc3339(time)
+                    .map(|t| StartAt::AtTimestamp(t.with_timezone(&Utc)))
+                    .map_err(|_| format!("{other:?}: the time is not RFC 3339")),
+                None => Err(format!(
+                    "{other:?}: use trim-horizon, latest or at-timestamp:RFC3339"
+                )),
+            },
+        }
+    }
+}
+
 /// One GetRecords answer.
 #[derive(Debug)]
 pub struct RecordsPage {
@@ -326,6 +346,18 @@ mod tests {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn start_positions_parse() {
+        assert_eq!("trim-horizon".parse(), Ok(StartAt::TrimHorizon));
+        assert_eq!("latest".parse(), Ok(StartAt::Latest));
+        assert!(matches!(
+            "at-timestamp:2024-03-01T00:00:00Z".parse(),
+            Ok(StartAt::AtTimestamp(_))
+        ));
+        assert!("at-timestamp:yesterday".parse::<StartAt>().is_err());
+        assert!("oldest".parse::<StartAt>().is_err());
+    }
 
     /// A GetRecords answer with two records ("hi" and "yo").
     const ANSWER: &str = r#"{"Records":[{"SequenceNumber":"1","ApproximateArrivalTimestamp":1764547200.5,"Data":"aGk=","PartitionKey":"a"},{"SequenceNumber":"2","ApproximateArrivalTimestamp":1764547201.0,"Data":"eW8=","PartitionKey":"b"}],"NextShardIterator":"next","MillisBehindLatest":0}"#;

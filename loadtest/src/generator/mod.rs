@@ -2,6 +2,7 @@
 //! home (see [`home`]), merged across homes in time order. The same seed gives the same lines.
 
 mod clock;
+mod feed;
 pub mod home;
 mod render;
 
@@ -11,6 +12,7 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
 
+pub use self::feed::{Fed, feed};
 use self::home::{Home, Streams};
 
 /// What the generator writes.

@@ -21,6 +21,21 @@ pub enum Converted {
     Registered { files: usize, bytes: u64 },
 }
 
+impl std::fmt::Display for Converted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Converted::AlreadyDelta => write!(f, "already a Delta table"),
+            Converted::Empty => write!(f, "no data files"),
+            Converted::Registered { files, bytes } => write!(
+                f,
+                "registered {files} file{} ({:.1} MB) in version 0",
+                if *files == 1 { "" } else { "s" },
+                *bytes as f64 / 1e6
+            ),
+        }
+    }
+}
+
 /// Converts `table`'s folder, leaving out `uncommitted` (files of flushes that never
 /// committed). The caller makes sure no writer is between files and commit (see
 /// `maintenance::convert_lake`).
