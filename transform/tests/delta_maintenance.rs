@@ -255,3 +255,67 @@ async fn an_earlier_lake_is_converted_all_at_once_and_escaped_names_survive_vacu
     );
     assert!(files.iter().all(|f| root.join(&f.path).exists()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flushes_of_many_shards_at_once_share_commits_and_a_fenced_one_is_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap(), None).unwrap();
+    let tables = std::sync::Arc::new(LakeTables::new(lake.clone()));
+    let shard_txn = |shard: u64, version: i64| ShardTxn {
+        app_id: ShardTxn::app_id("app", "stream", &format!("shardId-{shard}")),
+        version,
+    };
+    // Shard 0 already committed version 1: its stale flush of version 1 must be refused.
+    let first = expander_files(0, 0, 5, false);
+    tables.prepare(&first).await.unwrap();
+    lake.write(&first).await.unwrap();
+    tables
+        .publish(&first, Some(&shard_txn(0, 1)))
+        .await
+        .unwrap();
+
+    let mut flushes = Vec::new();
+    for shard in 0..16u64 {
+        let files = expander_files(1, 1000 * (shard + 1), 5, false);
+        lake.write(&files).await.unwrap();
+        flushes.push((shard, files));
+    }
+    let mut tasks = Vec::new();
+    for (shard, files) in flushes.clone() {
+        let tables = tables.clone();
+        let txn = shard_txn(shard, 1);
+        tasks.push(tokio::spawn(async move {
+            tables.publish(&files, Some(&txn)).await
+        }));
+    }
+    let mut versions = BTreeSet::new();
+    for (shard, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(published) => {
+                assert_ne!(shard, 0, "the stale flush was published");
+                versions.extend(published.into_iter().map(|(_, v)| v));
+            }
+            Err(e) => {
+                assert_eq!(shard, 0, "{e}");
+                assert!(matches!(e, DeltaError::Fenced { .. }), "{e}");
+            }
+        }
+    }
+    assert!(
+        versions.len() < 8,
+        "15 flushes took {} commits",
+        versions.len()
+    );
+    let mut expected: BTreeSet<String> = paths(&first).into_iter().collect();
+    for (shard, files) in &flushes[1..] {
+        expected.extend(paths(files));
+        assert_eq!(
+            tables
+                .committed(Table::AlarmEvents, &shard_txn(*shard, 1).app_id)
+                .await
+                .unwrap(),
+            Some(1)
+        );
+    }
+    assert_eq!(live(&lake, Table::AlarmEvents).await, expected);
+}

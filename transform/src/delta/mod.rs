@@ -68,6 +68,8 @@ pub enum DeltaError {
          earlier alarmlake); run `alarmlake lake convert` first, so that those rows stay visible"
     )]
     Unconverted { table: &'static str },
+    #[error("table {table}: the grouped commit failed: {detail}")]
+    Group { table: &'static str, detail: String },
     #[error("table {table}: cannot read the footer of {path}: {detail}")]
     Footer {
         table: &'static str,

@@ -189,32 +189,47 @@ impl TableLog {
         adds: Vec<Add>,
         txn: Option<&ShardTxn>,
     ) -> Result<u64, DeltaError> {
+        self.append_many(adds, txn.into_iter().cloned().collect())
+            .await
+    }
+
+    /// One commit of `adds` carrying every txn of `txns` (the flushes of several shards,
+    /// grouped), refused as a whole when the table already holds any of them at its version or
+    /// later ([`DeltaError::Fenced`], naming the first).
+    pub async fn append_many(
+        &mut self,
+        adds: Vec<Add>,
+        txns: Vec<ShardTxn>,
+    ) -> Result<u64, DeltaError> {
         self.refresh().await?;
-        if let Some(txn) = txn
-            && let Some(committed) = self.committed(&txn.app_id).await?
-            && committed >= txn.version
-        {
-            return Err(DeltaError::Fenced {
-                table: self.table.name(),
-                app_id: txn.app_id.clone(),
-                version: txn.version,
-                committed: Some(committed),
-            });
+        for txn in &txns {
+            if let Some(committed) = self.committed(&txn.app_id).await?
+                && committed >= txn.version
+            {
+                return Err(DeltaError::Fenced {
+                    table: self.table.name(),
+                    app_id: txn.app_id.clone(),
+                    version: txn.version,
+                    committed: Some(committed),
+                });
+            }
         }
         let now = Utc::now().timestamp_millis();
         let actions = adds.into_iter().map(Action::Add).collect();
-        let mut properties = CommitProperties::default().with_cleanup_expired_logs(Some(false));
-        if let Some(txn) = txn {
-            properties = properties.with_application_transaction(
-                Transaction::new_with_last_update(&txn.app_id, txn.version, Some(now)),
+        let properties = CommitProperties::default()
+            .with_cleanup_expired_logs(Some(false))
+            .with_application_transactions(
+                txns.iter()
+                    .map(|t| Transaction::new_with_last_update(&t.app_id, t.version, Some(now)))
+                    .collect(),
             );
-        }
         let operation = DeltaOperation::Write {
             mode: SaveMode::Append,
             partition_by: Some(PARTITION_COLUMNS.iter().map(|c| c.to_string()).collect()),
             predicate: None,
         };
-        self.commit(properties, actions, operation, txn).await
+        self.commit(properties, actions, operation, txns.first())
+            .await
     }
 
     /// The files of the held snapshot.

@@ -1,16 +1,21 @@
 //! The lake's table logs as one process holds them: each opened (or created) once, on first
 //! use, and shared by every writer in the process, so that a table's snapshot is read once
 //! and then only moved forward.
+//!
+//! Commits of one table are grouped: a writer queues its files and txn, then whoever gets the
+//! table's log next commits everything queued in one commit, with every shard's txn, and
+//! answers each writer. While one commit is in flight the next group gathers, so many shards
+//! flushing at once make few commits (and few log entries for every reader to replay).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use alarmlake_schemas::Table;
 use deltalake_core::kernel::Add;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, oneshot};
 
 use super::existing::object_size;
-use super::{DeltaError, ShardTxn, TableLog, add_for_existing};
+use super::{DeltaError, ShardTxn, TableLog, add_action, add_for_existing};
 use crate::lake::{Lake, LakeError};
 use crate::writer::PreparedFile;
 
@@ -29,8 +34,26 @@ pub enum Settled {
 /// Every table log of one lake that this process has used.
 pub struct LakeTables {
     lake: Lake,
-    logs: Mutex<BTreeMap<Table, Arc<Mutex<TableLog>>>>,
+    logs: Mutex<BTreeMap<Table, Slot>>,
 }
+
+/// A table's log and the commits waiting for it.
+#[derive(Clone)]
+struct Slot {
+    log: Arc<Mutex<TableLog>>,
+    queue: Arc<std::sync::Mutex<Vec<Request>>>,
+}
+
+/// One writer's part of a grouped commit.
+struct Request {
+    adds: Vec<Add>,
+    txn: Option<ShardTxn>,
+    reply: oneshot::Sender<Result<u64, DeltaError>>,
+}
+
+/// Commits a group retries when another process commits one of its shards first (the others
+/// are then committed without it).
+const GROUP_ATTEMPTS: usize = 4;
 
 impl std::fmt::Debug for LakeTables {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -55,15 +78,22 @@ impl LakeTables {
     /// `table`'s log, created if the lake has none yet (refused for a folder of an earlier
     /// alarmlake's files: see [`DeltaError::Unconverted`]).
     pub async fn log(&self, table: Table) -> Result<Arc<Mutex<TableLog>>, DeltaError> {
+        Ok(self.slot(table).await?.log)
+    }
+
+    async fn slot(&self, table: Table) -> Result<Slot, DeltaError> {
         let mut logs = self.logs.lock().await;
-        if let Some(log) = logs.get(&table) {
-            return Ok(log.clone());
+        if let Some(slot) = logs.get(&table) {
+            return Ok(slot.clone());
         }
-        let log = Arc::new(Mutex::new(
-            TableLog::open_or_create(&self.lake, table).await?,
-        ));
-        logs.insert(table, log.clone());
-        Ok(log)
+        let slot = Slot {
+            log: Arc::new(Mutex::new(
+                TableLog::open_or_create(&self.lake, table).await?,
+            )),
+            queue: Arc::default(),
+        };
+        logs.insert(table, slot.clone());
+        Ok(slot)
     }
 
     /// Refuses a lake with a table folder an earlier alarmlake wrote (files, no log): a writer
@@ -105,29 +135,51 @@ impl LakeTables {
         files: &[PreparedFile],
         txn: Option<&ShardTxn>,
     ) -> Result<Published, DeltaError> {
-        let mut by_table: BTreeMap<Table, Vec<&PreparedFile>> = BTreeMap::new();
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut by_table: BTreeMap<Table, Vec<Add>> = BTreeMap::new();
         for file in files {
-            by_table.entry(file.table).or_default().push(file);
+            by_table
+                .entry(file.table)
+                .or_default()
+                .push(add_action(file, now)?);
         }
         let mut published = Vec::with_capacity(by_table.len());
-        for (table, files) in by_table {
-            let log = self.log(table).await?;
-            let version = log.lock().await.append(&files, txn).await?;
+        for (table, adds) in by_table {
+            let version = self.commit_adds(table, adds, txn).await?;
             published.push((table, version));
         }
         Ok(published)
     }
 
-    /// Commits `adds` to `table` in one commit.
+    /// Commits `adds` to `table`, with `txn`, in a commit grouped with whatever other writers
+    /// of this process queued meanwhile. Returns the version that holds them.
     pub async fn commit_adds(
         &self,
         table: Table,
         adds: Vec<Add>,
         txn: Option<&ShardTxn>,
     ) -> Result<u64, DeltaError> {
-        let log = self.log(table).await?;
-        let version = log.lock().await.append_adds(adds, txn).await?;
-        Ok(version)
+        let slot = self.slot(table).await?;
+        let (reply, mut answer) = oneshot::channel();
+        lock(&slot.queue).push(Request {
+            adds,
+            txn: txn.cloned(),
+            reply,
+        });
+        let mut log = slot.log.lock().await;
+        // The previous holder may have committed this request with its group.
+        if let Ok(done) = answer.try_recv() {
+            return done;
+        }
+        let group = std::mem::take(&mut *lock(&slot.queue));
+        commit_group(&mut log, group).await;
+        drop(log);
+        answer.await.unwrap_or_else(|_| {
+            Err(DeltaError::Group {
+                table: table.name(),
+                detail: "the group's commit ended without an answer".into(),
+            })
+        })
     }
 
     /// Settles a flush that was interrupted after it recorded its intent (`paths`, the files it
@@ -198,5 +250,79 @@ impl LakeTables {
         let mut log = log.lock().await;
         log.refresh().await?;
         log.committed(app_id).await
+    }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Commits `group` in one commit and answers each request: the version, or why not. A request
+/// whose shard the table already holds at its version is answered [`DeltaError::Fenced`] and
+/// left out; the rest are committed without it.
+async fn commit_group(log: &mut TableLog, mut group: Vec<Request>) {
+    let table = log.table().name();
+    for _ in 0..GROUP_ATTEMPTS {
+        if let Err(e) = log.refresh().await {
+            return fail(group, table, &e);
+        }
+        let mut kept = Vec::with_capacity(group.len());
+        for request in group {
+            let held = match &request.txn {
+                Some(txn) => match log.committed(&txn.app_id).await {
+                    Ok(held) => held.filter(|v| *v >= txn.version),
+                    Err(e) => {
+                        let _ = request.reply.send(Err(e));
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            match (held, &request.txn) {
+                (Some(committed), Some(txn)) => {
+                    let _ = request.reply.send(Err(DeltaError::Fenced {
+                        table,
+                        app_id: txn.app_id.clone(),
+                        version: txn.version,
+                        committed: Some(committed),
+                    }));
+                }
+                _ => kept.push(request),
+            }
+        }
+        group = kept;
+        if group.is_empty() {
+            return;
+        }
+        let adds: Vec<Add> = group.iter().flat_map(|r| r.adds.iter().cloned()).collect();
+        let txns: Vec<ShardTxn> = group.iter().filter_map(|r| r.txn.clone()).collect();
+        match log.append_many(adds, txns).await {
+            Ok(version) => {
+                for request in group {
+                    let _ = request.reply.send(Ok(version));
+                }
+                return;
+            }
+            // Another process committed one of these shards meanwhile: sort again.
+            Err(DeltaError::Fenced { .. }) => continue,
+            Err(e) => return fail(group, table, &e),
+        }
+    }
+    let e = DeltaError::Group {
+        table,
+        detail: format!("other writers kept committing the same shards ({GROUP_ATTEMPTS} tries)"),
+    };
+    fail(group, table, &e);
+}
+
+/// Answers every request of a group whose commit failed.
+fn fail(group: Vec<Request>, table: &'static str, error: &DeltaError) {
+    for request in group {
+        let _ = request.reply.send(Err(DeltaError::Group {
+            table,
+            detail: error.to_string(),
+        }));
     }
 }

@@ -9,7 +9,12 @@
 //!   oldest. Sources that can write some hours and keep others (files, ser2sock) ask this.
 //! - [`whole_due`]: whether everything buffered is due. A checkpointed source (a Kinesis
 //!   shard) commits a position, so it writes all it holds at once, when the whole reaches the
-//!   size target or the row count, or its first record the maximum age.
+//!   size target or the row count, or at the first tick of the process's flush clock after its
+//!   first record (ticks every maximum age, so no record waits longer).
+//!
+//! *Why a shared clock:* every shard of a process then flushes at the same ticks, so their
+//! commits to a table are grouped into one (`delta::LakeTables`): a 64-shard consumer makes
+//! about one commit per table per interval instead of 64, and the log stays short.
 
 use std::time::Instant;
 
@@ -68,7 +73,15 @@ pub(crate) fn whole_due(pending: &Pending, config: &WriterConfig, now: Instant) 
         || pending.rows >= config.max_rows
         || pending
             .since
-            .is_some_and(|t| now.duration_since(t) >= config.max_age)
+            .is_some_and(|t| tick(now, config.max_age) > tick(t, config.max_age))
+}
+
+/// The number of the flush tick `at` falls in: ticks every `every` from the process's first
+/// use of the clock.
+fn tick(at: Instant, every: std::time::Duration) -> u128 {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let epoch = *EPOCH.get_or_init(|| at.min(Instant::now()));
+    at.saturating_duration_since(epoch).as_nanos() / every.as_nanos().max(1)
 }
 
 #[cfg(test)]
@@ -148,5 +161,42 @@ mod tests {
         assert!(whole_due(&pending(1, 10, Some(start)), &config, start));
         let later = start + Duration::from_secs(60);
         assert!(whole_due(&pending(1, 1, Some(start)), &config, later));
+    }
+
+    #[test]
+    fn shards_that_started_apart_flush_at_the_same_tick() {
+        let config = WriterConfig {
+            max_age: Duration::from_secs(10),
+            ..config()
+        };
+        let since = |at| Pending {
+            records: 1,
+            bytes: 1,
+            rows: 1,
+            since: Some(at),
+            oldest_arrival: None,
+        };
+        // The first tick boundary at least 4 s after now.
+        let start = Instant::now() + Duration::from_secs(4);
+        let mut boundary = start;
+        while tick(boundary, config.max_age) == tick(start, config.max_age) {
+            boundary += Duration::from_millis(50);
+        }
+        // Two shards whose first records came 3 s apart, both before the boundary.
+        let (a, b) = (
+            boundary - Duration::from_millis(3_500),
+            boundary - Duration::from_millis(500),
+        );
+        let just_before = boundary - Duration::from_millis(100);
+        assert!(!whole_due(&since(a), &config, just_before));
+        assert!(!whole_due(&since(b), &config, just_before));
+        assert!(whole_due(&since(a), &config, boundary));
+        assert!(whole_due(&since(b), &config, boundary));
+        // No record waits longer than the maximum age.
+        assert!(whole_due(
+            &since(boundary),
+            &config,
+            boundary + config.max_age
+        ));
     }
 }
