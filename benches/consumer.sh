@@ -61,6 +61,24 @@ echo "== P5: 64 shards with $per_shard records each"
 read -r p5_wall p5_rss p5_user p5_sys < <(run p5 --stream p5 --endpoint-url "$endpoint" \
     --lake "$work/lake-p5" --app p5 --drain)
 grep -h '^consumed' "$work/p5.log"
+# How many Delta commits the 64 shards' flushes took, per table (grouped commits).
+commits=$(python3 - "$work/lake-p5" <<'PY'
+import glob, json, os, sys
+lake = sys.argv[1]
+flushes = 0
+for path in glob.glob(f"{lake}/_alarmlake/checkpoints/p5/*/*.json"):
+    with open(path) as f:
+        flushes += json.load(f).get("flushes", 0)
+parts = []
+for table in sorted(os.listdir(lake)):
+    log = os.path.join(lake, table, "_delta_log")
+    if os.path.isdir(log):
+        # Version 0 creates the table; every later commit holds flushes.
+        parts.append(f"{table} {len(glob.glob(log + '/*.json')) - 1}")
+print(f"{flushes} shard flushes; commits: " + ", ".join(parts))
+PY
+)
+echo "P5 $commits"
 
 report=$(python3 - "${in_all:-nan}" "${after_start:-nan}" "${bare_after:-nan}" "${floor_cpu:-nan}" \
     "${floor_records:-0}" "${floor_bytes:-0}" "$records" "$base_wall" "$base_user" "$base_sys" "$full_wall" "$full_rss" "$full_user" "$full_sys" \
@@ -86,6 +104,9 @@ print(f"Wall seconds: baseline {bw:.1f}, consumer {fw:.1f} (peak RSS {int(frss) 
       f"Baseline CPU {bu + bs:.2f} s (clock ticks).")
 PY
 )
+report="$report
+
+P5 Delta commits: $commits."
 echo "$report"
 {
     echo

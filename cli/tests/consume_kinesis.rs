@@ -450,6 +450,223 @@ fn a_paused_worker_cannot_publish_after_another_took_its_shard() {
     assert_exactly_once(lake, expected);
 }
 
+/// Every stream position (shard, sequence and sub-sequence number, event index) of the rows
+/// of a data file.
+fn file_positions(path: &Path) -> Vec<String> {
+    use arrow::array::{Array, AsArray};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let file = std::fs::File::open(path).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let text = |batch: &arrow::array::RecordBatch, name: &str| {
+        let column = batch.column_by_name(name).unwrap();
+        arrow::compute::cast(column, &arrow::datatypes::DataType::Utf8).unwrap()
+    };
+    let mut positions = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let columns: Vec<_> = [
+            "shard_id",
+            "sequence_number",
+            "sub_sequence_number",
+            "event_index",
+        ]
+        .iter()
+        .map(|name| text(&batch, name))
+        .collect();
+        for row in 0..batch.num_rows() {
+            let key: Vec<&str> = columns
+                .iter()
+                .map(|c| c.as_string::<i32>().value(row))
+                .collect();
+            assert!(!columns[0].is_null(row));
+            positions.push(key.join("/"));
+        }
+    }
+    positions
+}
+
+/// Replays every version of every table's log under `lake` (a local copy), and fails if any
+/// version references one stream position twice. Returns the number of versions replayed.
+fn assert_no_version_doubles_a_position(lake: &Path) -> usize {
+    let mut versions = 0;
+    for table in [
+        "alarm_events",
+        "mode_events",
+        "camera_media",
+        "dead_letters",
+        "bulk_records",
+    ] {
+        let log = lake.join(table).join("_delta_log");
+        let Ok(entries) = std::fs::read_dir(&log) else {
+            continue;
+        };
+        let mut commits: Vec<PathBuf> = entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        commits.sort();
+        let mut live: BTreeMap<String, usize> = BTreeMap::new();
+        let mut cache: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for commit in commits {
+            let text = std::fs::read_to_string(&commit).unwrap();
+            let actions: Vec<serde_json::Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            // Within a commit, removes go first (compaction replaces files in one commit).
+            for (kind, sign) in [("remove", -1i64), ("add", 1)] {
+                for action in &actions {
+                    let Some(path) = action[kind]["path"].as_str() else {
+                        continue;
+                    };
+                    let decoded = path.replace("%25", "%");
+                    let rows = cache
+                        .entry(decoded.clone())
+                        .or_insert_with(|| file_positions(&lake.join(table).join(&decoded)));
+                    for position in rows.iter() {
+                        let count = live.entry(position.clone()).or_insert(0);
+                        *count = (*count as i64 + sign) as usize;
+                        assert!(
+                            *count <= 1,
+                            "{table} {}: position {position} referenced twice",
+                            commit.display()
+                        );
+                    }
+                }
+            }
+            versions += 1;
+        }
+    }
+    versions
+}
+
+/// Two workers on 8 shards with the lake and the checkpoints on S3, killed with SIGKILL at
+/// random moments (worker a every round, worker b every third), each restarted, so that the
+/// survivor takes over the dead one's leases again and again. After catch-up the latest
+/// snapshot holds every record once, and no version of any table's log ever referenced a
+/// stream position twice. `ALARMLAKE_KILL_RECORDS` sets the record count (CI: 20,000).
+#[test]
+fn two_workers_killed_over_and_over_on_s3_never_show_a_row_twice() {
+    let records: usize = std::env::var("ALARMLAKE_KILL_RECORDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000);
+    let Some(run) = Filled::start("killmany", 8, records, 8) else {
+        return;
+    };
+    let Some(bucket) = S3Lake::create("killmany") else {
+        return;
+    };
+    let (endpoint, stream, expected, dir, _) = run.parts();
+    let lake_url = bucket.url();
+    let log_of = |name: &str, round: usize| dir.join(format!("{name}-{round}.log"));
+    let start = |name: &str, round: usize, extra: &[&str]| {
+        let mut args = vec![
+            "--worker-id",
+            name,
+            "--lease-secs",
+            "3",
+            "--discovery-secs",
+            "1",
+            "--max-age-secs",
+            "1",
+            "--max-records-per-call",
+            "250",
+        ];
+        args.extend_from_slice(extra);
+        let mut command = consume_s3_command(endpoint, &bucket.endpoint, stream, &lake_url, &args);
+        if round % 2 == 1 {
+            // Hold some flushes between their files and their commit, where a kill hurts most.
+            command.env("ALARMLAKE_TEST_PAUSE_BEFORE_COMMIT_MS", "300");
+        }
+        command
+            .stderr(std::fs::File::create(log_of(name, round)).unwrap())
+            .spawn()
+            .unwrap()
+    };
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    eprintln!("kill schedule seed {seed}");
+    let mut random = seed | 1;
+    let mut next = move || {
+        random ^= random << 13;
+        random ^= random >> 7;
+        random ^= random << 17;
+        random
+    };
+    let mut a = start("a", 0, &[]);
+    let mut b = start("b", 0, &[]);
+    let (mut kills, mut takeovers) = (0, 0);
+    for round in 1..=16 {
+        std::thread::sleep(Duration::from_millis(400 + next() % 1600));
+        for (name, child, every) in [("a", &mut a, 1), ("b", &mut b, 3)] {
+            if round % every != 0 {
+                continue;
+            }
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap();
+                kills += 1;
+            }
+            child.wait().unwrap();
+            // The survivor takes the dead worker's shards once their leases lapse.
+            if round % 4 == 0 {
+                std::thread::sleep(Duration::from_millis(3500));
+                takeovers += 1;
+            }
+            *child = start(name, round, &[]);
+        }
+    }
+    a.kill().ok();
+    b.kill().ok();
+    a.wait().unwrap();
+    b.wait().unwrap();
+    kills += 2;
+    assert!(kills >= 20, "only {kills} kills");
+    assert!(takeovers >= 5, "only {takeovers} takeovers");
+    let logs: String = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            (path.extension().is_some_and(|x| x == "log"))
+                .then(|| std::fs::read_to_string(path).unwrap())
+        })
+        .collect();
+    let settled = logs.matches("interrupted before its commit").count()
+        + logs.matches("had begun its commit").count();
+    eprintln!("{kills} kills, {takeovers} takeovers, {settled} interrupted flushes settled");
+
+    // Catch up once the dead workers' heartbeats and leases have lapsed (a drain leaves a
+    // shard to a worker it believes alive), then check the latest snapshot and every version
+    // before it.
+    std::thread::sleep(Duration::from_secs(7));
+    let mut last = start("c", 0, &["--drain"]);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while last.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            last.kill().ok();
+            let log = std::fs::read_to_string(log_of("c", 0)).unwrap();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            panic!("the catch-up did not finish:\n{}", tail.join("\n"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        last.wait().unwrap().success(),
+        "{}",
+        std::fs::read_to_string(log_of("c", 0)).unwrap()
+    );
+    let local = dir.join("copy");
+    bucket.download(&local);
+    assert_exactly_once(&local, expected);
+    let versions = assert_no_version_doubles_a_position(&local);
+    assert!(versions > 5, "only {versions} versions");
+}
+
 /// Rows of the lake as (partition key, shard, ingest time), for ordering checks.
 fn lake_rows_by_key(lake: &Path) -> Vec<(String, String, String)> {
     let sql = "SELECT partition_key, shard_id, CAST(ingest_time AS VARCHAR) FROM alarm_events \
