@@ -22,6 +22,8 @@ pub enum Fault {
     /// Forward, let the upstream answer, then close the connection without passing the answer
     /// on: the call took effect, and the caller cannot know it did.
     LoseAnswer,
+    /// Forward without this header (lower case): a store or proxy that ignores it.
+    StripHeader(&'static str),
 }
 
 /// Requests whose head contains `needle` get `fault` on every `every`-th occurrence.
@@ -113,8 +115,9 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>
     Ok(Some(data))
 }
 
-/// The request with `Connection: close`, so the upstream ends its answer by closing.
-fn with_close(request: &[u8]) -> Vec<u8> {
+/// The request with `Connection: close`, so the upstream ends its answer by closing, and
+/// without the header `strip` names.
+fn with_close(request: &[u8], strip: Option<&str>) -> Vec<u8> {
     let head_end = request
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -122,7 +125,12 @@ fn with_close(request: &[u8]) -> Vec<u8> {
     let head = String::from_utf8_lossy(&request[..head_end]);
     let mut out: String = head
         .split("\r\n")
-        .filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("connection:"))
+        .filter(|l| {
+            let lower = l.to_ascii_lowercase();
+            !l.is_empty()
+                && !lower.starts_with("connection:")
+                && strip.is_none_or(|name| !lower.starts_with(&format!("{name}:")))
+        })
         .map(|l| format!("{l}\r\n"))
         .collect();
     out.push_str("Connection: close\r\n\r\n");
@@ -145,6 +153,7 @@ async fn handle(
     let head = String::from_utf8_lossy(&request[..request.len().min(4096)]).into_owned();
     let mut delay = None;
     let mut lose_answer = false;
+    let mut strip = None;
     for (rule, seen) in rules.iter().zip(seen) {
         if !head.contains(rule.needle) {
             continue;
@@ -166,6 +175,7 @@ async fn handle(
             Fault::Drop => return Ok(()),
             Fault::Delay(d) => delay = Some(d),
             Fault::LoseAnswer => lose_answer = true,
+            Fault::StripHeader(name) => strip = Some(name),
         }
         break;
     }
@@ -173,7 +183,7 @@ async fn handle(
         tokio::time::sleep(d).await;
     }
     let mut server = TcpStream::connect(upstream).await?;
-    server.write_all(&with_close(&request)).await?;
+    server.write_all(&with_close(&request, strip)).await?;
     let mut answer = Vec::new();
     server.read_to_end(&mut answer).await?;
     if lose_answer {

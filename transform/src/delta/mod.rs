@@ -68,6 +68,11 @@ pub enum DeltaError {
          earlier alarmlake); run `alarmlake lake convert` first, so that those rows stay visible"
     )]
     Unconverted { table: &'static str },
+    #[error(
+        "lake {location}: the store does not refuse a second create of one object (conditional \
+         puts, If-None-Match): Delta commits could overwrite each other; nothing was written"
+    )]
+    NoConditionalPuts { location: String },
     #[error("table {table}: the grouped commit failed: {detail}")]
     Group { table: &'static str, detail: String },
     #[error("table {table}: cannot read the footer of {path}: {detail}")]

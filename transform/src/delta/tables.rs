@@ -35,6 +35,8 @@ pub enum Settled {
 pub struct LakeTables {
     lake: Lake,
     logs: Mutex<BTreeMap<Table, Slot>>,
+    /// Whether the store refuses a second create of one object, asked once per process.
+    checked: tokio::sync::OnceCell<()>,
 }
 
 /// A table's log and the commits waiting for it.
@@ -68,6 +70,7 @@ impl LakeTables {
         LakeTables {
             lake,
             logs: Mutex::new(BTreeMap::new()),
+            checked: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -82,6 +85,9 @@ impl LakeTables {
     }
 
     async fn slot(&self, table: Table) -> Result<Slot, DeltaError> {
+        self.checked
+            .get_or_try_init(|| check_conditional_puts(&self.lake))
+            .await?;
         let mut logs = self.logs.lock().await;
         if let Some(slot) = logs.get(&table) {
             return Ok(slot.clone());
@@ -324,5 +330,24 @@ fn fail(group: Vec<Request>, table: &'static str, error: &DeltaError) {
             table,
             detail: error.to_string(),
         }));
+    }
+}
+
+/// Refuses a store that does not refuse a second create of one object: Delta commits (and
+/// alarmlake's checkpoints) are conditional puts, and a store that ignores the condition would
+/// let two writers both commit one version, one of them silently lost.
+async fn check_conditional_puts(lake: &Lake) -> Result<(), DeltaError> {
+    let name = format!(
+        "conditional-put-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    );
+    let probe = crate::probe::probe(lake, crate::commit::PROBES, &name).await?;
+    if probe.conditional_writes {
+        Ok(())
+    } else {
+        Err(DeltaError::NoConditionalPuts {
+            location: lake.location().to_string(),
+        })
     }
 }
