@@ -304,7 +304,7 @@ async fn commit_group(log: &mut TableLog, mut group: Vec<Request>) {
         }
         let adds: Vec<Add> = group.iter().flat_map(|r| r.adds.iter().cloned()).collect();
         let txns: Vec<ShardTxn> = group.iter().filter_map(|r| r.txn.clone()).collect();
-        match log.append_many(adds, txns).await {
+        match log.append_checked(adds, txns).await {
             Ok(version) => {
                 for request in group {
                     let _ = request.reply.send(Ok(version));
