@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use alarmlake_loadtest::generator::{Format, GeneratorConfig, write_all};
 use chrono::{TimeZone, Utc};
 use support::{
-    S3Lake, committed_files, credentials, lake_check, parquet_files, run_ok, sql_csv, stdout_of,
-    tool,
+    S3Lake, committed_files, credentials, kill_schedule, lake_check, parquet_files, run_ok,
+    sql_csv, stdout_of, tool,
 };
 
 const TABLES: [&str; 5] = [
@@ -121,6 +121,21 @@ fn compact(lake: &Path, extra: &[&str]) -> String {
     ];
     args.extend_from_slice(extra);
     stdout_of(&mut alarmlake(&args))
+}
+
+/// `alarmlake compact` started in the background, pausing `pause_ms` after every step.
+fn slow_compaction(lake: &Path, pause_ms: &str) -> std::process::Child {
+    alarmlake(&[
+        "compact",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--older-than",
+        "1h",
+    ])
+    .env("ALARMLAKE_TEST_PAUSE_COMPACT_MS", pause_ms)
+    .stdout(std::process::Stdio::null())
+    .spawn()
+    .unwrap()
 }
 
 /// The number in "N duplicate rows removed" of compact's summary.
@@ -255,31 +270,10 @@ fn compaction_killed_at_random_points_loses_and_duplicates_nothing() {
     let answers_before = answers(&lake);
     let files_before = committed_files(&lake).len();
 
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
-    eprintln!("kill schedule seed {seed}");
-    let mut random = seed | 1;
-    let mut next = move || {
-        random ^= random << 13;
-        random ^= random >> 7;
-        random ^= random << 17;
-        random
-    };
+    let mut next = kill_schedule();
     let mut interrupted = 0;
     for round in 0..6 {
-        let mut child = alarmlake(&[
-            "compact",
-            "--lake",
-            lake.to_str().unwrap(),
-            "--older-than",
-            "1h",
-        ])
-        .env("ALARMLAKE_TEST_PAUSE_COMPACT_MS", "15")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        let mut child = slow_compaction(&lake, "15");
         let wait = Duration::from_millis(100 + next() % 1500);
         let started = Instant::now();
         while started.elapsed() < wait && child.try_wait().unwrap().is_none() {
@@ -318,17 +312,7 @@ fn queries_during_compaction_answer_as_before() {
     let sql = "SELECT date, hour, count(*), count(DISTINCT sequence_number), sum(length(raw)) \
                FROM alarm_events GROUP BY 1, 2 ORDER BY 1, 2";
     let before = stdout_of(&mut sql_csv(&lake, sql));
-    let mut child = alarmlake(&[
-        "compact",
-        "--lake",
-        lake.to_str().unwrap(),
-        "--older-than",
-        "1h",
-    ])
-    .env("ALARMLAKE_TEST_PAUSE_COMPACT_MS", "20")
-    .stdout(std::process::Stdio::null())
-    .spawn()
-    .unwrap();
+    let mut child = slow_compaction(&lake, "20");
     let mut queries = 0;
     while child.try_wait().unwrap().is_none() {
         assert_eq!(

@@ -18,8 +18,8 @@ use support::kinesis::{
     status_and_log, test_client, wait_active, wait_with_timeout,
 };
 use support::{
-    S3Lake, committed_files, credentials, http_get, lake_check, parquet_files, run_ok, sql_csv,
-    unique,
+    S3Lake, committed_files, credentials, http_get, kill_schedule, lake_check, parquet_files,
+    run_ok, sql_csv, unique,
 };
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -365,15 +365,8 @@ fn a_paused_worker_cannot_publish_after_another_took_its_shard() {
             &checkpoints,
             "--s3-endpoint",
             &bucket.endpoint,
-            "--worker-id",
-            name,
-            "--lease-secs",
-            "3",
-            "--discovery-secs",
-            "1",
-            "--max-age-secs",
-            "1",
         ];
+        args.extend(worker_args(name, "3"));
         args.extend_from_slice(extra);
         let mut command = consume_command(endpoint, stream, lake, &args);
         command.stderr(std::fs::File::create(dir.join(format!("{name}.log"))).unwrap());
@@ -448,6 +441,21 @@ fn a_paused_worker_cannot_publish_after_another_took_its_shard() {
     let out = String::from_utf8_lossy(&out.stdout);
     assert!(zombie.iter().all(|f| !f.exists()), "{out}");
     assert_exactly_once(lake, expected);
+}
+
+/// A worker of a multi-worker test: named, with short leases, discovery every second and
+/// flushes every second.
+fn worker_args<'a>(name: &'a str, lease_secs: &'a str) -> Vec<&'a str> {
+    vec![
+        "--worker-id",
+        name,
+        "--lease-secs",
+        lease_secs,
+        "--discovery-secs",
+        "1",
+        "--max-age-secs",
+        "1",
+    ]
 }
 
 /// Every stream position (shard, sequence and sub-sequence number, event index) of the rows
@@ -564,18 +572,8 @@ fn two_workers_killed_over_and_over_on_s3_never_show_a_row_twice() {
     let lake_url = bucket.url();
     let log_of = |name: &str, round: usize| dir.join(format!("{name}-{round}.log"));
     let start = |name: &str, round: usize, extra: &[&str]| {
-        let mut args = vec![
-            "--worker-id",
-            name,
-            "--lease-secs",
-            "3",
-            "--discovery-secs",
-            "1",
-            "--max-age-secs",
-            "1",
-            "--max-records-per-call",
-            "250",
-        ];
+        let mut args = worker_args(name, "3");
+        args.extend(["--max-records-per-call", "250"]);
         args.extend_from_slice(extra);
         let mut command = consume_s3_command(endpoint, &bucket.endpoint, stream, &lake_url, &args);
         if round % 2 == 1 {
@@ -587,18 +585,7 @@ fn two_workers_killed_over_and_over_on_s3_never_show_a_row_twice() {
             .spawn()
             .unwrap()
     };
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
-    eprintln!("kill schedule seed {seed}");
-    let mut random = seed | 1;
-    let mut next = move || {
-        random ^= random << 13;
-        random ^= random >> 7;
-        random ^= random << 17;
-        random
-    };
+    let mut next = kill_schedule();
     let mut a = start("a", 0, &[]);
     let mut b = start("b", 0, &[]);
     let (mut kills, mut takeovers) = (0, 0);
@@ -899,17 +886,10 @@ fn two_workers_share_the_shards_and_one_takes_over_from_the_other() {
             stream,
             &lake_url,
             &[
-                "--worker-id",
-                name,
-                "--lease-secs",
-                "4",
-                "--discovery-secs",
-                "1",
-                "--max-age-secs",
-                "1",
-                "--max-records-per-call",
-                "15",
-            ],
+                worker_args(name, "4").as_slice(),
+                &["--max-records-per-call", "15"],
+            ]
+            .concat(),
         );
         command.stderr(std::fs::File::create(dir.join(format!("{name}.log"))).unwrap());
         command.spawn().unwrap()

@@ -146,6 +146,22 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// Random moments for a kill test: a xorshift generator seeded from the clock, its seed printed
+/// so that a failing schedule can be told apart.
+pub fn kill_schedule() -> impl FnMut() -> u64 {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    eprintln!("kill schedule seed {seed}");
+    let mut random = seed | 1;
+    move || {
+        random ^= random << 13;
+        random ^= random >> 7;
+        random ^= random << 17;
+        random
+    }
+}
+
 /// A plain HTTP GET on 127.0.0.1 (the metrics endpoint); the whole answer, head and body.
 pub fn http_get(address: &str, path: &str) -> String {
     use std::io::{Read, Write};
