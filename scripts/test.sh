@@ -10,6 +10,17 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/alarmlake/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# Test binaries carry their checkout's path (CARGO_MANIFEST_DIR, for fixtures), and cargo does
+# not rebuild an unchanged crate for a checkout at another path: when the shared target folder
+# was last used by another checkout, rebuild this workspace's own crates (not the dependencies).
+marker="$CARGO_TARGET_DIR/.alarmlake-checkout"
+if [ -f "$marker" ] && [ "$(cat "$marker")" != "$PWD" ]; then
+    echo "== the target folder was built from $(cat "$marker"): rebuilding this checkout's crates"
+    cargo clean --quiet --workspace --profile dev
+fi
+mkdir -p "$CARGO_TARGET_DIR"
+echo "$PWD" >"$marker"
+
 echo "== emulators (kinesis-mock, moto S3) and python tools (DuckDB)"
 bash scripts/emulators.sh install kinesis s3
 stop_emulators() {

@@ -164,6 +164,16 @@ impl Filled {
     }
 }
 
+/// A failed test keeps its folder (workers' logs, the lake) for a look afterwards.
+impl Drop for Filled {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.dir.disable_cleanup(true);
+            eprintln!("kept {} for a look", self.dir.path().display());
+        }
+    }
+}
+
 #[test]
 fn a_clean_run_puts_every_record_in_the_lake_once() {
     let Some(run) = Filled::start("clean", 6, 5_000, 4) else {

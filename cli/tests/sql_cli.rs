@@ -262,6 +262,46 @@ fn the_shell_reads_statements_from_a_pipe() {
     );
 }
 
+/// `\history TABLE [N]` lists a table's commits with their rows and files, from the log alone:
+/// here the ingest's write, then a compaction that replaced the hour's files.
+#[test]
+fn the_shell_lists_a_tables_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = lake(dir.path());
+    let rows = alarmlake(
+        &[
+            "sql",
+            "--lake",
+            &lake,
+            "--format",
+            "csv",
+            "-c",
+            "SELECT count(*) FROM alarm_events",
+        ],
+        b"",
+    );
+    let rows: i64 = stdout(&rows).lines().nth(1).unwrap().parse().unwrap();
+    let input = b"\\history alarm_events\n\\history no_such_table\n\\history alarm_events x\n";
+    let out = alarmlake(&["sql", "--lake", &lake, "--format", "csv"], input);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "version,time,operation,rows_added,files_added,files_removed"
+    );
+    // Newest first: the write of every ingested row, then the table's creation.
+    assert!(lines[1].starts_with("1,"), "{text}");
+    assert!(lines[1].contains(&format!(",WRITE,{rows},")), "{text}");
+    assert!(lines[2].starts_with("0,"), "{text}");
+    assert!(lines[2].contains("CREATE TABLE"), "{text}");
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        errors.contains("no table is called \"no_such_table\""),
+        "{errors}"
+    );
+    assert!(errors.contains("usage: \\history TABLE [N]"), "{errors}");
+}
+
 #[test]
 fn athena_ddl_for_an_s3_lake() {
     let out = alarmlake(&["athena-ddl", "--lake", "s3://bucket/lake"], b"");

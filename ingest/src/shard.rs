@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use alarmlake_schemas::{Decoder, Tally};
-use alarmlake_transform::delta::{DeltaError, LakeTables, Settled, ShardTxn};
+use alarmlake_transform::delta::{DeltaError, LakeTables, Member, Settled, ShardTxn};
 use alarmlake_transform::sink::{CommitHook, FlushError, Pending, Sink};
 use alarmlake_transform::{Lake, LakeError, PreparedFile, WriterConfig};
 use chrono::Utc;
@@ -138,6 +138,8 @@ struct State {
     /// The last record read (buffered, maybe not yet committed).
     last_read: Option<String>,
     sink: Sink,
+    /// The flush round this shard's buffer belongs to, once it holds a record.
+    round: Option<Member>,
 }
 
 impl State {
@@ -323,6 +325,11 @@ async fn read<S: RecordSource>(
             state.sink.push(record, now, &mut tally);
         }
         metrics.count(&tally);
+        if state.round.is_none()
+            && let Some(tick) = state.sink.due_tick()
+        {
+            state.round = Some(ctx.tables.join_round(tick));
+        }
         match page.next_iterator {
             None => {
                 flush(ctx, metrics, state, Commit::FinishedAndRelease).await?;
@@ -361,7 +368,8 @@ async fn recover<S>(
         match intent.version {
             Some(version) => {
                 let txn = ctx.txn(shard_id, version);
-                match ctx.tables.settle(&intent.files, &txn).await? {
+                let settled = ctx.tables.settle(&intent.files, &txn).await?;
+                match settled {
                     Settled::RolledForward { committed } => {
                         info!(
                             shard = shard_id,
@@ -379,7 +387,7 @@ async fn recover<S>(
                         "a flush was interrupted before its commit; it is fenced and read again"
                     ),
                 }
-                position.checkpoint.flushes = version;
+                position.checkpoint.flushes = settled.last_version(version);
             }
             None => {
                 // An intent of an alarmlake that wrote no Delta log: its files were never
@@ -402,6 +410,7 @@ async fn recover<S>(
         position,
         last_read: None,
         sink: Sink::new(ctx.decoder.clone(), ctx.writer.clone()).deaggregating(),
+        round: None,
     })
 }
 
@@ -441,12 +450,20 @@ async fn flush<S: Sync>(
         .last_read
         .clone()
         .or_else(|| state.position.checkpoint.sequence_number.clone());
+    // A flush at (or after) its round's tick commits with the round, and so does a reader's
+    // last flush (caught up in a drain, stopped, finished): its reader waits for nothing more,
+    // and the shards of a drain or a stop end together. A flush for the size target leaves the
+    // round and commits at once, so that a shard catching up never waits for the others.
+    let round = state.round.take().filter(|member| {
+        commit != Commit::Plain || member.tick() <= state.sink.tick_at(Instant::now())
+    });
     let mut hook = ShardCommit {
         ctx,
         position: &mut state.position,
         target,
         commit,
         files: 0,
+        round,
     };
     state.sink.flush_all(&mut hook).await?;
     let files = hook.files;
@@ -479,6 +496,8 @@ struct ShardCommit<'a, S> {
     commit: Commit,
     /// Files the flush wrote.
     files: usize,
+    /// The flush round it commits with, when it comes at its round's tick.
+    round: Option<Member>,
 }
 
 impl<S: Sync> CommitHook for ShardCommit<'_, S> {
@@ -509,7 +528,14 @@ impl<S: Sync> CommitHook for ShardCommit<'_, S> {
                 tokio::time::sleep(pause).await;
             }
             let txn = ctx.txn(&position.shard_id, version);
-            ctx.tables.publish(&files, Some(&txn)).await?;
+            match self.round.as_mut() {
+                Some(member) => {
+                    ctx.tables
+                        .publish_in_round(&files, Some(&txn), member)
+                        .await?
+                }
+                None => ctx.tables.publish(&files, Some(&txn)).await?,
+            };
             position.checkpoint.flushes = version;
         }
         position.checkpoint.intent = None;

@@ -16,6 +16,7 @@ mod run_sort;
 mod script;
 mod session;
 mod snapshots;
+mod table_history;
 mod tuning;
 mod whole_partition_windows;
 

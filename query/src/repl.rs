@@ -1,5 +1,6 @@
 //! The interactive shell: statements end with `;` and may span lines; `\d` lists the tables,
-//! `\d TABLE` describes one, `\q` quits. History is kept in `~/.alarmlake_history`.
+//! `\d TABLE` describes one, `\history TABLE [N]` lists its latest commits, `\q` quits. The
+//! lines typed are kept in `~/.alarmlake_history`.
 
 use std::io::{self, Write};
 use std::time::Instant;
@@ -15,9 +16,9 @@ use crate::session::{LakeSession, QueryError};
 pub async fn run(session: &LakeSession, format: OutputFormat) -> Result<(), QueryError> {
     let mut editor =
         DefaultEditor::new().map_err(|e| QueryError::Io(io::Error::other(e.to_string())))?;
-    let history = std::env::var_os("HOME")
+    let typed = std::env::var_os("HOME")
         .map(|home| std::path::PathBuf::from(home).join(".alarmlake_history"));
-    if let Some(path) = &history {
+    if let Some(path) = &typed {
         let _ = editor.load_history(path);
     }
     let mut pending = String::new();
@@ -50,7 +51,12 @@ pub async fn run(session: &LakeSession, format: OutputFormat) -> Result<(), Quer
                     );
                     execute(session, &sql, format).await;
                 }
-                other => eprintln!("unknown command {other}: \\d, \\d TABLE and \\q are known"),
+                command if command.starts_with("\\history") => {
+                    history(session, &command["\\history".len()..], format).await;
+                }
+                other => eprintln!(
+                    "unknown command {other}: \\d, \\d TABLE, \\history TABLE [N] and \\q are known"
+                ),
             }
             continue;
         }
@@ -70,7 +76,7 @@ pub async fn run(session: &LakeSession, format: OutputFormat) -> Result<(), Quer
             Err(e) => eprintln!("error: {e}"),
         }
     }
-    if let Some(path) = &history {
+    if let Some(path) = &typed {
         let _ = editor.save_history(path);
     }
     Ok(())
@@ -88,6 +94,29 @@ async fn execute(session: &LakeSession, sql: &str, format: OutputFormat) {
             }
             let _ = out.flush();
             eprintln!("{rows} rows in {:.3} s", started.elapsed().as_secs_f64());
+        }
+        Err(e) => eprintln!("error: {}", one_line(&e.to_string())),
+    }
+}
+
+/// `\history TABLE [N]`: the table's latest N commits (20 by default), printed as a result.
+async fn history(session: &LakeSession, arguments: &str, format: OutputFormat) {
+    let mut words = arguments.split_whitespace();
+    let (Some(table), limit, None) = (words.next(), words.next(), words.next()) else {
+        eprintln!("usage: \\history TABLE [N]");
+        return;
+    };
+    let Ok(limit) = limit.map_or(Ok(20), str::parse::<usize>) else {
+        eprintln!("usage: \\history TABLE [N], N a number of commits");
+        return;
+    };
+    match session.history(table, limit).await {
+        Ok(batch) => {
+            let mut out = io::stdout().lock();
+            if let Err(e) = write_batches(&[batch], format, &mut out) {
+                eprintln!("error: {e}");
+            }
+            let _ = out.flush();
         }
         Err(e) => eprintln!("error: {}", one_line(&e.to_string())),
     }

@@ -26,6 +26,7 @@ use crate::committed_files::CommittedFiles;
 use crate::hour_folders::{self, HourFolders};
 use crate::run_sort::UseRunSort;
 use crate::snapshots::{self, AsOf};
+use crate::table_history;
 use crate::tuning;
 use crate::whole_partition_windows::WholePartitionWindows;
 
@@ -74,6 +75,9 @@ pub struct LakeSession {
     /// Tables whose folder holds files but no Delta log (a lake of an earlier alarmlake): read
     /// by listing their folders until `alarmlake lake convert` registers them.
     unconverted: Vec<Table>,
+    /// The lake root and the store it is in, for reading the tables' logs again (`\history`).
+    root: Url,
+    store: Arc<dyn ObjectStore>,
 }
 
 impl LakeSession {
@@ -144,7 +148,27 @@ impl LakeSession {
             allow_writes: options.allow_writes,
             versions,
             unconverted,
+            root,
+            store,
         })
+    }
+
+    /// The latest `limit` commits of the table named `name`, newest first, as a result set.
+    pub async fn history(&self, name: &str, limit: usize) -> Result<RecordBatch, QueryError> {
+        let table = Table::from_name(name).ok_or_else(|| QueryError::Table {
+            table: "?",
+            detail: format!(
+                "no table is called {name:?}; the tables are {}",
+                Table::ALL.map(|t| t.name()).join(", ")
+            ),
+        })?;
+        let url = table_url(&self.root, table)?;
+        table_history::history(&self.store, &url, table, limit)
+            .await?
+            .ok_or_else(|| QueryError::Table {
+                table: table.name(),
+                detail: "is not a Delta table (yet), so it has no history".into(),
+            })
     }
 
     /// The version of each Delta table this session reads.

@@ -65,6 +65,19 @@ pub fn delta_table(root: &Arc<dyn ObjectStore>, url: &Url) -> Result<DeltaTable,
     )))
 }
 
+/// Whether the folder at `url` holds a Delta log.
+///
+/// *Why ask first:* the kernel reports a missing folder as a location error (and logs it), not
+/// as "no table".
+pub async fn has_log(root: &Arc<dyn ObjectStore>, url: &Url) -> Result<bool, QueryError> {
+    let log = Path::from_url_path(url.path())?.join("_delta_log");
+    Ok(!root
+        .list_with_delimiter(Some(&log))
+        .await?
+        .objects
+        .is_empty())
+}
+
 /// The files `table`'s snapshot references at `as_of`, as the object store lists them: `None`
 /// when the folder holds no Delta table.
 pub async fn committed_files(
@@ -73,15 +86,7 @@ pub async fn committed_files(
     table: Table,
     as_of: &AsOf,
 ) -> Result<Option<(u64, Vec<ObjectMeta>)>, QueryError> {
-    // The kernel reports a missing folder as a location error, not as "no table": look for a
-    // log first.
-    let log = Path::from_url_path(url.path())?.join("_delta_log");
-    if root
-        .list_with_delimiter(Some(&log))
-        .await?
-        .objects
-        .is_empty()
-    {
+    if !has_log(root, url).await? {
         return Ok(None);
     }
     let mut delta = delta_table(root, url)?;

@@ -101,7 +101,8 @@ async fn a_flush_not_committed_anywhere_is_fenced_and_can_never_be_published() {
             .committed(Table::AlarmEvents, &txn(1).app_id)
             .await
             .unwrap(),
-        Some(1)
+        Some(2),
+        "the fence takes the version after the flush's"
     );
     // The paused writer of version 1 wakes up and commits: refused, nothing visible.
     let late = tables.publish(&files, Some(&txn(1))).await.unwrap_err();
@@ -109,7 +110,7 @@ async fn a_flush_not_committed_anywhere_is_fenced_and_can_never_be_published() {
         matches!(
             late,
             DeltaError::Fenced {
-                committed: Some(1),
+                committed: Some(2),
                 ..
             }
         ),
@@ -117,10 +118,45 @@ async fn a_flush_not_committed_anywhere_is_fenced_and_can_never_be_published() {
     );
     assert!(live(&lake, Table::AlarmEvents).await.is_empty());
     assert!(live(&lake, Table::DeadLetters).await.is_empty());
-    // The next flush of the shard commits as version 2.
+    // The next flush of the shard commits as version 3.
+    assert_eq!(settled.last_version(1), 2);
     let next = written_flush(&lake, &tables, 100).await;
-    tables.publish(&next, Some(&txn(2))).await.unwrap();
+    tables.publish(&next, Some(&txn(3))).await.unwrap();
     assert_eq!(live(&lake, Table::AlarmEvents).await.len(), 1);
+}
+
+/// A recovery that fenced a flush and died before it could save its checkpoint leaves the
+/// intent pending: the next recovery must see the fence as a fence, not as the flush's commit
+/// having begun, or it would complete the flush in its other tables and skip its records,
+/// whose first table's rows were never committed.
+#[tokio::test]
+async fn a_fence_whose_recovery_died_is_still_a_fence_for_the_next_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap(), None).unwrap();
+    let files = written_flush(&lake, &LakeTables::new(lake.clone()), 0).await;
+    let first = LakeTables::new(lake.clone());
+    assert_eq!(
+        first.settle(&paths(&files), &txn(1)).await.unwrap(),
+        Settled::Fenced
+    );
+    // The recovering process dies here, before its checkpoint; a second one settles again.
+    let second = LakeTables::new(lake.clone());
+    assert_eq!(
+        second.settle(&paths(&files), &txn(1)).await.unwrap(),
+        Settled::Fenced
+    );
+    assert!(live(&lake, Table::AlarmEvents).await.is_empty());
+    assert!(live(&lake, Table::DeadLetters).await.is_empty());
+    // The paused writer still cannot publish, and the shard's next flush commits.
+    let late = second.publish(&files, Some(&txn(1))).await.unwrap_err();
+    assert!(matches!(late, DeltaError::Fenced { .. }), "{late}");
+    let next = written_flush(&lake, &second, 100).await;
+    second
+        .publish(&next, Some(&txn(Settled::Fenced.last_version(1) + 1)))
+        .await
+        .unwrap();
+    assert_eq!(live(&lake, Table::AlarmEvents).await.len(), 1);
+    assert_eq!(live(&lake, Table::DeadLetters).await.len(), 1);
 }
 
 /// Sets a file's modification time `age` in the past.

@@ -8,6 +8,7 @@
 
 mod convert;
 mod existing;
+mod rounds;
 mod schema;
 mod stats;
 mod table_log;
@@ -15,6 +16,7 @@ mod tables;
 
 pub use convert::{Converted, convert_table};
 pub use existing::{add_for_existing, data_files};
+pub use rounds::{Member, Rounds};
 pub use schema::{CHECKPOINT_INTERVAL, PARTITION_COLUMNS, delta_schema};
 pub use stats::file_stats;
 pub use table_log::{LiveFile, TableLog, add_action, add_for};

@@ -52,8 +52,10 @@ pub struct TableLog {
 /// since.
 ///
 /// *Why:* the kernel answers a txn lookup by replaying the log from its last checkpoint (up to
-/// 99 commit files), and every shard flush asks once per table; reading the one or two new
-/// commit files instead cost the consumer a third of its CPU per record (benchmark P3).
+/// 99 commit files), and every shard flush asks once per table; reading only the one or two
+/// new commit files bounds that work by the commits since the last lookup. (Measured on
+/// benchmark P3 it did not lower the consumer's CPU per record measurably: see
+/// `benches/HISTORY.md`, "Issue 28".)
 #[derive(Debug, Default)]
 struct TxnCache {
     /// The version the cache reflects; `None` before the first lookup.
@@ -229,8 +231,7 @@ impl TableLog {
     }
 
     /// Commits `files` (all of this table) in one Delta commit, with `txn` when a source with a
-    /// position writes (a Kinesis shard). With `txn` and no files, the commit holds only the
-    /// txn: it fences `txn.version`, so a worker that wrote files for it can never publish them.
+    /// position writes (a Kinesis shard). (A recovery fences a flush with [`TableLog::fence`].)
     ///
     /// With `txn`, the commit is refused ([`DeltaError::Fenced`]) when the latest snapshot, or
     /// any commit that lands between that snapshot and this one, already holds the same app at
@@ -308,6 +309,30 @@ impl TableLog {
         };
         self.commit(properties, actions, operation, txns.first())
             .await
+    }
+
+    /// Fences a shard's interrupted flush at `txn.version`: a commit holding only the shard's
+    /// txn at the version after, so that the flush's own commit (at `txn.version`) is refused
+    /// from then on, and a later recovery can tell the fence from that commit. Refused
+    /// ([`DeltaError::Fenced`]) when the table already holds `txn.version` or later, or when a
+    /// commit of the same shard lands between the read and this commit.
+    pub async fn fence(&mut self, txn: &ShardTxn) -> Result<u64, DeltaError> {
+        self.refresh().await?;
+        if let Some(committed) = self.committed(&txn.app_id).await?
+            && committed >= txn.version
+        {
+            return Err(DeltaError::Fenced {
+                table: self.table.name(),
+                app_id: txn.app_id.clone(),
+                version: txn.version,
+                committed: Some(committed),
+            });
+        }
+        let fence = ShardTxn {
+            app_id: txn.app_id.clone(),
+            version: txn.version + 1,
+        };
+        self.append_checked(Vec::new(), vec![fence]).await
     }
 
     /// The files of the held snapshot.
@@ -458,6 +483,8 @@ impl TableLog {
             .delta
             .snapshot()
             .map_err(|e| DeltaError::delta(table, e))?;
+        let properties = properties
+            .with_metadata([("operationMetrics".to_string(), operation_metrics(&actions))]);
         let committed = CommitBuilder::from(properties)
             .with_actions(actions)
             .build(Some(state), self.delta.log_store(), operation)
@@ -520,9 +547,39 @@ impl TableLog {
     }
 }
 
+/// The commit's `operationMetrics`, as Spark writes them for its own commits (files and rows
+/// added, bytes added, files removed): `DESCRIBE HISTORY` in Spark and Databricks, `\history`
+/// in alarmlake's shell and `alarmlake lake history` show them without reading any file.
+fn operation_metrics(actions: &[Action]) -> serde_json::Value {
+    let (mut files, mut rows, mut bytes, mut removed) = (0i64, 0i64, 0i64, 0i64);
+    for action in actions {
+        match action {
+            Action::Add(add) => {
+                files += 1;
+                bytes += add.size;
+                rows += add
+                    .stats
+                    .as_deref()
+                    .and_then(|stats| serde_json::from_str::<serde_json::Value>(stats).ok())
+                    .and_then(|stats| stats["numRecords"].as_i64())
+                    .unwrap_or(0);
+            }
+            Action::Remove(_) => removed += 1,
+            _ => {}
+        }
+    }
+    // Delta writes operation metrics as strings.
+    serde_json::json!({
+        "numAddedFiles": files.to_string(),
+        "numOutputRows": rows.to_string(),
+        "numOutputBytes": bytes.to_string(),
+        "numRemovedFiles": removed.to_string(),
+    })
+}
+
 /// One commit file, summarised: its time, operation, files added and removed, and txns.
 fn describe_commit(bytes: &[u8]) -> String {
-    let (mut added, mut removed) = (0, 0);
+    let (mut added, mut removed, mut rows) = (0, 0, None);
     let (mut time, mut operation, mut txns) = (String::new(), String::from("?"), Vec::new());
     for line in bytes.split(|&b| b == b'\n') {
         let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else {
@@ -540,6 +597,9 @@ fn describe_commit(bytes: &[u8]) -> String {
             if let Some(op) = info.get("operation").and_then(|v| v.as_str()) {
                 operation = op.to_string();
             }
+            rows = info["operationMetrics"]["numOutputRows"]
+                .as_str()
+                .and_then(|n| n.parse::<u64>().ok());
             if let Some(at) = info
                 .get("timestamp")
                 .and_then(|v| v.as_i64())
@@ -550,6 +610,9 @@ fn describe_commit(bytes: &[u8]) -> String {
         }
     }
     let mut line = format!("{time}  {operation}  +{added} -{removed} files");
+    if let Some(rows) = rows {
+        line.push_str(&format!("  +{rows} rows"));
+    }
     if !txns.is_empty() {
         line.push_str(&format!("  txn {}", txns.join(", ")));
     }

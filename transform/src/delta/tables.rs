@@ -15,6 +15,7 @@ use deltalake_core::kernel::Add;
 use tokio::sync::{Mutex, oneshot};
 
 use super::existing::object_size;
+use super::rounds::{Member, Rounds};
 use super::{DeltaError, ShardTxn, TableLog, add_action, add_for_existing};
 use crate::lake::{Lake, LakeError};
 use crate::writer::PreparedFile;
@@ -31,12 +32,26 @@ pub enum Settled {
     Fenced,
 }
 
+impl Settled {
+    /// The last txn version the shard has used once an intent at `intent_version` is settled
+    /// this way: its next flush commits the one after.
+    pub fn last_version(self, intent_version: i64) -> i64 {
+        match self {
+            Settled::RolledForward { .. } => intent_version,
+            // The fence took the version after the intent's (see [`LakeTables::settle`]).
+            Settled::Fenced => intent_version + 1,
+        }
+    }
+}
+
 /// Every table log of one lake that this process has used.
 pub struct LakeTables {
     lake: Lake,
     logs: Mutex<BTreeMap<Table, Slot>>,
     /// Whether the store refuses a second create of one object, asked once per process.
     checked: tokio::sync::OnceCell<()>,
+    /// The flush rounds of this process's shards (see [`Rounds`]).
+    rounds: Arc<Rounds>,
 }
 
 /// A table's log and the commits waiting for it.
@@ -52,6 +67,11 @@ struct Request {
     txn: Option<ShardTxn>,
     reply: oneshot::Sender<Result<u64, DeltaError>>,
 }
+
+/// How long a round's commit of a table waits for members that have not queued their part.
+/// A member is late only when its flush is (a slow store, a throttled read): past this, the
+/// others commit without it.
+const ROUND_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Commits a group retries when another process commits one of its shards first (the others
 /// are then committed without it).
@@ -71,7 +91,14 @@ impl LakeTables {
             lake,
             logs: Mutex::new(BTreeMap::new()),
             checked: tokio::sync::OnceCell::new(),
+            rounds: Arc::new(Rounds::new(ROUND_WAIT)),
         }
+    }
+
+    /// Joins the flush round of `tick` (see [`Rounds`]): pass the member to
+    /// [`LakeTables::publish_in_round`] when the flush comes at that tick, drop it otherwise.
+    pub fn join_round(&self, tick: u128) -> Member {
+        self.rounds.join(tick)
     }
 
     pub fn lake(&self) -> &Lake {
@@ -104,14 +131,27 @@ impl LakeTables {
 
     /// Refuses a lake with a table folder an earlier alarmlake wrote (files, no log): a writer
     /// could not commit to it, so say so before reading anything.
+    ///
+    /// The logs it opens are kept, so that the first commits do not read them again.
     pub async fn check_converted(&self) -> Result<(), DeltaError> {
         for table in Table::ALL {
-            if TableLog::open(&self.lake, table).await?.is_none()
-                && !super::data_files(&self.lake, table, 1).await?.is_empty()
-            {
-                return Err(DeltaError::Unconverted {
-                    table: table.name(),
-                });
+            if self.logs.lock().await.contains_key(&table) {
+                continue;
+            }
+            match TableLog::open(&self.lake, table).await? {
+                Some(log) => {
+                    let slot = Slot {
+                        log: Arc::new(Mutex::new(log)),
+                        queue: Arc::default(),
+                    };
+                    self.logs.lock().await.entry(table).or_insert(slot);
+                }
+                None if !super::data_files(&self.lake, table, 1).await?.is_empty() => {
+                    return Err(DeltaError::Unconverted {
+                        table: table.name(),
+                    });
+                }
+                None => {}
             }
         }
         Ok(())
@@ -141,6 +181,26 @@ impl LakeTables {
         files: &[PreparedFile],
         txn: Option<&ShardTxn>,
     ) -> Result<Published, DeltaError> {
+        self.publish_as(files, txn, None).await
+    }
+
+    /// [`LakeTables::publish`] for a member of a flush round: each table's commit waits for
+    /// the round's other members, so that the round makes one commit per table.
+    pub async fn publish_in_round(
+        &self,
+        files: &[PreparedFile],
+        txn: Option<&ShardTxn>,
+        member: &mut Member,
+    ) -> Result<Published, DeltaError> {
+        self.publish_as(files, txn, Some(member)).await
+    }
+
+    async fn publish_as(
+        &self,
+        files: &[PreparedFile],
+        txn: Option<&ShardTxn>,
+        mut member: Option<&mut Member>,
+    ) -> Result<Published, DeltaError> {
         let now = chrono::Utc::now().timestamp_millis();
         let mut by_table: BTreeMap<Table, Vec<Add>> = BTreeMap::new();
         for file in files {
@@ -149,9 +209,14 @@ impl LakeTables {
                 .or_default()
                 .push(add_action(file, now)?);
         }
+        if let Some(member) = member.as_deref_mut() {
+            member.declare(by_table.keys().copied().collect());
+        }
         let mut published = Vec::with_capacity(by_table.len());
         for (table, adds) in by_table {
-            let version = self.commit_adds(table, adds, txn).await?;
+            let version = self
+                .commit_in(table, adds, txn, member.as_deref_mut())
+                .await?;
             published.push((table, version));
         }
         Ok(published)
@@ -165,6 +230,16 @@ impl LakeTables {
         adds: Vec<Add>,
         txn: Option<&ShardTxn>,
     ) -> Result<u64, DeltaError> {
+        self.commit_in(table, adds, txn, None).await
+    }
+
+    async fn commit_in(
+        &self,
+        table: Table,
+        adds: Vec<Add>,
+        txn: Option<&ShardTxn>,
+        member: Option<&mut Member>,
+    ) -> Result<u64, DeltaError> {
         let slot = self.slot(table).await?;
         let (reply, mut answer) = oneshot::channel();
         lock(&slot.queue).push(Request {
@@ -172,10 +247,18 @@ impl LakeTables {
             txn: txn.cloned(),
             reply,
         });
+        let tick = member.map(|member| {
+            member.queued(table);
+            member.tick()
+        });
         let mut log = slot.log.lock().await;
         // The previous holder may have committed this request with its group.
         if let Ok(done) = answer.try_recv() {
             return done;
+        }
+        if let Some(tick) = tick {
+            // The rest of the round queues meanwhile; whoever holds the log commits it all.
+            self.rounds.ready(tick, table).await;
         }
         let group = std::mem::take(&mut *lock(&slot.queue));
         commit_group(&mut log, group).await;
@@ -191,12 +274,19 @@ impl LakeTables {
     /// Settles a flush that was interrupted after it recorded its intent (`paths`, the files it
     /// was writing, at `txn.version`), so that its rows become visible exactly once or never:
     ///
-    /// - when the first of its tables (in [`LakeTables::publish`]'s order) has committed the
-    ///   version, the flush's commit had begun: every other table that has not is committed
-    ///   now, from the files' footers ([`Settled::RolledForward`]);
-    /// - otherwise the first table is fenced with a commit holding only the txn, so the writer
-    ///   of those files, if it still runs, can never publish them ([`Settled::Fenced`]); they
-    ///   stay unreferenced until vacuum.
+    /// - when the first of its tables (in [`LakeTables::publish`]'s order) holds exactly
+    ///   `txn.version`, the flush's commit had begun: every other table that does not hold it
+    ///   is committed now, from the files' footers ([`Settled::RolledForward`]);
+    /// - when it holds a later version, an earlier recovery fenced the flush (and died before
+    ///   its checkpoint said so): nothing is committed ([`Settled::Fenced`]);
+    /// - otherwise the first table is fenced: a commit holding only the txn at the version
+    ///   after (see [`TableLog::fence`]), so the writer of those files, if it still runs, can
+    ///   never publish them ([`Settled::Fenced`]); they stay unreferenced until vacuum.
+    ///
+    /// *Why the fence takes the next version:* were it `txn.version` itself, a second recovery
+    /// of the same intent could not tell the fence from the flush's own commit, and would
+    /// complete the flush in its other tables while the first table's rows were never
+    /// committed: those records lost.
     ///
     /// A fence that loses the race to the writer's own commit rolls forward instead.
     pub async fn settle(&self, paths: &[String], txn: &ShardTxn) -> Result<Settled, DeltaError> {
@@ -212,19 +302,37 @@ impl LakeTables {
         let Some(&first) = by_table.keys().next() else {
             return Ok(Settled::Fenced);
         };
-        let begun = self
-            .committed(first, &txn.app_id)
-            .await?
-            .is_some_and(|v| v >= txn.version);
-        if !begun {
+        for _ in 0..GROUP_ATTEMPTS {
+            match self.committed(first, &txn.app_id).await? {
+                Some(held) if held == txn.version => return self.roll_forward(by_table, txn).await,
+                Some(held) if held > txn.version => return Ok(Settled::Fenced),
+                _ => {}
+            }
             let log = self.log(first).await?;
-            let fenced = log.lock().await.append(&[], Some(txn)).await;
+            let fenced = log.lock().await.fence(txn).await;
             match fenced {
                 Ok(_) => return Ok(Settled::Fenced),
+                // The writer's commit, or another recovery's fence, landed first: look again.
                 Err(DeltaError::Fenced { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
+        Err(DeltaError::Group {
+            table: first.name(),
+            detail: format!(
+                "{} version {}: kept losing the race to settle it ({GROUP_ATTEMPTS} tries)",
+                txn.app_id, txn.version
+            ),
+        })
+    }
+
+    /// Commits an interrupted flush, whose first table holds it, to every other table of it
+    /// that does not, from the files' footers.
+    async fn roll_forward(
+        &self,
+        by_table: BTreeMap<Table, Vec<&String>>,
+        txn: &ShardTxn,
+    ) -> Result<Settled, DeltaError> {
         let mut committed = 0;
         for (table, paths) in by_table {
             if self

@@ -38,14 +38,11 @@ pub struct WriteToLake<'a> {
     tables: LakeTables,
     /// Written files not yet committed, per table, when commits are grouped.
     staged: BTreeMap<Table, Vec<Add>>,
-    staged_files: usize,
     staged_since: Option<Instant>,
     group: Option<Group>,
     /// Files and bytes written so far.
     pub files: u64,
     pub bytes: u64,
-    /// Delta commits made so far.
-    pub commits: u64,
 }
 
 /// When grouped commits are made: after this many files, or once the oldest waited this long.
@@ -61,12 +58,10 @@ impl<'a> WriteToLake<'a> {
             lake,
             tables: LakeTables::new(lake.clone()),
             staged: BTreeMap::new(),
-            staged_files: 0,
             staged_since: None,
             group: None,
             files: 0,
             bytes: 0,
-            commits: 0,
         }
     }
 
@@ -84,9 +79,7 @@ impl<'a> WriteToLake<'a> {
     pub async fn finish(&mut self) -> Result<(), WriteError> {
         for (table, adds) in std::mem::take(&mut self.staged) {
             self.tables.commit_adds(table, adds, None).await?;
-            self.commits += 1;
         }
-        self.staged_files = 0;
         self.staged_since = None;
         Ok(())
     }
@@ -118,11 +111,11 @@ impl CommitHook for WriteToLake<'_> {
                 .or_default()
                 .push(add_action(file, now)?);
         }
-        self.staged_files += files.len();
         let since = *self.staged_since.get_or_insert_with(Instant::now);
+        let staged: usize = self.staged.values().map(Vec::len).sum();
         let due = match self.group {
             None => true,
-            Some(group) => self.staged_files >= group.files || since.elapsed() >= group.wait,
+            Some(group) => staged >= group.files || since.elapsed() >= group.wait,
         };
         if due {
             self.finish().await?;

@@ -112,6 +112,17 @@ impl Sink {
         &self.pending
     }
 
+    /// The flush tick at which what is buffered falls due by age, if anything is: the round a
+    /// shard joins (see `delta::Rounds`).
+    pub fn due_tick(&self) -> Option<u128> {
+        policy::due_tick(&self.pending, self.writer.config())
+    }
+
+    /// The flush tick `now` falls in.
+    pub fn tick_at(&self, now: Instant) -> u128 {
+        policy::tick_at(now, self.writer.config())
+    }
+
     /// Whether everything buffered should be flushed now (see [`policy::whole_due`]).
     pub fn whole_due(&self, now: Instant) -> bool {
         policy::whole_due(&self.pending, self.writer.config(), now)

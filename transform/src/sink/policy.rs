@@ -13,8 +13,8 @@
 //!   first record (ticks every maximum age, so no record waits longer).
 //!
 //! *Why a shared clock:* every shard of a process then flushes at the same ticks, so their
-//! commits to a table are grouped into one (`delta::LakeTables`): a 64-shard consumer makes
-//! about one commit per table per interval instead of 64, and the log stays short.
+//! commits to a table are grouped into one (a flush round, `delta::Rounds`): a 64-shard
+//! consumer makes one commit per table per interval instead of 64, and the log stays short.
 
 use std::time::Instant;
 
@@ -74,6 +74,17 @@ pub(crate) fn whole_due(pending: &Pending, config: &WriterConfig, now: Instant) 
         || pending
             .since
             .is_some_and(|t| tick(now, config.max_age) > tick(t, config.max_age))
+}
+
+/// The flush tick at which everything pending falls due by age (the one after its first
+/// record's), if anything is pending.
+pub(crate) fn due_tick(pending: &Pending, config: &WriterConfig) -> Option<u128> {
+    pending.since.map(|t| tick(t, config.max_age) + 1)
+}
+
+/// The flush tick `now` falls in.
+pub(crate) fn tick_at(now: Instant, config: &WriterConfig) -> u128 {
+    tick(now, config.max_age)
 }
 
 /// The number of the flush tick `at` falls in: ticks every `every` from the process's first
