@@ -52,6 +52,14 @@ fn lake(dir: &Path) -> String {
     lake
 }
 
+/// The answer to `sql` over `lake`, as CSV with a header.
+fn csv(lake: &str, sql: &str) -> String {
+    stdout(&alarmlake(
+        &["sql", "--lake", lake, "--format", "csv", "-c", sql],
+        b"",
+    ))
+}
+
 fn stdout(out: &Output) -> String {
     assert!(
         out.status.success(),
@@ -208,27 +216,11 @@ fn copy_to_a_file_exports_an_answer_that_reads_back() {
         "{}",
         String::from_utf8_lossy(&copied.stderr)
     );
-    let counted = alarmlake(
-        &[
-            "sql",
-            "--lake",
-            &lake,
-            "--format",
-            "csv",
-            "-c",
-            &format!(
-                "SELECT sum(n) = (SELECT count(*) FROM alarm_events) AS same FROM '{}'",
-                export.display()
-            ),
-        ],
-        b"",
+    let sql = format!(
+        "SELECT sum(n) = (SELECT count(*) FROM alarm_events) AS same FROM '{}'",
+        export.display()
     );
-    assert_eq!(
-        stdout(&counted).trim(),
-        "same\ntrue",
-        "{}",
-        String::from_utf8_lossy(&counted.stderr)
-    );
+    assert_eq!(csv(&lake, &sql).trim(), "same\ntrue");
 }
 
 #[test]
@@ -268,19 +260,12 @@ fn the_shell_reads_statements_from_a_pipe() {
 fn the_shell_lists_a_tables_commits() {
     let dir = tempfile::tempdir().unwrap();
     let lake = lake(dir.path());
-    let rows = alarmlake(
-        &[
-            "sql",
-            "--lake",
-            &lake,
-            "--format",
-            "csv",
-            "-c",
-            "SELECT count(*) FROM alarm_events",
-        ],
-        b"",
-    );
-    let rows: i64 = stdout(&rows).lines().nth(1).unwrap().parse().unwrap();
+    let rows: i64 = csv(&lake, "SELECT count(*) FROM alarm_events")
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let input = b"\\history alarm_events\n\\history no_such_table\n\\history alarm_events x\n";
     let out = alarmlake(&["sql", "--lake", &lake, "--format", "csv"], input);
     let text = stdout(&out);

@@ -282,16 +282,7 @@ impl TableLog {
         txns: Vec<ShardTxn>,
     ) -> Result<u64, DeltaError> {
         for txn in &txns {
-            if let Some(committed) = self.committed(&txn.app_id).await?
-                && committed >= txn.version
-            {
-                return Err(DeltaError::Fenced {
-                    table: self.table.name(),
-                    app_id: txn.app_id.clone(),
-                    version: txn.version,
-                    committed: Some(committed),
-                });
-            }
+            self.refuse_if_held(txn).await?;
         }
         let now = Utc::now().timestamp_millis();
         let actions = adds.into_iter().map(Action::Add).collect();
@@ -318,21 +309,26 @@ impl TableLog {
     /// commit of the same shard lands between the read and this commit.
     pub async fn fence(&mut self, txn: &ShardTxn) -> Result<u64, DeltaError> {
         self.refresh().await?;
-        if let Some(committed) = self.committed(&txn.app_id).await?
-            && committed >= txn.version
-        {
-            return Err(DeltaError::Fenced {
-                table: self.table.name(),
-                app_id: txn.app_id.clone(),
-                version: txn.version,
-                committed: Some(committed),
-            });
-        }
+        self.refuse_if_held(txn).await?;
         let fence = ShardTxn {
             app_id: txn.app_id.clone(),
             version: txn.version + 1,
         };
         self.append_checked(Vec::new(), vec![fence]).await
+    }
+
+    /// [`DeltaError::Fenced`] when the held snapshot already holds `txn`'s app at its version
+    /// or later.
+    async fn refuse_if_held(&mut self, txn: &ShardTxn) -> Result<(), DeltaError> {
+        match self.committed(&txn.app_id).await? {
+            Some(committed) if committed >= txn.version => Err(DeltaError::Fenced {
+                table: self.table.name(),
+                app_id: txn.app_id.clone(),
+                version: txn.version,
+                committed: Some(committed),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The files of the held snapshot.
