@@ -528,14 +528,9 @@ impl<S: Sync> CommitHook for ShardCommit<'_, S> {
                 tokio::time::sleep(pause).await;
             }
             let txn = ctx.txn(&position.shard_id, version);
-            match self.round.as_mut() {
-                Some(member) => {
-                    ctx.tables
-                        .publish_in_round(&files, Some(&txn), member)
-                        .await?
-                }
-                None => ctx.tables.publish(&files, Some(&txn)).await?,
-            };
+            ctx.tables
+                .publish_in_round(&files, Some(&txn), self.round.as_mut())
+                .await?;
             position.checkpoint.flushes = version;
         }
         position.checkpoint.intent = None;

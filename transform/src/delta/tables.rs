@@ -61,6 +61,15 @@ struct Slot {
     queue: Arc<std::sync::Mutex<Vec<Request>>>,
 }
 
+impl Slot {
+    fn new(log: TableLog) -> Slot {
+        Slot {
+            log: Arc::new(Mutex::new(log)),
+            queue: Arc::default(),
+        }
+    }
+}
+
 /// One writer's part of a grouped commit.
 struct Request {
     adds: Vec<Add>,
@@ -119,12 +128,7 @@ impl LakeTables {
         if let Some(slot) = logs.get(&table) {
             return Ok(slot.clone());
         }
-        let slot = Slot {
-            log: Arc::new(Mutex::new(
-                TableLog::open_or_create(&self.lake, table).await?,
-            )),
-            queue: Arc::default(),
-        };
+        let slot = Slot::new(TableLog::open_or_create(&self.lake, table).await?);
         logs.insert(table, slot.clone());
         Ok(slot)
     }
@@ -140,11 +144,11 @@ impl LakeTables {
             }
             match TableLog::open(&self.lake, table).await? {
                 Some(log) => {
-                    let slot = Slot {
-                        log: Arc::new(Mutex::new(log)),
-                        queue: Arc::default(),
-                    };
-                    self.logs.lock().await.entry(table).or_insert(slot);
+                    self.logs
+                        .lock()
+                        .await
+                        .entry(table)
+                        .or_insert(Slot::new(log));
                 }
                 None if !super::data_files(&self.lake, table, 1).await?.is_empty() => {
                     return Err(DeltaError::Unconverted {
@@ -181,21 +185,12 @@ impl LakeTables {
         files: &[PreparedFile],
         txn: Option<&ShardTxn>,
     ) -> Result<Published, DeltaError> {
-        self.publish_as(files, txn, None).await
+        self.publish_in_round(files, txn, None).await
     }
 
-    /// [`LakeTables::publish`] for a member of a flush round: each table's commit waits for
-    /// the round's other members, so that the round makes one commit per table.
+    /// [`LakeTables::publish`] for a member of a flush round, when given: each table's commit
+    /// waits for the round's other members, so that the round makes one commit per table.
     pub async fn publish_in_round(
-        &self,
-        files: &[PreparedFile],
-        txn: Option<&ShardTxn>,
-        member: &mut Member,
-    ) -> Result<Published, DeltaError> {
-        self.publish_as(files, txn, Some(member)).await
-    }
-
-    async fn publish_as(
         &self,
         files: &[PreparedFile],
         txn: Option<&ShardTxn>,

@@ -71,9 +71,7 @@ pub(crate) fn due_partitions(
 pub(crate) fn whole_due(pending: &Pending, config: &WriterConfig, now: Instant) -> bool {
     pending.bytes >= config.target_bytes
         || pending.rows >= config.max_rows
-        || pending
-            .since
-            .is_some_and(|t| tick(now, config.max_age) > tick(t, config.max_age))
+        || due_tick(pending, config).is_some_and(|due| tick_at(now, config) >= due)
 }
 
 /// The flush tick at which everything pending falls due by age (the one after its first
