@@ -7,7 +7,9 @@
 pub mod athena;
 pub mod charts;
 mod committed_files;
+mod data_skipping;
 mod hour_folders;
+mod log_statistics;
 pub mod output;
 pub mod repl;
 mod replace_nodes;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use alarmlake_schemas::Table;
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -23,7 +24,9 @@ use object_store::path::Path;
 use url::Url;
 
 use crate::committed_files::CommittedFiles;
+use crate::data_skipping::DataSkipping;
 use crate::hour_folders::{self, HourFolders};
+use crate::log_statistics::LogStatistics;
 use crate::run_sort::UseRunSort;
 use crate::snapshots::{self, AsOf};
 use crate::table_history;
@@ -108,12 +111,14 @@ impl LakeSession {
         let mut committed = CommittedFiles::new(store.clone());
         let mut versions = Vec::new();
         let mut unconverted = Vec::new();
+        let mut statistics = Vec::new();
         for table in Table::ALL {
             let url = table_url(&root, table)?;
-            match snapshots::committed_files(&store, &url, table, &options.as_of).await? {
-                Some((version, files)) => {
-                    committed.add_table(&Path::from_url_path(url.path())?, files);
-                    versions.push((table, version));
+            match snapshots::snapshot(&store, &url, table, &options.as_of).await? {
+                Some(snapshot) => {
+                    committed.add_table(&Path::from_url_path(url.path())?, snapshot.files);
+                    versions.push((table, snapshot.version));
+                    statistics.push((table, Arc::new(snapshot.statistics)));
                 }
                 None => {
                     let folder = Path::from_url_path(url.path())?;
@@ -141,7 +146,11 @@ impl LakeSession {
             ParquetFormat::default().with_options(ctx.state().table_options().parquet.clone()),
         );
         for table in Table::ALL {
-            register(&ctx, table, &root, &format).await?;
+            let log = statistics
+                .iter()
+                .find(|(t, _)| *t == table)
+                .map(|(_, log)| log.clone());
+            register(&ctx, table, &root, &format, log).await?;
         }
         Ok(LakeSession {
             ctx,
@@ -268,21 +277,28 @@ fn table_url(root: &Url, table: Table) -> Result<Url, QueryError> {
         .map_err(|_| QueryError::Location(root.to_string()))
 }
 
+/// The order every lake file is written in (by site, then time); neither is ever null.
+const SORT_KEYS: [&str; 2] = ["site", "event_time"];
+
 /// Registers one table as a listing table with `date` and `hour` partition columns. The schema
-/// is the table's own, so a table without files is registered too, empty.
+/// is the table's own, so a table without files is registered too, empty. A Delta table's
+/// scans skip files by the statistics of `log`.
 async fn register(
     ctx: &SessionContext,
     table: Table,
     root: &Url,
     format: &Arc<ParquetFormat>,
+    log: Option<Arc<LogStatistics>>,
 ) -> Result<(), QueryError> {
     let table_url = ListingTableUrl::parse(table_url(root, table)?.as_str())?;
     // The writer sorts every file by (site, event_time) (neither is ever null); declared, it
     // lets DataFusion skip sorting what one file already orders.
-    let sorted = vec![vec![
-        col("site").sort(true, false),
-        col("event_time").sort(true, false),
-    ]];
+    let sorted = vec![
+        SORT_KEYS
+            .iter()
+            .map(|key| col(*key).sort(true, false))
+            .collect(),
+    ];
     let options = ListingOptions::new(format.clone())
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![
@@ -299,7 +315,16 @@ async fn register(
     // reads each footer once per session, not once per query.
     let statistics = ctx.runtime_env().cache_manager.get_file_statistic_cache();
     let listing = ListingTable::try_new(config)?.with_cache(statistics);
-    ctx.register_table(table.name(), Arc::new(HourFolders::new(Arc::new(listing))))?;
+    let hours: Arc<dyn TableProvider> = Arc::new(HourFolders::new(Arc::new(listing)));
+    let provider: Arc<dyn TableProvider> = match log {
+        Some(log) => Arc::new(DataSkipping::new(
+            hours,
+            log,
+            SORT_KEYS.iter().map(|key| key.to_string()).collect(),
+        )),
+        None => hours,
+    };
+    ctx.register_table(table.name(), provider)?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use object_store::prefix::PrefixStore;
 use object_store::{ObjectMeta, ObjectStore};
 use url::Url;
 
+use crate::log_statistics::LogStatistics;
 use crate::session::QueryError;
 
 /// Which version of every table a session reads.
@@ -79,14 +80,21 @@ pub async fn has_log(root: &Arc<dyn ObjectStore>, url: &Url) -> Result<bool, Que
     }
 }
 
-/// The files `table`'s snapshot references at `as_of`, as the object store lists them: `None`
-/// when the folder holds no Delta table.
-pub async fn committed_files(
+/// What a session reads of one Delta table: the version, its files, and their statistics.
+pub struct Snapshot {
+    pub version: u64,
+    /// The files the snapshot references, as the object store would list them.
+    pub files: Vec<ObjectMeta>,
+    pub statistics: LogStatistics,
+}
+
+/// `table`'s snapshot at `as_of`: `None` when the folder holds no Delta table.
+pub async fn snapshot(
     root: &Arc<dyn ObjectStore>,
     url: &Url,
     table: Table,
     as_of: &AsOf,
-) -> Result<Option<(u64, Vec<ObjectMeta>)>, QueryError> {
+) -> Result<Option<Snapshot>, QueryError> {
     if !has_log(root, url).await? {
         return Ok(None);
     }
@@ -96,28 +104,21 @@ pub async fn committed_files(
         AsOf::Version(version) => delta.load_version(*version).await,
         AsOf::Time(time) => delta.load_with_datetime(*time).await,
     };
+    let broken = |detail: String| QueryError::Table {
+        table: table.name(),
+        detail,
+    };
     match loaded {
         Ok(()) => {}
         Err(DeltaTableError::NotATable(_)) => return Ok(None),
-        Err(e) => {
-            return Err(QueryError::Table {
-                table: table.name(),
-                detail: e.to_string(),
-            });
-        }
+        Err(e) => return Err(broken(e.to_string())),
     }
-    let state = delta.snapshot().map_err(|e| QueryError::Table {
-        table: table.name(),
-        detail: e.to_string(),
-    })?;
+    let state = delta.snapshot().map_err(|e| broken(e.to_string()))?;
     let folder = Path::from_url_path(url.path())?;
     let mut files = Vec::with_capacity(state.log_data().num_files());
     for file in state.log_data().iter() {
-        let location =
-            Path::parse(format!("{folder}/{}", file.path())).map_err(|e| QueryError::Table {
-                table: table.name(),
-                detail: format!("the log names a file at an invalid path: {e}"),
-            })?;
+        let location = Path::parse(format!("{folder}/{}", file.path()))
+            .map_err(|e| broken(format!("the log names a file at an invalid path: {e}")))?;
         files.push(ObjectMeta {
             location,
             last_modified: DateTime::from_timestamp_millis(file.modification_time())
@@ -127,7 +128,15 @@ pub async fn committed_files(
             version: None,
         });
     }
-    Ok(Some((state.version(), files)))
+    let actions = state
+        .add_actions_batches(false)
+        .map_err(|e| broken(format!("cannot read the files' statistics: {e}")))?;
+    let statistics = LogStatistics::new(&folder, actions).map_err(broken)?;
+    Ok(Some(Snapshot {
+        version: state.version(),
+        files,
+        statistics,
+    }))
 }
 
 #[cfg(test)]
