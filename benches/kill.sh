@@ -15,7 +15,8 @@ trap 'bash scripts/emulators.sh stop kinesis s3' EXIT
 bash scripts/emulators.sh start kinesis s3
 eval "$(bash scripts/emulators.sh env kinesis s3)"
 started=$(date +%s)
-ALARMLAKE_KILL_RECORDS="$records" cargo nextest run --locked -p alarmlake --no-capture \
+# `--workspace`, as scripts/test.sh builds: the same features, so the test suite's build is reused.
+ALARMLAKE_KILL_RECORDS="$records" cargo nextest run --locked --workspace --no-capture \
     -E 'test(two_workers_killed_over_and_over_on_s3_never_show_a_row_twice)' 2>&1 |
     grep -E 'kills|PASS|FAIL|panicked'
 echo "$records records: $(($(date +%s) - started)) s, $(nproc) vCPU, $(date -u +%Y-%m-%d)"

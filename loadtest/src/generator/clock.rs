@@ -9,6 +9,13 @@ pub const MINUTE: i64 = 60 * SECOND;
 pub const HOUR: i64 = 60 * MINUTE;
 pub const DAY: i64 = 24 * HOUR;
 
+/// Whether the day that starts at `day_start` (a multiple of [`DAY`]) is a working day, Monday
+/// to Friday, in UTC. Day 0, 1970-01-01, was a Thursday: counting Monday as 0, day `n` is
+/// weekday `(n + 3) % 7`.
+pub fn is_workday(day_start: i64) -> bool {
+    (day_start.div_euclid(DAY) + 3).rem_euclid(7) < 5
+}
+
 pub fn to_datetime(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or_default()
 }
@@ -46,4 +53,30 @@ pub fn write_rfc3339_millis(out: &mut String, micros: i64) {
         t.second(),
         micros.rem_euclid(SECOND) / 1000
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, Weekday};
+
+    use super::*;
+
+    #[test]
+    fn workdays_are_monday_to_friday_as_the_calendar_has_them() {
+        // Two weeks around a year's end, and the epoch's own week.
+        let starts = (0..14)
+            .map(|d| NaiveDate::from_ymd_opt(2026, 12, 21).unwrap() + chrono::Days::new(d))
+            .chain(
+                (0..7).map(|d| NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(d)),
+            );
+        for date in starts {
+            let micros = date
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc()
+                .timestamp_micros();
+            let expected = !matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+            assert_eq!(is_workday(micros), expected, "{date} ({})", date.weekday());
+        }
+    }
 }

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::clock::{DAY, HOUR, MINUTE, SECOND};
+use super::clock::{DAY, HOUR, MINUTE, SECOND, is_workday};
 use super::render::{self, Keypad, display};
 
 /// Which lines a home writes.
@@ -323,7 +323,7 @@ impl Home {
         let mut plan: Vec<(i64, Action)> = Vec::new();
         let rng = &mut self.rng;
         let user = |rng: &mut StdRng, users: u16| rng.random_range(1..=users);
-        let weekday = (day / DAY + 4).rem_euclid(7) < 5; // 1970-01-01 was a Thursday
+        let weekday = is_workday(day);
         plan.push((
             day + 6 * HOUR + rng.random_range(0..HOUR),
             Action::Disarm(user(rng, self.users)),
