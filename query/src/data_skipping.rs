@@ -15,24 +15,23 @@
 //!   Parquet opener can still skip a file against the filters that only exist while the query
 //!   runs (the threshold of `ORDER BY event_time DESC LIMIT n`, a join's keys).
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::{Constraints, DFSchema, Result, Statistics};
-use datafusion::datasource::TableType;
+use datafusion::common::{DFSchema, Result};
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfig};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::utils::conjunction;
-use datafusion::logical_expr::{Expr, LogicalPlan, TableProviderFilterPushDown};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_optimizer::pruning::{PruningPredicate, PruningPredicateBuilder};
 use datafusion::physical_plan::ExecutionPlan;
 
+use crate::forward_table::forward_to_inner;
 use crate::log_statistics::LogStatistics;
 
 /// A Delta lake table whose scans skip the files the log's statistics rule out.
@@ -146,29 +145,7 @@ fn predicate(
 
 #[async_trait]
 impl TableProvider for DataSkipping {
-    fn schema(&self) -> SchemaRef {
-        self.inner.schema()
-    }
-
-    fn constraints(&self) -> Option<&Constraints> {
-        self.inner.constraints()
-    }
-
-    fn table_type(&self) -> TableType {
-        self.inner.table_type()
-    }
-
-    fn get_table_definition(&self) -> Option<&str> {
-        self.inner.get_table_definition()
-    }
-
-    fn get_logical_plan(&'_ self) -> Option<Cow<'_, LogicalPlan>> {
-        self.inner.get_logical_plan()
-    }
-
-    fn get_column_default(&self, column: &str) -> Option<&Expr> {
-        self.inner.get_column_default(column)
-    }
+    forward_to_inner!();
 
     async fn scan(
         &self,
@@ -186,10 +163,6 @@ impl TableProvider for DataSkipping {
         filters: &[&Expr],
     ) -> Result<Vec<TableProviderFilterPushDown>> {
         self.inner.supports_filters_pushdown(filters)
-    }
-
-    fn statistics(&self) -> Option<Statistics> {
-        self.inner.statistics()
     }
 
     async fn insert_into(

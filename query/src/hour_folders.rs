@@ -10,20 +10,17 @@
 //! instead of listing a prefix. Only the listing prefix changes: the day is still listed on its
 //! own, and the rows are the same.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{Constraints, Result, ScalarValue, Statistics};
-use datafusion::datasource::TableType;
+use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::dml::InsertOp;
-use datafusion::logical_expr::{
-    BinaryExpr, Expr, LogicalPlan, Operator, TableProviderFilterPushDown,
-};
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
+
+use crate::forward_table::forward_to_inner;
 
 /// The partition column whose folders carry a leading zero; the session declares it by this name.
 pub const HOUR: &str = "hour";
@@ -86,29 +83,7 @@ fn is_folder_spelling(value: &ScalarValue) -> bool {
 
 #[async_trait]
 impl TableProvider for HourFolders {
-    fn schema(&self) -> SchemaRef {
-        self.inner.schema()
-    }
-
-    fn constraints(&self) -> Option<&Constraints> {
-        self.inner.constraints()
-    }
-
-    fn table_type(&self) -> TableType {
-        self.inner.table_type()
-    }
-
-    fn get_table_definition(&self) -> Option<&str> {
-        self.inner.get_table_definition()
-    }
-
-    fn get_logical_plan(&'_ self) -> Option<Cow<'_, LogicalPlan>> {
-        self.inner.get_logical_plan()
-    }
-
-    fn get_column_default(&self, column: &str) -> Option<&Expr> {
-        self.inner.get_column_default(column)
-    }
+    forward_to_inner!();
 
     async fn scan(
         &self,
@@ -129,10 +104,6 @@ impl TableProvider for HourFolders {
         let spelled = spell_hours(&filters.iter().map(|f| (*f).clone()).collect::<Vec<_>>())?;
         self.inner
             .supports_filters_pushdown(&spelled.iter().collect::<Vec<_>>())
-    }
-
-    fn statistics(&self) -> Option<Statistics> {
-        self.inner.statistics()
     }
 
     async fn insert_into(

@@ -8,6 +8,7 @@ pub mod athena;
 pub mod charts;
 mod committed_files;
 mod data_skipping;
+mod forward_table;
 mod hour_folders;
 mod log_statistics;
 pub mod output;
