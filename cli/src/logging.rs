@@ -1,5 +1,6 @@
 //! Logging through `tracing`, to stderr, filtered by `RUST_LOG` (default: alarmlake's own `info`,
-//! and only warnings from the Delta crates, whose `info` describes every snapshot they build).
+//! only warnings from the Delta crates, whose `info` describes every snapshot they build, and only
+//! errors from the AWS credential chain).
 
 use std::io::IsTerminal;
 
@@ -9,12 +10,22 @@ use tracing_subscriber::EnvFilter;
 /// every snapshot they build, which would bury alarmlake's own lines (`RUST_LOG=info`).
 const DELTA_CRATES: [&str; 3] = ["deltalake_core", "buoyant_kernel", "delta_kernel"];
 
+/// The AWS configuration loader logs each profile it reads (`info`) and each link of the chain
+/// that found nothing (`warn`, even when a later link succeeds). alarmlake reports a chain that
+/// fails as one error of its own (`alarmlake_aws::AwsError`), so these stay quiet unless
+/// `RUST_LOG` names the crate.
+const AWS_CONFIG: &str = "aws_config";
+
 pub fn init(json: bool) {
     let asked = std::env::var("RUST_LOG").unwrap_or_default();
     let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    for name in DELTA_CRATES {
+    let quiet = DELTA_CRATES
+        .iter()
+        .map(|name| (*name, "warn"))
+        .chain([(AWS_CONFIG, "error")]);
+    for (name, level) in quiet {
         if !asked.contains(name)
-            && let Ok(directive) = format!("{name}=warn").parse()
+            && let Ok(directive) = format!("{name}={level}").parse()
         {
             filter = filter.add_directive(directive);
         }

@@ -1,6 +1,7 @@
 //! `alarmlake`: the one binary. Each subcommand lives in its own module under `commands/`.
 
 mod allocator;
+mod aws_args;
 mod commands;
 mod decoder_args;
 mod duration_arg;

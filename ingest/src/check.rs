@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use alarmlake_aws::{AwsAccess, AwsError, S3Settings};
 use alarmlake_transform::Lake;
 use alarmlake_transform::commit::PROBES;
 use alarmlake_transform::probe::probe;
@@ -112,10 +113,47 @@ fn check_metrics(report: &mut Report<'_>, addr: Option<std::net::SocketAddr>) {
     }
 }
 
+/// The AWS set-up: which source gave credentials and region (never the secrets). `None` when
+/// it cannot work, with the failure reported.
+async fn check_aws(
+    report: &mut Report<'_>,
+    aws: Result<(Option<AwsAccess>, S3Settings), AwsError>,
+) -> Option<(Option<AwsAccess>, S3Settings)> {
+    let (access, s3) = match aws {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            report.fail("aws", e.to_string());
+            return None;
+        }
+    };
+    if let Some(access) = &access {
+        let profile = access.named_profile().map_or(String::new(), |(name, by)| {
+            format!("profile `{name}` (from {by}), ")
+        });
+        report.ok(
+            "aws",
+            format!(
+                "{profile}region {} (from {})",
+                access.region(),
+                access.region_source()
+            ),
+        );
+        match access.check().await {
+            Ok(credentials) => report.ok("aws", format!("credentials from {credentials}")),
+            Err(e) => {
+                report.fail("aws", e.to_string());
+                return None;
+            }
+        }
+    }
+    Some((access, s3))
+}
+
 /// `--check` for the Kinesis consumer; the number of failed checks.
 pub(crate) async fn check_kinesis(
     config: &ConsumerConfig,
     source: &KinesisSource,
+    aws: Result<(Option<AwsAccess>, S3Settings), AwsError>,
     on_line: &mut dyn FnMut(CheckLine),
 ) -> usize {
     let mut report = Report {
@@ -129,9 +167,12 @@ pub(crate) async fn check_kinesis(
             source.stream, config.lake, source.app, source.lease.worker
         ),
     );
+    let Some((Some(access), s3)) = check_aws(&mut report, aws).await else {
+        return report.failures().max(1);
+    };
     let mut options = source.kinesis.clone();
     options.attempt_timeout = Some(options.attempt_timeout.unwrap_or(Duration::from_secs(10)));
-    let kinesis = Kinesis::connect(&source.stream, &options).await;
+    let kinesis = Kinesis::connect(&source.stream, &options, &access).await;
     let shards = match kinesis.check().await {
         Ok(summary) => {
             let shards = kinesis.list_shards().await;
@@ -161,7 +202,7 @@ pub(crate) async fn check_kinesis(
             Vec::new()
         }
     };
-    let lake = match Lake::open(&config.lake, config.s3_endpoint.as_deref()) {
+    let lake = match Lake::open(&config.lake, Some(&s3)) {
         Ok(lake) => lake,
         Err(e) => {
             report.fail("lake", format!("{}: {e}", config.lake));
@@ -175,7 +216,7 @@ pub(crate) async fn check_kinesis(
         .as_deref()
         .filter(|u| u.starts_with("s3://"))
     {
-        match Lake::open(url, config.s3_endpoint.as_deref()) {
+        match Lake::open(url, Some(&s3)) {
             Ok(store) => check_store(&mut report, "checkpoints", &store, "_check", true).await,
             Err(e) => report.fail("checkpoints", format!("{url}: {e}")),
         }
@@ -183,7 +224,7 @@ pub(crate) async fn check_kinesis(
     let mut resuming = 0;
     let mut finished = 0;
     let mut leased_elsewhere = 0;
-    match checkpoint::open_store(config, source, &lake) {
+    match checkpoint::open_store(source, &lake, &s3) {
         Ok(store) => {
             let now_ms = Utc::now().timestamp_millis();
             for shard in &shards {
@@ -243,11 +284,15 @@ pub(crate) async fn check_kinesis(
 pub(crate) async fn check_tcp(
     config: &ConsumerConfig,
     address: &str,
+    aws: Result<(Option<AwsAccess>, S3Settings), AwsError>,
     on_line: &mut dyn FnMut(CheckLine),
 ) -> usize {
     let mut report = Report {
         on_line,
         failures: 0,
+    };
+    let Some((_, s3)) = check_aws(&mut report, aws).await else {
+        return report.failures();
     };
     let connect = tokio::time::timeout(
         Duration::from_secs(5),
@@ -259,7 +304,7 @@ pub(crate) async fn check_tcp(
         Ok(Err(e)) => report.fail("ser2sock", format!("{address}: {e}")),
         Err(_) => report.fail("ser2sock", format!("{address}: no answer within 5 s")),
     }
-    match Lake::open(&config.lake, config.s3_endpoint.as_deref()) {
+    match Lake::open(&config.lake, Some(&s3)) {
         Ok(store) => check_store(&mut report, "lake", &store, PROBES, false).await,
         Err(e) => report.fail("lake", format!("{}: {e}", config.lake)),
     }

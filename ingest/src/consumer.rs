@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use alarmlake_aws::{AwsAccess, AwsError, AwsSettings, S3Settings};
 use alarmlake_schemas::{Decoder, Tally};
 use alarmlake_transform::delta::LakeTables;
 use alarmlake_transform::maintenance::{self, MaintenanceError};
@@ -37,6 +38,9 @@ pub struct ConsumerConfig {
     pub lake: String,
     /// An S3 endpoint (S3-compatible stores, emulators).
     pub s3_endpoint: Option<String>,
+    /// The AWS profile and region the flags and the config file give; the chain finds the
+    /// rest. Kinesis and S3 use the same.
+    pub aws: AwsSettings,
     pub source: Source,
     /// When buffers become files.
     pub writer: WriterConfig,
@@ -139,6 +143,10 @@ pub enum ConsumeError {
     Kinesis(#[from] ConsumerError),
     #[error(transparent)]
     Tcp(#[from] TcpSourceError),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error("a Kinesis source without the AWS set-up loaded")]
+    NoAwsAccess,
 }
 
 /// How long a stopping consumer waits for a scheduled compaction, retention or vacuum run still
@@ -164,10 +172,48 @@ impl Consumer {
     /// `on_line` as it comes; returns the number of failed checks (0: the consumer would run).
     /// It writes nothing but a probe object it deletes again.
     pub async fn check(&self, on_line: &mut dyn FnMut(CheckLine)) -> usize {
+        let aws = self.aws().await;
         match &self.config.source {
-            Source::Kinesis(source) => check::check_kinesis(&self.config, source, on_line).await,
-            Source::Tcp { address } => check::check_tcp(&self.config, address, on_line).await,
+            Source::Kinesis(source) => {
+                check::check_kinesis(&self.config, source, aws, on_line).await
+            }
+            Source::Tcp { address } => check::check_tcp(&self.config, address, aws, on_line).await,
         }
+    }
+
+    /// The process's AWS access and its S3 settings, loaded once. The chain is loaded only
+    /// for a Kinesis source or a lake or checkpoint location on S3: a ser2sock source into a
+    /// local lake never reads profiles or asks instance metadata.
+    pub(crate) async fn aws(&self) -> Result<(Option<AwsAccess>, S3Settings), AwsError> {
+        let config = &self.config;
+        let (kinesis_endpoint, checkpoints) = match &config.source {
+            Source::Kinesis(source) => (
+                Some(source.kinesis.endpoint_url.as_deref()),
+                source.checkpoints.as_deref(),
+            ),
+            Source::Tcp { .. } => (None, None),
+        };
+        let mut s3 = S3Settings {
+            endpoint: config.s3_endpoint.clone(),
+            access: None,
+        };
+        let on_s3 = [Some(config.lake.as_str()), checkpoints]
+            .into_iter()
+            .flatten()
+            .any(|location| location.starts_with("s3://"));
+        if kinesis_endpoint.is_none() && !on_s3 {
+            return Ok((None, s3));
+        }
+        let endpoint_override = kinesis_endpoint.flatten().is_some()
+            || config.s3_endpoint.is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL").is_some();
+        let access = AwsAccess::load(&AwsSettings {
+            endpoint_override,
+            ..config.aws.clone()
+        })
+        .await?;
+        s3.access = Some(access.clone());
+        Ok((Some(access), s3))
     }
 
     /// Runs until `stop` becomes true (everything read is then written and committed), or
@@ -175,18 +221,21 @@ impl Consumer {
     /// wind down the upkeep task afterwards.
     pub async fn run(self, stop: watch::Receiver<bool>) -> Result<ConsumeSummary, ConsumeError> {
         let config = &self.config;
-        let lake = Lake::open(&config.lake, config.s3_endpoint.as_deref()).map_err(|source| {
-            ConsumeError::Lake {
-                location: config.lake.clone(),
-                source,
-            }
+        let (access, s3) = self.aws().await?;
+        if let Some(access) = &access {
+            // Credentials resolved now: an expired SSO session or a missing profile key is one
+            // clear error at start, not a retry loop.
+            access.check().await?;
+        }
+        let lake = Lake::open(&config.lake, Some(&s3)).map_err(|source| ConsumeError::Lake {
+            location: config.lake.clone(),
+            source,
         })?;
         let explicit = match &config.source {
             Source::Kinesis(source) => source.checkpoints.as_deref(),
             Source::Tcp { .. } => None,
         };
-        let upkeep_locations =
-            maintenance::checkpoint_locations(&lake, explicit, config.s3_endpoint.as_deref())?;
+        let upkeep_locations = maintenance::checkpoint_locations(&lake, explicit, Some(&s3))?;
         let metrics = Arc::new(Metrics::default());
         let server = match config.metrics_addr {
             Some(addr) => Some(
@@ -203,7 +252,11 @@ impl Consumer {
             stop.clone(),
         );
         let result = match &config.source {
-            Source::Kinesis(source) => self.run_kinesis(source, lake, metrics.clone(), stop).await,
+            Source::Kinesis(source) => {
+                let access = access.ok_or(ConsumeError::NoAwsAccess)?;
+                self.run_kinesis(source, lake, &s3, &access, metrics.clone(), stop)
+                    .await
+            }
             Source::Tcp { address } => {
                 info!(%address, lake = %config.lake, "reading ser2sock lines");
                 let writer = config.writer.clone();
@@ -232,11 +285,13 @@ impl Consumer {
         &self,
         source: &KinesisSource,
         lake: Lake,
+        s3: &S3Settings,
+        access: &AwsAccess,
         metrics: Arc<Metrics>,
         stop: watch::Receiver<bool>,
     ) -> Result<ConsumeSummary, ConsumeError> {
-        let checkpoints = checkpoint::open_store(&self.config, source, &lake)?;
-        let kinesis = Kinesis::connect(&source.stream, &source.kinesis).await;
+        let checkpoints = checkpoint::open_store(source, &lake, s3)?;
+        let kinesis = Kinesis::connect(&source.stream, &source.kinesis, access).await;
         info!(stream = %source.stream, lake = %self.config.lake, app = %source.app, worker = %source.lease.worker, "consuming");
         let tables = Arc::new(LakeTables::new(lake.clone()));
         let ctx = ShardContext {

@@ -18,7 +18,6 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{DataFrame, SQLOptions, SessionContext, col};
 use object_store::ObjectStore;
-use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use url::Url;
@@ -39,6 +38,8 @@ pub enum QueryError {
     DataFusion(#[from] DataFusionError),
     #[error("object store: {0}")]
     Store(#[from] object_store::Error),
+    #[error(transparent)]
+    Aws(#[from] alarmlake_aws::AwsError),
     #[error("lake location {0:?} is not a folder or s3://bucket/prefix")]
     Location(String),
     #[error("cannot use lake folder {path}: {source}")]
@@ -61,8 +62,9 @@ pub enum QueryError {
 /// How the session is set up.
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {
-    /// S3 endpoint override (emulators, S3-compatible stores); default: `AWS_ENDPOINT_URL`.
-    pub s3_endpoint: Option<String>,
+    /// How to reach S3: the endpoint override and the process's AWS chain (needed for an
+    /// `s3://` lake; `alarmlake_aws::S3Settings::for_locations` loads it).
+    pub s3: alarmlake_aws::S3Settings,
     /// Permit statements that create, insert, copy or delete.
     pub allow_writes: bool,
     /// The version of the tables to read.
@@ -236,16 +238,7 @@ fn lake_root(
         if bucket.is_empty() {
             return Err(QueryError::Location(location.to_string()));
         }
-        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
-        let endpoint = options
-            .s3_endpoint
-            .clone()
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
-        if let Some(endpoint) = endpoint {
-            builder = builder
-                .with_allow_http(endpoint.starts_with("http://"))
-                .with_endpoint(endpoint);
-        }
+        let store = options.s3.store(bucket, location)?;
         let prefix = prefix.trim_matches('/');
         let root = if prefix.is_empty() {
             format!("s3://{bucket}/")
@@ -253,7 +246,7 @@ fn lake_root(
             format!("s3://{bucket}/{prefix}/")
         };
         let root = Url::parse(&root).map_err(|_| QueryError::Location(location.to_string()))?;
-        return Ok((root, Arc::new(builder.build()?)));
+        return Ok((root, Arc::new(store)));
     }
     if location.contains("://") {
         return Err(QueryError::Location(location.to_string()));

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use alarmlake_aws::{AwsError, S3Settings};
 use futures::StreamExt;
-use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
@@ -24,6 +24,8 @@ pub enum LakeError {
     BadPath(String),
     #[error("object store: {0}")]
     Store(#[from] object_store::Error),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
 }
 
 /// A file that is durable in the lake.
@@ -50,26 +52,20 @@ pub struct Lake {
 }
 
 impl Lake {
-    /// Opens `./lake`-style folders (created if missing) and `s3://bucket/prefix` URLs. S3
-    /// settings (region, credentials, `AWS_ENDPOINT_URL`) come from the standard AWS variables;
-    /// `s3_endpoint` overrides the endpoint, as `--s3-endpoint` does.
-    pub fn open(location: &str, s3_endpoint: Option<&str>) -> Result<Lake, LakeError> {
+    /// Opens `./lake`-style folders (created if missing) and `s3://bucket/prefix` URLs. An S3
+    /// location needs `s3` with the process's AWS chain loaded ([`S3Settings::for_locations`]):
+    /// the same credentials and region as Kinesis.
+    pub fn open(location: &str, s3: Option<&S3Settings>) -> Result<Lake, LakeError> {
         if let Some(rest) = location.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
                 return Err(LakeError::Location(location.to_string()));
             }
-            let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
-            let endpoint = s3_endpoint
-                .map(str::to_string)
-                .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
-            if let Some(endpoint) = endpoint {
-                // Emulators on 127.0.0.1 speak plain HTTP; real AWS endpoints are HTTPS.
-                builder = builder
-                    .with_allow_http(endpoint.starts_with("http://"))
-                    .with_endpoint(endpoint);
-            }
-            let store: Arc<dyn ObjectStore> = Arc::new(builder.build()?);
+            let store = match s3 {
+                Some(settings) => settings.store(bucket, location)?,
+                None => S3Settings::default().store(bucket, location)?,
+            };
+            let store: Arc<dyn ObjectStore> = Arc::new(store);
             let prefix = prefix.trim_matches('/');
             let url = if prefix.is_empty() {
                 format!("s3://{bucket}/")
@@ -259,6 +255,7 @@ impl Lake {
             LakeError::Folder { .. } | LakeError::Location(_) | LakeError::BadPath(_) => {
                 Some("the location cannot be used")
             }
+            LakeError::Aws(_) => Some("the AWS set-up cannot work"),
         }
     }
 

@@ -5,6 +5,7 @@
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashSet};
 
+use alarmlake_aws::S3Settings;
 use alarmlake_schemas::Table;
 use chrono::{DateTime, Duration, Utc};
 
@@ -250,14 +251,14 @@ const OLD_COMPACTION_INTENTS: &str = "_alarmlake/compaction/intents";
 pub fn checkpoint_locations(
     lake: &Lake,
     explicit: Option<&str>,
-    s3_endpoint: Option<&str>,
+    s3: Option<&S3Settings>,
 ) -> Result<Vec<CheckpointLocation>, MaintenanceError> {
     let mut locations = vec![CheckpointLocation {
         store: lake.clone(),
         prefix: commit::CHECKPOINTS.to_string(),
     }];
     if let Some(location) = explicit {
-        let store = Lake::open(location, s3_endpoint)?;
+        let store = Lake::open(location, s3)?;
         locations.push(CheckpointLocation {
             store,
             prefix: String::new(),

@@ -11,16 +11,16 @@ use anyhow::{Context, Result};
 use chrono::Duration;
 use clap::Args;
 
+use crate::aws_args::AwsArgs;
 use crate::{duration_arg, size_arg, table_arg};
 
 #[derive(Args, Debug)]
 pub struct CompactArgs {
-    /// The lake: a folder, or s3://bucket/prefix (AWS settings from the environment).
+    /// The lake: a folder, or s3://bucket/prefix (AWS: --profile, --region, the standard chain).
     #[arg(long, default_value = "./lake", env = "ALARMLAKE_LAKE")]
     lake: String,
-    /// S3 endpoint, for S3-compatible stores and emulators (default: AWS_ENDPOINT_URL).
-    #[arg(long, env = "ALARMLAKE_S3_ENDPOINT")]
-    s3_endpoint: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
     /// Only this table [default: every table].
     #[arg(long, value_parser = table_arg::parse)]
     table: Option<Table>,
@@ -39,7 +39,8 @@ pub struct CompactArgs {
 }
 
 pub fn run(args: CompactArgs) -> Result<ExitCode> {
-    let lake = Lake::open(&args.lake, args.s3_endpoint.as_deref())
+    let s3 = args.aws.load_blocking(&[&args.lake])?;
+    let lake = Lake::open(&args.lake, Some(&s3))
         .with_context(|| format!("cannot open lake {}", args.lake))?;
     let tables: Vec<Table> = args.table.map_or_else(|| Table::ALL.to_vec(), |t| vec![t]);
     let config = CompactionConfig {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use alarmlake_aws::AwsSettings;
 use alarmlake_ingest::kinesis::KinesisOptions;
 use alarmlake_ingest::{
     CheckLine, CheckStatus, ConsumeSummary, Consumer, ConsumerConfig, KinesisSource, LeaseOptions,
@@ -56,9 +57,12 @@ pub struct ConsumeArgs {
     /// S3 endpoint, when it differs from Kinesis's.
     #[arg(long, env = "ALARMLAKE_S3_ENDPOINT")]
     s3_endpoint: Option<String>,
-    /// AWS region [default: from the AWS configuration].
-    #[arg(long, env = "AWS_REGION")]
+    /// AWS region for Kinesis and S3 [default: the config file's, AWS_REGION, the profile's].
+    #[arg(long)]
     region: Option<String>,
+    /// AWS profile for Kinesis and S3 [default: the config file's, AWS_PROFILE, `default`].
+    #[arg(long)]
+    profile: Option<String>,
     /// This worker's name among the consumers of --app [default: the host name].
     #[arg(long, env = "ALARMLAKE_WORKER_ID")]
     worker_id: Option<String>,
@@ -140,6 +144,7 @@ struct FileConfig {
     kinesis_endpoint: Option<String>,
     s3_endpoint: Option<String>,
     region: Option<String>,
+    profile: Option<String>,
     worker_id: Option<String>,
     lease_secs: Option<u64>,
     discovery_secs: Option<u64>,
@@ -273,7 +278,6 @@ fn kinesis_source(args: &ConsumeArgs, file: &FileConfig) -> Result<KinesisSource
             .map_err(|e| anyhow::anyhow!("--start {e}"))?,
         kinesis: KinesisOptions {
             endpoint_url: pick(&args.kinesis_endpoint, &file.kinesis_endpoint).or(endpoint),
-            region: pick(&args.region, &file.region),
             attempt_timeout: args
                 .kinesis_timeout_secs
                 .or(file.kinesis_timeout_secs)
@@ -347,6 +351,12 @@ fn consumer_config(args: &ConsumeArgs, file: &FileConfig) -> Result<ConsumerConf
     Ok(ConsumerConfig {
         lake: lake_location(args, file),
         s3_endpoint: s3_endpoint(args, file),
+        aws: AwsSettings {
+            profile: args.profile.clone().or(file.profile.clone()),
+            region: args.region.clone(),
+            config_region: file.region.clone(),
+            endpoint_override: false,
+        },
         source,
         writer,
         upkeep: upkeep_settings(args, file)?,

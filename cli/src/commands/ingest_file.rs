@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::aws_args::AwsArgs;
 use crate::decoder_args::DecoderArgs;
 use alarmlake_ingest::for_each_record;
 
@@ -21,12 +22,11 @@ pub struct IngestFileArgs {
     /// Files to read, one record per line; `-` reads stdin.
     #[arg(required = true)]
     inputs: Vec<String>,
-    /// The lake: a folder, or s3://bucket/prefix (AWS settings from the environment).
+    /// The lake: a folder, or s3://bucket/prefix (AWS: --profile, --region, the standard chain).
     #[arg(long, default_value = "./lake", env = "ALARMLAKE_LAKE")]
     lake: String,
-    /// S3 endpoint, for S3-compatible stores and emulators (default: AWS_ENDPOINT_URL).
-    #[arg(long, env = "ALARMLAKE_S3_ENDPOINT")]
-    s3_endpoint: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
     #[command(flatten)]
     decoder: DecoderArgs,
     /// Rows of one hour after which its file is written.
@@ -68,7 +68,8 @@ fn progress_bar(args: &IngestFileArgs) -> ProgressBar {
 
 pub fn run(args: IngestFileArgs) -> Result<ExitCode> {
     let decoder = Decoder::new(args.decoder.config()?);
-    let lake = Lake::open(&args.lake, args.s3_endpoint.as_deref())
+    let s3 = args.aws.load_blocking(&[&args.lake])?;
+    let lake = Lake::open(&args.lake, Some(&s3))
         .with_context(|| format!("cannot open lake {}", args.lake))?;
     let config = WriterConfig {
         max_rows: args.max_rows,

@@ -12,18 +12,18 @@ use chrono::Duration;
 use clap::{Args, Subcommand};
 
 use super::compact::plural;
+use crate::aws_args::AwsArgs;
 use crate::{duration_arg, table_arg};
 
 #[derive(Args, Debug)]
 pub struct LakeArgs {
     #[command(subcommand)]
     command: LakeCommand,
-    /// The lake: a folder, or s3://bucket/prefix (AWS settings from the environment).
+    /// The lake: a folder, or s3://bucket/prefix (AWS: --profile, --region, the standard chain).
     #[arg(long, global = true, default_value = "./lake", env = "ALARMLAKE_LAKE")]
     lake: String,
-    /// S3 endpoint, for S3-compatible stores and emulators (default: AWS_ENDPOINT_URL).
-    #[arg(long, global = true, env = "ALARMLAKE_S3_ENDPOINT")]
-    s3_endpoint: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
     /// Only this table [default: every table].
     #[arg(long, global = true, value_parser = table_arg::parse)]
     table: Option<Table>,
@@ -57,14 +57,15 @@ enum LakeCommand {
 }
 
 pub fn run(args: LakeArgs) -> Result<ExitCode> {
-    let lake = Lake::open(&args.lake, args.s3_endpoint.as_deref())
+    let locations = [Some(args.lake.as_str()), args.checkpoints.as_deref()];
+    let s3 = args
+        .aws
+        .load_blocking(&locations.into_iter().flatten().collect::<Vec<_>>())?;
+    let lake = Lake::open(&args.lake, Some(&s3))
         .with_context(|| format!("cannot open lake {}", args.lake))?;
     let tables: Vec<Table> = args.table.map_or_else(|| Table::ALL.to_vec(), |t| vec![t]);
-    let checkpoints = maintenance::checkpoint_locations(
-        &lake,
-        args.checkpoints.as_deref(),
-        args.s3_endpoint.as_deref(),
-    )?;
+    let checkpoints =
+        maintenance::checkpoint_locations(&lake, args.checkpoints.as_deref(), Some(&s3))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use crate::aws_args::AwsArgs;
+
 use alarmlake_query::charts::{CHARTED_REPORTS, has_chart, is_svg, write_chart};
 use alarmlake_query::reports::{REPORTS, ReportParams, find};
 use alarmlake_query::{LakeSession, SessionOptions, write_batches};
@@ -20,8 +22,8 @@ pub struct ReportArgs {
     /// The lake: a folder, or s3://bucket/prefix.
     #[arg(long, default_value = "./lake", env = "ALARMLAKE_LAKE")]
     lake: String,
-    #[arg(long, env = "ALARMLAKE_S3_ENDPOINT")]
-    s3_endpoint: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
     /// Only this site.
     #[arg(long)]
     site: Option<String>,
@@ -84,7 +86,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
         let session = LakeSession::open(
             &args.lake,
             SessionOptions {
-                s3_endpoint: args.s3_endpoint.clone(),
+                s3: args.aws.load(&[&args.lake]).await?,
                 ..SessionOptions::default()
             },
         )

@@ -12,16 +12,16 @@ use chrono::{Duration, Utc};
 use clap::Args;
 
 use super::compact::megabytes;
+use crate::aws_args::AwsArgs;
 use crate::{duration_arg, table_arg};
 
 #[derive(Args, Debug)]
 pub struct RetainArgs {
-    /// The lake: a folder, or s3://bucket/prefix (AWS settings from the environment).
+    /// The lake: a folder, or s3://bucket/prefix (AWS: --profile, --region, the standard chain).
     #[arg(long, default_value = "./lake", env = "ALARMLAKE_LAKE")]
     lake: String,
-    /// S3 endpoint, for S3-compatible stores and emulators (default: AWS_ENDPOINT_URL).
-    #[arg(long, env = "ALARMLAKE_S3_ENDPOINT")]
-    s3_endpoint: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
     /// How much history to keep, by event time: 30d, 12h, 2w (at least 1h).
     #[arg(long, value_parser = duration_arg::parse)]
     keep: Duration,
@@ -34,7 +34,8 @@ pub struct RetainArgs {
 }
 
 pub fn run(args: RetainArgs) -> Result<ExitCode> {
-    let lake = Lake::open(&args.lake, args.s3_endpoint.as_deref())
+    let s3 = args.aws.load_blocking(&[&args.lake])?;
+    let lake = Lake::open(&args.lake, Some(&s3))
         .with_context(|| format!("cannot open lake {}", args.lake))?;
     let tables: Vec<Table> = match args.table {
         Some(table) => vec![table],

@@ -5,6 +5,8 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use crate::aws_args::AwsArgs;
+
 use alarmlake_query::repl::{self, one_line};
 use alarmlake_query::{AsOf, LakeSession, OutputFormat, SessionOptions, statements, write_batches};
 use anyhow::{Context, Result};
@@ -20,12 +22,11 @@ pub enum FormatArg {
 
 #[derive(Args, Debug)]
 pub struct SqlArgs {
-    /// The lake: a folder, or s3://bucket/prefix (AWS settings from the environment).
+    /// The lake: a folder, or s3://bucket/prefix (AWS: --profile, --region, the standard chain).
     #[arg(long, default_value = "./lake", env = "ALARMLAKE_LAKE")]
     lake: String,
-    /// S3 endpoint, for S3-compatible stores and emulators (default: AWS_ENDPOINT_URL).
-    #[arg(long, env = "ALARMLAKE_S3_ENDPOINT")]
-    s3_endpoint: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
     /// Run these statements and exit (they may start with a `--` comment).
     #[arg(
         short = 'c',
@@ -76,7 +77,7 @@ pub fn run(args: SqlArgs) -> Result<ExitCode> {
         .context("cannot start the query runtime")?;
     runtime.block_on(async {
         let options = SessionOptions {
-            s3_endpoint: args.s3_endpoint.clone(),
+            s3: args.aws.load(&[&args.lake]).await?,
             allow_writes: args.allow_writes,
             as_of: args.as_of.clone().unwrap_or_default(),
         };

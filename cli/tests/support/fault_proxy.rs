@@ -43,6 +43,8 @@ pub struct Counts {
 pub struct FaultProxy {
     pub url: String,
     pub counts: Arc<Counts>,
+    /// Requests each rule's needle matched, by rule (a rule with `every: u64::MAX` only counts).
+    pub matched: Arc<Vec<AtomicU64>>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -58,6 +60,7 @@ impl FaultProxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let counts = Arc::new(Counts::default());
         let seen: Arc<Vec<AtomicU64>> = Arc::new(rules.iter().map(|_| AtomicU64::new(0)).collect());
+        let matched = Arc::clone(&seen);
         let rules = Arc::new(rules);
         let upstream = upstream.to_string();
         let task_counts = counts.clone();
@@ -80,6 +83,7 @@ impl FaultProxy {
         FaultProxy {
             url,
             counts,
+            matched,
             _runtime: runtime,
         }
     }

@@ -7,9 +7,11 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use alarmlake_ingest::kinesis::https_client;
+use alarmlake_loadtest::generator::{Format, Generator, GeneratorConfig};
 use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, StreamStatus};
+use chrono::{DateTime, Utc};
 
 use super::{credentials, tool};
 
@@ -19,11 +21,16 @@ pub fn endpoint() -> Option<String> {
 }
 
 pub fn test_client(endpoint: &str) -> aws_sdk_kinesis::Client {
+    client_in(endpoint, "us-east-1")
+}
+
+/// A client of the emulator in `region` (kinesis-mock keeps each region's streams apart).
+pub fn client_in(endpoint: &str, region: &str) -> aws_sdk_kinesis::Client {
     let config = aws_sdk_kinesis::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .http_client(https_client())
         .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
+        .region(Region::new(region.to_string()))
         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
         .build();
     aws_sdk_kinesis::Client::from_conf(config)
@@ -49,9 +56,31 @@ pub async fn wait_active(client: &aws_sdk_kinesis::Client, stream: &str) {
     }
 }
 
+/// How many records go in batches before the rest go one by one. kinesis-mock 0.6 hashes a
+/// shard's whole record vector for every entry of a PutRecords batch, so a batch costs in
+/// proportion to the shard's size and filling a stream costs its square: 200,000 records took
+/// over an hour. A single PutRecord appends at a constant cost (about 4 ms, measured with
+/// boto3 on 8 shards from 0 to 30,000 records), so big fills switch to it.
+const BATCHED_RECORDS: usize = 20_000;
+
+/// Single puts in flight at once, for the records past [`BATCHED_RECORDS`].
+const SINGLE_PUTS_IN_FLIGHT: usize = 16;
+
 /// Puts `records` (retrying the ones a batch refuses); returns the (shard, sequence number)
 /// Kinesis gave each.
 pub async fn put_records(
+    client: &aws_sdk_kinesis::Client,
+    stream: &str,
+    records: &[(String, Vec<u8>)],
+) -> BTreeSet<(String, String)> {
+    let split = records.len().min(BATCHED_RECORDS);
+    let mut positions = put_batches(client, stream, &records[..split]).await;
+    positions.extend(put_one_by_one(client, stream, &records[split..]).await);
+    assert_eq!(positions.len(), records.len());
+    positions
+}
+
+async fn put_batches(
     client: &aws_sdk_kinesis::Client,
     stream: &str,
     records: &[(String, Vec<u8>)],
@@ -89,7 +118,57 @@ pub async fn put_records(
             pending = retry;
         }
     }
-    assert_eq!(positions.len(), records.len());
+    positions
+}
+
+/// PutRecord for each record, [`SINGLE_PUTS_IN_FLIGHT`] at a time; a refused put (throttled)
+/// is retried a few times before the fill fails.
+async fn put_one_by_one(
+    client: &aws_sdk_kinesis::Client,
+    stream: &str,
+    records: &[(String, Vec<u8>)],
+) -> BTreeSet<(String, String)> {
+    if records.is_empty() {
+        return BTreeSet::new();
+    }
+    let per_task = records.len().div_ceil(SINGLE_PUTS_IN_FLIGHT);
+    let mut tasks = tokio::task::JoinSet::new();
+    for slice in records.chunks(per_task) {
+        let (client, stream, slice) = (client.clone(), stream.to_string(), slice.to_vec());
+        tasks.spawn(async move {
+            let mut positions = Vec::with_capacity(slice.len());
+            for (key, data) in slice {
+                let mut attempt = 0;
+                let answer = loop {
+                    let put = client
+                        .put_record()
+                        .stream_name(&stream)
+                        .partition_key(&key)
+                        .data(Blob::new(data.clone()))
+                        .send()
+                        .await;
+                    match put {
+                        Ok(answer) => break answer,
+                        Err(error) if attempt < 10 => {
+                            attempt += 1;
+                            eprintln!("put_record retry {attempt}: {error:?}");
+                            tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                        }
+                        Err(error) => panic!("put_record failed: {error:?}"),
+                    }
+                };
+                positions.push((
+                    answer.shard_id().to_string(),
+                    answer.sequence_number().to_string(),
+                ));
+            }
+            positions
+        });
+    }
+    let mut positions = BTreeSet::new();
+    while let Some(done) = tasks.join_next().await {
+        positions.extend(done.unwrap());
+    }
     positions
 }
 
@@ -184,4 +263,40 @@ pub fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::Ex
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Generated lines (mixed panels, MODE hubs and cameras) with their site as partition key.
+pub fn generated_records(homes: usize, count: usize) -> Vec<(String, Vec<u8>)> {
+    let start: DateTime<Utc> = DateTime::parse_from_rfc3339("2024-03-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let mut generator = Generator::new(&GeneratorConfig {
+        homes,
+        days: 30,
+        seed: 11,
+        format: Format::Mixed,
+        start,
+    });
+    let mut text = String::new();
+    // Counted as they come: counting the text's lines each turn made 200,000 records (the
+    // kill benchmark) take longer than the run itself.
+    let mut made = 0;
+    while made < count {
+        match generator.next_lines(&mut text) {
+            0 => break,
+            added => made += added,
+        }
+    }
+    text.lines()
+        .take(count)
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            let site = value
+                .get("site")
+                .or_else(|| value.get("homeId"))
+                .map(|v| v.to_string().trim_matches('"').to_string())
+                .unwrap_or_else(|| "cameras".into());
+            (site, line.as_bytes().to_vec())
+        })
+        .collect()
 }

@@ -54,6 +54,25 @@ pub fn stdout_of(command: &mut Command) -> String {
 }
 
 /// `alarmlake sql --format csv` of one statement over `lake`, to run as the test needs.
+/// Every row's stream position in every table that keeps one.
+pub const POSITIONS_SQL: &str = "SELECT shard_id, sequence_number FROM alarm_events \
+    UNION ALL SELECT shard_id, sequence_number FROM mode_events \
+    UNION ALL SELECT shard_id, sequence_number FROM camera_media \
+    UNION ALL SELECT shard_id, sequence_number FROM dead_letters";
+
+/// The (shard, sequence number) pairs of [`POSITIONS_SQL`]'s CSV answer, with how often each
+/// appears.
+pub fn count_positions(csv: &[u8]) -> std::collections::BTreeMap<(String, String), usize> {
+    let mut positions = std::collections::BTreeMap::new();
+    for line in String::from_utf8_lossy(csv).lines().skip(1) {
+        let (shard, sequence) = line.split_once(',').unwrap();
+        *positions
+            .entry((shard.to_string(), sequence.to_string()))
+            .or_insert(0) += 1;
+    }
+    positions
+}
+
 pub fn sql_csv(lake: &Path, sql: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
     command.args([

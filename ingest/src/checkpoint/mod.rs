@@ -25,10 +25,11 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+use alarmlake_aws::S3Settings;
 use alarmlake_transform::Lake;
 use alarmlake_transform::commit::checkpoints_of;
 
-use crate::consumer::{ConsumerConfig, KinesisSource};
+use crate::consumer::KinesisSource;
 
 use serde::{Deserialize, Serialize};
 
@@ -93,15 +94,15 @@ pub enum CheckpointError {
 /// The checkpoint store of `source`: its explicit location, else next to the lake (a folder
 /// for a local lake, the lake's own bucket with conditional writes for S3).
 pub(crate) fn open_store(
-    config: &ConsumerConfig,
     source: &KinesisSource,
     lake: &Lake,
+    s3: &S3Settings,
 ) -> Result<Arc<dyn CheckpointStore>, CheckpointError> {
     let namespace = format!("{}/{}", source.app, source.stream);
     let on_s3 = |location: &str| location.starts_with("s3://");
     match source.checkpoints.as_deref() {
         Some(url) if on_s3(url) => {
-            let store = Lake::open(url, config.s3_endpoint.as_deref())?;
+            let store = Lake::open(url, Some(s3))?;
             let prefix = store.path(&namespace)?;
             Ok(Arc::new(object::ObjectStoreCheckpoints::new(
                 store.store().clone(),
@@ -111,7 +112,7 @@ pub(crate) fn open_store(
         Some(folder) => Ok(Arc::new(file::FileStore::open(
             &Path::new(folder).join(&namespace),
         )?)),
-        None if on_s3(&config.lake) => {
+        None if on_s3(lake.location()) => {
             let prefix = lake.path(&checkpoints_of(&source.app, &source.stream))?;
             Ok(Arc::new(object::ObjectStoreCheckpoints::new(
                 lake.store().clone(),
@@ -119,7 +120,7 @@ pub(crate) fn open_store(
             )))
         }
         None => Ok(Arc::new(file::FileStore::open(
-            &Path::new(&config.lake).join(checkpoints_of(&source.app, &source.stream)),
+            &Path::new(lake.location()).join(checkpoints_of(&source.app, &source.stream)),
         )?)),
     }
 }

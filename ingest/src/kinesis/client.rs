@@ -4,12 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use alarmlake_aws::AwsAccess;
+use alarmlake_aws::http_clients::{client_for_endpoint, https_client};
 use alarmlake_schemas::RawRecord;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::config::Region;
 use aws_sdk_kinesis::config::StalledStreamProtectionConfig;
 use aws_sdk_kinesis::config::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_kinesis::error::DisplayErrorContext;
@@ -18,7 +19,6 @@ use aws_sdk_kinesis::types::ShardIteratorType;
 use chrono::{DateTime, Utc};
 
 use super::errors::{ErrorKind, KinesisError};
-use super::http_clients::{client_for_endpoint, https_client};
 use super::records_body::{self, RecordsCall, RecordsInterceptor, RecordsSlot};
 
 /// How to reach Kinesis.
@@ -26,8 +26,6 @@ use super::records_body::{self, RecordsCall, RecordsInterceptor, RecordsSlot};
 pub struct KinesisOptions {
     /// An endpoint override (LocalStack, kinesis-mock); default: `AWS_ENDPOINT_URL` or AWS.
     pub endpoint_url: Option<String>,
-    /// The region; default: the AWS chain, or us-east-1 when an endpoint is given.
-    pub region: Option<String>,
     /// How long one attempt of a call may take before it counts as failed; default 30 s.
     pub attempt_timeout: Option<Duration>,
 }
@@ -107,8 +105,9 @@ pub struct Kinesis {
 }
 
 impl Kinesis {
-    /// A client for `stream`, with credentials and region from the standard AWS chain.
-    pub async fn connect(stream: &str, options: &KinesisOptions) -> Kinesis {
+    /// A client for `stream`, signing with the process's one chain and region (`access`), as
+    /// the lake's S3 store does.
+    pub async fn connect(stream: &str, options: &KinesisOptions, access: &AwsAccess) -> Kinesis {
         let http = https_client();
         // A generous but bounded wait on every call.
         let timeouts = TimeoutConfig::builder()
@@ -124,21 +123,11 @@ impl Kinesis {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
-            .timeout_config(timeouts);
+            .timeout_config(timeouts)
+            .region(access.region().clone())
+            .credentials_provider(access.credentials_provider());
         if let Some(endpoint) = &options.endpoint_url {
             loader = loader.endpoint_url(endpoint);
-        }
-        let region_in_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some());
-        match &options.region {
-            Some(region) => loader = loader.region(Region::new(region.clone())),
-            // Emulators accept any region. Naming one here also keeps the SDK from asking the
-            // EC2 metadata service, which is not 127.0.0.1.
-            None if options.endpoint_url.is_some() && !region_in_env => {
-                loader = loader.region(Region::new("us-east-1"));
-            }
-            None => {}
         }
         let sdk = loader.load().await;
         Kinesis {
@@ -342,7 +331,7 @@ impl Kinesis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_kinesis::config::Credentials;
+    use aws_sdk_kinesis::config::{Credentials, Region};
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,12 +3,11 @@
 mod answer_splitter;
 mod client;
 mod errors;
-mod http_clients;
 mod producer;
 mod records_body;
 mod wire_record;
 
+pub use alarmlake_aws::http_clients::https_client;
 pub use client::{Kinesis, KinesisOptions, RecordsPage, ShardInfo, StartAt, StreamSummary};
 pub use errors::{ErrorKind, KinesisError};
-pub use http_clients::https_client;
 pub use producer::{HashRange, PutEntry, PutResult};

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use alarmlake_aws::{AwsAccess, AwsSettings, S3Settings};
 use alarmlake_ingest::cpu_note;
 use alarmlake_ingest::kinesis::{Kinesis, KinesisOptions};
 use alarmlake_transform::Lake;
@@ -165,15 +166,16 @@ pub fn run(args: BenchOptions) -> Result<bool> {
         out.display()
     );
     runtime.block_on(async {
-        let kinesis = Kinesis::connect(
-            &stream,
-            &KinesisOptions {
-                endpoint_url: kinesis_endpoint.clone(),
-                region: None,
-                attempt_timeout: None,
-            },
-        )
-        .await;
+        let access = AwsAccess::load(&AwsSettings {
+            endpoint_override: kinesis_endpoint.is_some(),
+            ..AwsSettings::default()
+        })
+        .await?;
+        let options = KinesisOptions {
+            endpoint_url: kinesis_endpoint.clone(),
+            attempt_timeout: None,
+        };
+        let kinesis = Kinesis::connect(&stream, &options, &access).await;
         kinesis.create_stream(args.shards).await?;
         if let (Some(endpoint), Some(rest)) = (&s3_endpoint, lake_url.strip_prefix("s3://"))
             && args.target != Target::Aws
@@ -416,7 +418,12 @@ impl Bench<'_> {
         };
 
         eprintln!("== checking the lake");
-        let lake = Lake::open(&self.lake_url, self.s3_endpoint.as_deref())?;
+        let s3 = runtime.block_on(S3Settings::for_locations(
+            &[&self.lake_url],
+            self.s3_endpoint.clone(),
+            &AwsSettings::default(),
+        ))?;
+        let lake = Lake::open(&self.lake_url, Some(&s3))?;
         let copy = self.out.join("lake");
         let _ = std::fs::remove_dir_all(&copy);
         let files = runtime.block_on(lake_copy::copy_lake(&lake, &copy))?;

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use alarmlake_aws::{AwsAccess, AwsSettings};
 use alarmlake_ingest::kinesis::{Kinesis, KinesisOptions};
 use alarmlake_schemas::kpl::{UserRecord, aggregate};
 use alarmlake_schemas::msgpack::encode_envelope;
@@ -155,15 +156,17 @@ pub fn run(args: LoadgenOptions) -> Result<()> {
         .build()
         .context("cannot start the runtime")?;
     runtime.block_on(async {
-        let kinesis = Kinesis::connect(
-            &args.stream,
-            &KinesisOptions {
-                endpoint_url: args.endpoint_url.clone(),
-                region: args.region.clone(),
-                attempt_timeout: None,
-            },
-        )
-        .await;
+        let access = AwsAccess::load(&AwsSettings {
+            region: args.region.clone(),
+            endpoint_override: args.endpoint_url.is_some(),
+            ..AwsSettings::default()
+        })
+        .await?;
+        let options = KinesisOptions {
+            endpoint_url: args.endpoint_url.clone(),
+            attempt_timeout: None,
+        };
+        let kinesis = Kinesis::connect(&args.stream, &options, &access).await;
         // PutRecords goes through a client that never retries by itself, so that the sender
         // sees, and counts, every attempt that may have stored its records (see `sender`).
         // It also waits longer for an answer: a call the stream is still working on is better

@@ -9,8 +9,8 @@
 //! chain's STS client is built at start, but with credentials in the environment it never
 //! calls), and a service client whose endpoint is plain HTTP gets a client without TLS at all.
 
-use aws_sdk_kinesis::config::SharedHttpClient;
 use aws_smithy_http_client::{Builder as HttpClientBuilder, Connector, tls};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 /// The TLS provider: rustls on ring, as object_store uses (the SDK's default crypto, aws-lc,
 /// would add a large C build).
