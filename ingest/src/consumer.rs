@@ -237,6 +237,7 @@ impl Consumer {
         };
         let upkeep_locations = maintenance::checkpoint_locations(&lake, explicit, Some(&s3))?;
         let metrics = Arc::new(Metrics::default());
+        metrics.health.set_flush_interval(config.writer.max_age);
         let server = match config.metrics_addr {
             Some(addr) => Some(
                 metrics_server::serve(addr, metrics.clone(), stop.clone())

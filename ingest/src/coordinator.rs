@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
 use crate::backoff::Backoff;
+use crate::health::Health;
 use crate::kinesis::{ErrorKind, KinesisError, ShardInfo};
 use crate::lease::{self, Acquired, fair_share, now_ms};
 use crate::record_source::RecordSource;
@@ -192,7 +193,8 @@ pub async fn run<S: RecordSource>(
                     continue;
                 };
                 shards.running.remove(&id);
-                if let Some(again) = finished_reader(&mut shards, id, result, &mut summary) {
+                let health = &ctx.metrics.health;
+                if let Some(again) = finished_reader(&mut shards, id, result, &mut summary, health) {
                     next_discovery = next_discovery.min(again);
                 }
             }
@@ -321,6 +323,7 @@ fn finished_reader(
     id: String,
     result: Result<ShardEnd, ShardError>,
     summary: &mut RunSummary,
+    health: &Health,
 ) -> Option<Instant> {
     match result {
         Ok(ShardEnd::Finished) => {
@@ -359,6 +362,7 @@ fn finished_reader(
             let wait = backoff.next_delay();
             *at = Instant::now() + wait;
             error!(shard = %id, error = %e, wait_s = wait.as_secs_f64(), "shard reader failed; restarting it from its checkpoint");
+            health.write_failed(&format!("shard {id}: {e}"));
             None
         }
     }

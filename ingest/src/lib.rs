@@ -9,6 +9,7 @@
 //! Public beyond the front door: [`kinesis`], the client (the load generator puts records
 //! through it), and [`cpu_note`], the summary's CPU figures that the benchmark reads back.
 
+mod arrival_tally;
 mod backoff;
 mod bare_read;
 mod check;
@@ -16,6 +17,7 @@ mod checkpoint;
 mod consumer;
 mod coordinator;
 pub mod cpu_note;
+mod health;
 pub mod kinesis;
 mod lease;
 mod line_source;

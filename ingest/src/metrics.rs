@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
+use crate::health::Health;
+use crate::lease::now_ms;
 use crate::process_usage;
 
 /// Upper bounds (seconds) of the event-to-durable latency histogram.
@@ -31,6 +33,28 @@ pub struct ShardMetrics {
     pub read_errors: AtomicU64,
     /// -1 until the first GetRecords answers.
     pub millis_behind_latest: AtomicI64,
+    /// A reader of this process reads the shard now. Only then is its lag a gauge: a shard
+    /// that ended or moved to another worker would otherwise report its last lag forever.
+    reading: AtomicBool,
+}
+
+/// Marks a shard as read by this process for as long as it lives (see [`ShardMetrics::reading`]).
+pub struct Reading(Arc<ShardMetrics>);
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        self.0.reading.store(false, Relaxed);
+        self.0.millis_behind_latest.store(-1, Relaxed);
+    }
+}
+
+impl ShardMetrics {
+    /// The shard is read from now until the returned guard drops (the reader returns, fails
+    /// or panics).
+    pub fn start_reading(self: &Arc<ShardMetrics>) -> Reading {
+        self.reading.store(true, Relaxed);
+        Reading(Arc::clone(self))
+    }
 }
 
 impl ShardMetrics {
@@ -99,6 +123,8 @@ impl Histogram {
 #[derive(Debug, Default)]
 pub struct Metrics {
     shards: Mutex<BTreeMap<String, Arc<ShardMetrics>>>,
+    /// What `/healthz` answers.
+    pub health: Health,
     /// From a record's arrival in the stream to the commit that made it durable.
     durable_latency: Histogram,
     commit_latency: Histogram,
@@ -126,6 +152,19 @@ impl Metrics {
 
     pub fn observe_commit(&self, seconds: f64) {
         self.commit_latency.observe(seconds, 1);
+    }
+
+    /// `/healthz`: `Err(reason)` when the consumer makes no progress (see [`Health`]).
+    pub fn healthz(&self) -> Result<(), String> {
+        let shards = self.shards.lock().unwrap_or_else(|e| e.into_inner());
+        let max_behind = shards
+            .values()
+            .filter(|s| s.reading.load(Relaxed))
+            .map(|s| s.millis_behind_latest.load(Relaxed))
+            .max()
+            .unwrap_or(-1);
+        drop(shards);
+        self.health.verdict(now_ms(), max_behind)
     }
 
     /// Totals over all shards: (records, events, rejected).
@@ -172,10 +211,10 @@ impl Metrics {
         let name = "alarmlake_millis_behind_latest";
         let _ = writeln!(
             out,
-            "# HELP {name} MillisBehindLatest of the last GetRecords\n# TYPE {name} gauge"
+            "# HELP {name} MillisBehindLatest of the last GetRecords, for the shards this process reads\n# TYPE {name} gauge"
         );
         let mut max = -1;
-        for (shard, m) in &shards {
+        for (shard, m) in shards.iter().filter(|(_, m)| m.reading.load(Relaxed)) {
             let behind = m.millis_behind_latest.load(Relaxed);
             max = max.max(behind);
             let _ = writeln!(out, "{name}{{shard=\"{shard}\"}} {behind}");
@@ -227,14 +266,24 @@ mod tests {
     fn renders_counters_per_shard_and_a_histogram() {
         let metrics = Metrics::default();
         let shard = metrics.shard("shardId-000000000000");
+        let reading = shard.start_reading();
         shard.records.fetch_add(5, Relaxed);
         shard.millis_behind_latest.store(1200, Relaxed);
-        metrics.shard("shardId-000000000001");
+        let other = metrics.shard("shardId-000000000001");
+        let other_reading = other.start_reading();
+        other.millis_behind_latest.store(90_000, Relaxed);
+        // That reader ended (or its shard moved to another worker): its lag is no gauge.
+        drop(other_reading);
         metrics.observe_durable(3.0, 5);
         let text = metrics.render();
         assert!(text.contains("alarmlake_records_total{shard=\"shardId-000000000000\"} 5"));
         assert!(text.contains("alarmlake_records_total{shard=\"shardId-000000000001\"} 0"));
         assert!(text.contains("alarmlake_max_millis_behind_latest 1200"));
+        assert!(
+            text.contains("alarmlake_millis_behind_latest{shard=\"shardId-000000000000\"} 1200")
+        );
+        assert!(!text.contains("alarmlake_millis_behind_latest{shard=\"shardId-000000000001\"}"));
+        drop(reading);
         assert!(text.contains("alarmlake_event_to_durable_seconds_bucket{le=\"2\"} 0"));
         assert!(text.contains("alarmlake_event_to_durable_seconds_bucket{le=\"5\"} 5"));
         assert!(text.contains("alarmlake_event_to_durable_seconds_count 5"));

@@ -16,6 +16,7 @@ use chrono::Utc;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
+use crate::arrival_tally::ArrivalTally;
 use crate::backoff::Backoff;
 use crate::bare_read;
 use crate::checkpoint::{
@@ -140,6 +141,8 @@ struct State {
     sink: Sink,
     /// The flush round this shard's buffer belongs to, once it holds a record.
     round: Option<Member>,
+    /// When the buffered records arrived in the stream, for the latency histogram.
+    arrivals: ArrivalTally,
 }
 
 impl State {
@@ -166,6 +169,7 @@ pub async fn run<S: RecordSource>(
     mut stop: watch::Receiver<bool>,
 ) -> Result<ShardEnd, ShardError> {
     let metrics = ctx.metrics.shard(&shard.id);
+    let _reading = metrics.start_reading();
     let (end, mut position) = match ctx.reader {
         ReaderKind::Lake => {
             let mut state = recover(&ctx, &shard.id, acquired).await?;
@@ -322,6 +326,7 @@ async fn read<S: RecordSource>(
         }
         let mut tally = Tally::default();
         for record in page.records {
+            state.arrivals.add(record.position.arrival_time);
             state.sink.push(record, now, &mut tally);
         }
         metrics.count(&tally);
@@ -411,6 +416,7 @@ async fn recover<S>(
         last_read: None,
         sink: Sink::new(ctx.decoder.clone(), ctx.writer.clone()).deaggregating(),
         round: None,
+        arrivals: ArrivalTally::default(),
     })
 }
 
@@ -471,9 +477,9 @@ async fn flush<S: Sync>(
     metrics.files.fetch_add(files as u64, Relaxed);
     metrics.commits.fetch_add(1, Relaxed);
     ctx.metrics.observe_commit(started.elapsed().as_secs_f64());
-    if let Some(arrival) = pending.oldest_arrival {
-        let seconds = (Utc::now() - arrival).num_milliseconds() as f64 / 1000.0;
-        ctx.metrics.observe_durable(seconds, pending.records);
+    ctx.metrics.health.committed();
+    for (seconds, records) in state.arrivals.drain(Utc::now()) {
+        ctx.metrics.observe_durable(seconds, records);
     }
     debug!(
         shard = %state.position.shard_id,
@@ -591,6 +597,7 @@ async fn save_as_is<S>(ctx: &ShardContext<S>, position: &mut Position) -> Result
             Err(e @ CheckpointError::Conflict(_)) => return Err(e.into()),
             Err(e) if backoff.attempts() + 1 >= WRITE_ATTEMPTS => return Err(e.into()),
             Err(e) => {
+                ctx.metrics.health.write_failed(&e);
                 warn!(shard = %position.shard_id, error = %e, "checkpoint save failed; retrying");
                 tokio::time::sleep(backoff.next_delay()).await;
             }
@@ -609,6 +616,7 @@ async fn write_files<S>(
             Ok(_) => return Ok(()),
             Err(e) if backoff.attempts() + 1 >= WRITE_ATTEMPTS => return Err(e.into()),
             Err(e) => {
+                ctx.metrics.health.write_failed(&e);
                 warn!(shard = shard_id, error = %e, "lake write failed; retrying");
                 tokio::time::sleep(backoff.next_delay()).await;
             }

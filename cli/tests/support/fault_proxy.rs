@@ -4,7 +4,7 @@
 //! keeps the forwarding simple and is still plain HTTP/1.1 to the client.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -45,6 +45,8 @@ pub struct FaultProxy {
     pub counts: Arc<Counts>,
     /// Requests each rule's needle matched, by rule (a rule with `every: u64::MAX` only counts).
     pub matched: Arc<Vec<AtomicU64>>,
+    /// While set, every connection is closed without an answer: a store that is down.
+    down: Arc<AtomicBool>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -61,6 +63,8 @@ impl FaultProxy {
         let counts = Arc::new(Counts::default());
         let seen: Arc<Vec<AtomicU64>> = Arc::new(rules.iter().map(|_| AtomicU64::new(0)).collect());
         let matched = Arc::clone(&seen);
+        let down = Arc::new(AtomicBool::new(false));
+        let task_down = Arc::clone(&down);
         let rules = Arc::new(rules);
         let upstream = upstream.to_string();
         let task_counts = counts.clone();
@@ -75,6 +79,10 @@ impl FaultProxy {
                     task_counts.clone(),
                     upstream.clone(),
                 );
+                if task_down.load(Relaxed) {
+                    drop(client);
+                    continue;
+                }
                 tokio::spawn(async move {
                     let _ = handle(client, &upstream, &rules, &seen, &counts).await;
                 });
@@ -84,8 +92,16 @@ impl FaultProxy {
             url,
             counts,
             matched,
+            down,
             _runtime: runtime,
         }
+    }
+}
+
+impl FaultProxy {
+    /// Takes the upstream down (every connection closed at once) or back up.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Relaxed);
     }
 }
 
