@@ -133,6 +133,8 @@ def create_bucket(endpoint, bucket):
 
 
 def download(endpoint, bucket, prefix, dest):
+    import botocore.exceptions
+
     client = s3(endpoint)
     paginator = client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
@@ -141,7 +143,13 @@ def download(endpoint, bucket, prefix, dest):
             relative = key[len(prefix):].lstrip("/")
             target = os.path.join(dest, relative)
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            client.download_file(bucket, key, target)
+            try:
+                client.download_file(bucket, key, target)
+            except botocore.exceptions.ClientError as error:
+                # A running consumer deletes objects (settled intents, vacuumed files) between
+                # the listing and the get: such a key is gone, not an error. Anything else is.
+                if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey"):
+                    raise
 
 
 def put(endpoint, bucket, key, text):
