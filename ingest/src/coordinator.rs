@@ -4,6 +4,7 @@
 //! every reader to flush, commit and release its lease.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use alarmlake_transform::delta::DeltaError;
@@ -13,9 +14,9 @@ use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
 use crate::backoff::Backoff;
-use crate::health::Health;
 use crate::kinesis::{ErrorKind, KinesisError, ShardInfo};
 use crate::lease::{self, Acquired, fair_share, now_ms};
+use crate::metrics::Metrics;
 use crate::record_source::RecordSource;
 use crate::shard::{self, ShardContext, ShardEnd, ShardError};
 
@@ -81,6 +82,9 @@ struct Shards {
     /// Workers whose heartbeat is current (this one included).
     live: HashSet<String>,
     retry_at: HashMap<String, (Instant, Backoff)>,
+    /// The shard each reader task reads, by task: a task that panics returns no shard id, and
+    /// its shard must not stay "running" forever (read by no one, and a drain never ending).
+    readers: HashMap<tokio::task::Id, String>,
 }
 
 /// Reads the stream until `stop` becomes true (or, in drain mode, until every shard is caught
@@ -187,14 +191,21 @@ pub async fn run<S: RecordSource>(
             .min()
             .unwrap_or(next_discovery);
         tokio::select! {
-            Some(joined) = tasks.join_next() => {
-                let Ok((id, result)) = joined else {
-                    error!("a shard reader panicked");
-                    continue;
+            Some(joined) = tasks.join_next_with_id() => {
+                let (task, id, result) = match joined {
+                    Ok((task, (id, result))) => (task, id, result),
+                    Err(failure) => {
+                        let Some(id) = shards.readers.get(&failure.id()).cloned() else {
+                            error!(error = %failure, "an unknown task ended");
+                            continue;
+                        };
+                        (failure.id(), id, Err(ShardError::Panicked(failure.to_string())))
+                    }
                 };
+                shards.readers.remove(&task);
                 shards.running.remove(&id);
-                let health = &ctx.metrics.health;
-                if let Some(again) = finished_reader(&mut shards, id, result, &mut summary, health) {
+                let metrics = &ctx.metrics;
+                if let Some(again) = finished_reader(&mut shards, id, result, &mut summary, metrics) {
                     next_discovery = next_discovery.min(again);
                 }
             }
@@ -310,10 +321,12 @@ async fn start_readers<S: RecordSource>(
         let part = options.buffer_budget_bytes / readers;
         shard_ctx.writer.target_bytes = shard_ctx.writer.target_bytes.min(part);
         shard_ctx.writer.max_buffered_bytes = shard_ctx.writer.max_buffered_bytes.min(part);
-        tasks.spawn(async move {
+        let reader_id = id.clone();
+        let task = tasks.spawn(async move {
             let id = shard.id.clone();
             (id, shard::run(shard_ctx, shard, acquired, receiver).await)
         });
+        shards.readers.insert(task.id(), reader_id);
     }
 }
 
@@ -323,7 +336,7 @@ fn finished_reader(
     id: String,
     result: Result<ShardEnd, ShardError>,
     summary: &mut RunSummary,
-    health: &Health,
+    metrics: &Metrics,
 ) -> Option<Instant> {
     match result {
         Ok(ShardEnd::Finished) => {
@@ -362,7 +375,8 @@ fn finished_reader(
             let wait = backoff.next_delay();
             *at = Instant::now() + wait;
             error!(shard = %id, error = %e, wait_s = wait.as_secs_f64(), "shard reader failed; restarting it from its checkpoint");
-            health.write_failed(&format!("shard {id}: {e}"));
+            metrics.reader_restarts.fetch_add(1, Relaxed);
+            metrics.health.write_failed(&format!("shard {id}: {e}"));
             None
         }
     }

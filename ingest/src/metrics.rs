@@ -125,6 +125,8 @@ pub struct Metrics {
     shards: Mutex<BTreeMap<String, Arc<ShardMetrics>>>,
     /// What `/healthz` answers.
     pub health: Health,
+    /// Shard readers that failed (an error no retry cured, or a panic) and were restarted.
+    pub reader_restarts: AtomicU64,
     /// From a record's arrival in the stream to the commit that made it durable.
     durable_latency: Histogram,
     commit_latency: Histogram,
@@ -223,6 +225,12 @@ impl Metrics {
             out,
             "# HELP alarmlake_max_millis_behind_latest the largest MillisBehindLatest over shards\n\
              # TYPE alarmlake_max_millis_behind_latest gauge\nalarmlake_max_millis_behind_latest {max}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP alarmlake_reader_restarts_total shard readers that failed and were restarted from their checkpoint\n\
+             # TYPE alarmlake_reader_restarts_total counter\nalarmlake_reader_restarts_total {}",
+            self.reader_restarts.load(Relaxed)
         );
         self.durable_latency.render(
             "alarmlake_event_to_durable_seconds",

@@ -92,6 +92,9 @@ pub enum ShardError {
     Flush(#[from] FlushError),
     #[error("lake commit: {0}")]
     Delta(#[from] DeltaError),
+    /// The reader's task panicked: a bug, but its shard is read again (from its checkpoint).
+    #[error("the reader panicked: {0}")]
+    Panicked(String),
 }
 
 impl ShardError {

@@ -2,6 +2,7 @@
 //! any child), a split in the middle of a run, and a failed reader restarted from its
 //! checkpoint, each checked against the rows the lake holds.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -146,4 +147,28 @@ async fn a_reader_that_fails_is_restarted_from_its_checkpoint() {
         })
         .collect();
     assert_eq!(starts, [StartAt::TrimHorizon, StartAt::TrimHorizon]);
+}
+
+/// A reader that panics is restarted like one that fails, and counted: its shard is not left
+/// in the running set, read by no one, with a drain that never ends.
+#[tokio::test]
+async fn a_reader_that_panics_is_restarted_and_a_drain_still_ends() {
+    let mut fixture = Fixture::new(&[PARENT, LEFT]);
+    fixture.ctx.records_per_call = 8;
+    fixture.ctx.drain = true;
+    fixture.put_lines(PARENT, 30);
+    fixture.put_lines(LEFT, 30);
+    fixture.stream.script_panics(PARENT, 2);
+    let (_stop, stopped) = watch::channel(false);
+
+    let finished = tokio::time::timeout(
+        Duration::from_secs(60),
+        run(fixture.ctx.clone(), quick(), stopped),
+    )
+    .await
+    .expect("the drain ended");
+    finished.unwrap();
+
+    assert_eq!(fixture.lake_sequences().await, fixture.stream_sequences());
+    assert_eq!(fixture.ctx.metrics.reader_restarts.load(Relaxed), 2);
 }

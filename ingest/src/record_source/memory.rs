@@ -31,6 +31,8 @@ struct Shard {
     closed: bool,
     /// How the next GetRecords calls answer: `None` normally, `Some(kind)` with that error.
     script: VecDeque<Option<ErrorKind>>,
+    /// GetRecords calls still to panic (a reader's bug, as a test sees it), before the script.
+    panics: usize,
 }
 
 #[derive(Default)]
@@ -125,6 +127,13 @@ impl MemoryStream {
         let mut state = self.lock();
         if let Some(shard) = state.shards.get_mut(shard) {
             shard.script.extend(answers.iter().copied());
+        }
+    }
+
+    /// Makes the next `count` GetRecords calls on `shard` panic.
+    pub(crate) fn script_panics(&self, shard: &str, count: usize) {
+        if let Some(shard) = self.lock().shards.get_mut(shard) {
+            shard.panics += count;
         }
     }
 
@@ -235,6 +244,11 @@ impl RecordSource for MemoryStream {
             .shards
             .get_mut(named)
             .ok_or_else(|| not_found("GetRecords", shard_id))?;
+        if shard.panics > 0 {
+            shard.panics -= 1;
+            drop(state);
+            panic!("scripted panic in GetRecords on {shard_id}");
+        }
         if let Some(Some(kind)) = shard.script.pop_front() {
             state.calls.push(Call::Failed {
                 shard: shard_id.into(),
