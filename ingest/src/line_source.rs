@@ -27,15 +27,16 @@ pub fn for_each_record<E: From<ReadError>>(
         path: path.to_string(),
         source,
     };
-    let (stream, reader): (&str, Box<dyn Read>) = if path == "-" {
-        ("stdin", Box::new(io::stdin().lock()))
+    let (stream, reader): (String, Box<dyn Read>) = if path == "-" {
+        (run_identity("stdin"), Box::new(io::stdin().lock()))
     } else {
         let file = File::open(Path::new(path)).map_err(|source| ReadError::Open {
             path: path.to_string(),
             source,
         })?;
-        ("file", Box::new(file))
+        (file_identity(&file), Box::new(file))
     };
+    let stream = stream.as_str();
     let mut reader = BufReader::with_capacity(1 << 16, reader);
     if whole_file {
         let mut data = Vec::new();
@@ -73,6 +74,48 @@ pub fn for_each_record<E: From<ReadError>>(
             position,
         })?;
     }
+}
+
+/// How much of each end of a file goes into its identity.
+const EDGE_BYTES: u64 = 64 * 1024;
+
+/// The `stream` of a file's records: `file:<size>-<hash>`, the hash over its first and last
+/// 64 KiB. It tells apart inputs with the same name (two `data.log` in different folders, a log
+/// rotated in place), so their lake files, named after the stream and the line, never replace
+/// each other; and it is the same for the same bytes, so ingesting one file twice replaces its
+/// files instead of doubling its rows. Reading the two ends costs two reads, not a pass over the
+/// file. A pipe or device has no size to go by: it gets a per-run identity, as stdin does.
+fn file_identity(file: &File) -> String {
+    use md5::{Digest, Md5};
+    use std::os::unix::fs::FileExt;
+    let Some(metadata) = file.metadata().ok().filter(|m| m.is_file()) else {
+        return run_identity("file");
+    };
+    let size = metadata.len();
+    let mut hasher = Md5::new();
+    let mut edge = vec![0u8; EDGE_BYTES.min(size) as usize];
+    for offset in [0, size.saturating_sub(EDGE_BYTES)] {
+        if file.read_exact_at(&mut edge, offset).is_err() {
+            return run_identity("file");
+        }
+        hasher.update(&edge);
+    }
+    let hash: String = hasher.finalize()[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("file:{size}-{hash}")
+}
+
+/// An identity of this run's input (`stdin:<start ms>-<pid>`): two different inputs piped in
+/// one after the other never share file names. Ingesting the same stdin twice therefore keeps
+/// both copies; name the file instead to make a re-run idempotent.
+fn run_identity(kind: &str) -> String {
+    format!(
+        "{kind}:{}-{}",
+        Utc::now().timestamp_millis(),
+        std::process::id()
+    )
 }
 
 /// The read time, at the lake's microsecond precision, so that what `decode` prints is what a

@@ -23,7 +23,12 @@ fn safe_component(text: &str) -> String {
 }
 
 /// The name of the file whose first row is at `first`:
-/// `<source>-<sequence>-<sub>-<index>.parquet`, where source is the shard or file id.
+/// `<source>.<stream tag>-<sequence>-<sub>-<index>.parquet`, where source is the shard or file
+/// id and the stream tag 8 hex digits of the stream's hash.
+///
+/// *Why the stream tag:* a shard id or a line number alone repeats across streams and inputs:
+/// two streams into one lake both have `shardId-000000000000`, and every stdin run starts at
+/// line 1. Without the tag, their files of the same hour replaced each other.
 pub fn file_name(first: &Position) -> String {
     let mut source = safe_component(&first.shard_id);
     if source.len() > MAX_SOURCE_LEN {
@@ -32,8 +37,12 @@ pub fn file_name(first: &Position) -> String {
         source = format!("{}~{hash}", &source[..MAX_SOURCE_LEN - 17]);
     }
     let sequence = safe_component(&first.sequence_number);
+    let tag: String = Md5::digest(first.stream.as_bytes())[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!(
-        "{source}-{sequence}-{}-{}.parquet",
+        "{source}.{tag}-{sequence}-{}-{}.parquet",
         first.sub_sequence_number, first.event_index
     )
 }
@@ -54,12 +63,16 @@ mod tests {
 
     #[test]
     fn names_are_deterministic_and_safe() {
+        // 03c7c0ac: the first 4 bytes of md5("s").
         assert_eq!(
             file_name(&at("shardId-000000000001", "4959")),
-            "shardId-000000000001-4959-2-3.parquet"
+            "shardId-000000000001.03c7c0ac-4959-2-3.parquet"
         );
         let from_file = file_name(&at("/var/log/../alarm.log", "17"));
-        assert_eq!(from_file, "%2Fvar%2Flog%2F..%2Falarm.log-17-2-3.parquet");
+        assert_eq!(
+            from_file,
+            "%2Fvar%2Flog%2F..%2Falarm.log.03c7c0ac-17-2-3.parquet"
+        );
         assert!(!from_file.contains('/'));
         let long = "x/".repeat(100);
         let a = file_name(&at(&long, "1"));
@@ -73,6 +86,16 @@ mod tests {
         assert!(
             file_name(&at(".hidden", "1")).starts_with("%2Ehidden"),
             "no hidden files"
+        );
+    }
+
+    #[test]
+    fn the_same_place_in_two_streams_gets_two_names() {
+        let mut other = at("shardId-000000000001", "4959");
+        other.stream = "another-stream".into();
+        assert_ne!(
+            file_name(&at("shardId-000000000001", "4959")),
+            file_name(&other)
         );
     }
 }

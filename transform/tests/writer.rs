@@ -129,8 +129,10 @@ async fn files_land_in_utc_hour_partitions_sorted_with_metadata() {
     assert_eq!(
         listed,
         vec![
-            "alarm_events/date=2024-01-02/hour=13/fixture.ndjson-1-0-0.parquet".to_string(),
-            "alarm_events/date=2024-01-02/hour=14/fixture.ndjson-3-0-0.parquet".to_string(),
+            "alarm_events/date=2024-01-02/hour=13/fixture.ndjson.8c7dd922-1-0-0.parquet"
+                .to_string(),
+            "alarm_events/date=2024-01-02/hour=14/fixture.ndjson.8c7dd922-3-0-0.parquet"
+                .to_string(),
         ]
     );
     let thirteen = read(&lake, &listed[0]).await;
@@ -511,7 +513,7 @@ fn unsafe_paths_are_refused_and_sources_stay_inside_their_folder() {
     let files = writer.take_all().unwrap();
     assert_eq!(
         files[0].path,
-        "alarm_events/date=2024-01-02/hour=13/%2E.%2F..%2F..%2Fetc%2Fcron.d%2Fx-1-0-0.parquet"
+        "alarm_events/date=2024-01-02/hour=13/%2E.%2F..%2F..%2Fetc%2Fcron.d%2Fx.8c7dd922-1-0-0.parquet"
     );
     assert!(lake.path(&files[0].path).is_ok());
 }
