@@ -909,6 +909,41 @@ fn two_workers_share_the_shards_and_one_takes_over_from_the_other() {
     assert_exactly_once(&local, expected);
 }
 
+/// Two consumers started with one `--worker-id` (two systemd instances, two containers with one
+/// host name) are two workers: they share the shards instead of taking them from each other,
+/// and the lake holds every record once.
+#[test]
+fn two_processes_with_one_worker_id_share_the_shards_without_fighting() {
+    let Some((run, bucket)) = Filled::on_s3("sameid", 8, 4_000) else {
+        return;
+    };
+    let (endpoint, stream, expected, dir, _) = run.parts();
+    let (s3, lake_url) = (&bucket.endpoint, bucket.url());
+    let worker = |log: &str| {
+        let mut args = worker_args("same", "4");
+        args.extend(["--max-records-per-call", "25", "--drain"]);
+        let mut command = consume_s3_command(endpoint, s3, stream, &lake_url, &args);
+        command.stderr(std::fs::File::create(dir.join(log)).unwrap());
+        command.spawn().unwrap()
+    };
+    let mut first = worker("first.log");
+    let mut second = worker("second.log");
+    for child in [&mut first, &mut second] {
+        assert!(wait_with_timeout(child, Duration::from_secs(180)).success());
+    }
+    let log = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    for name in ["first.log", "second.log"] {
+        let text = log(name);
+        assert!(
+            !text.contains("another worker took this shard"),
+            "{name}: the two took shards from each other:\n{text}"
+        );
+    }
+    let local = dir.join("lake");
+    bucket.download(&local);
+    assert_exactly_once(&local, expected);
+}
+
 /// KPL aggregates are expanded: every user record is a row, at its own sub-sequence number.
 #[test]
 fn kpl_aggregated_records_become_one_row_per_user_record() {

@@ -293,7 +293,8 @@ impl Consumer {
     ) -> Result<ConsumeSummary, ConsumeError> {
         let checkpoints = checkpoint::open_store(source, &lake, s3)?;
         let kinesis = Kinesis::connect(&source.stream, &source.kinesis, access).await;
-        info!(stream = %source.stream, lake = %self.config.lake, app = %source.app, worker = %source.lease.worker, "consuming");
+        let worker = instance_name(&source.lease.worker);
+        info!(stream = %source.stream, lake = %self.config.lake, app = %source.app, %worker, "consuming");
         let tables = Arc::new(LakeTables::new(lake.clone()));
         let ctx = ShardContext {
             source: kinesis,
@@ -305,7 +306,10 @@ impl Consumer {
             decoder: self.decoder.clone(),
             writer: self.config.writer.clone(),
             metrics: metrics.clone(),
-            lease: source.lease.clone(),
+            lease: LeaseOptions {
+                worker,
+                ..source.lease.clone()
+            },
             drain: source.drain,
             initial: source.start.clone(),
             records_per_call: source.records_per_call,
@@ -333,4 +337,16 @@ impl Consumer {
             cpu,
         })
     }
+}
+
+/// The name this process's leases and heartbeat carry: the worker id and a token of this start
+/// (`a#3f9c2e1b`).
+///
+/// *Why:* a lease held under the worker id alone was this process's own to any process of the
+/// same id. Two consumers with one id (a second systemd instance, two containers with one host
+/// name) then took shards from each other and deleted each other's files in flight. With the
+/// token, the other is another worker; a restarted process waits for its predecessor's leases
+/// to lapse (one `--lease-secs`), as for any dead worker.
+fn instance_name(worker: &str) -> String {
+    format!("{worker}#{:08x}", rand::random::<u32>())
 }

@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
 use crate::backoff::Backoff;
+use crate::checkpoint;
 use crate::kinesis::{ErrorKind, KinesisError, ShardInfo};
 use crate::lease::{self, Acquired, fair_share, now_ms};
 use crate::metrics::Metrics;
@@ -176,7 +177,7 @@ pub async fn run<S: RecordSource>(
                     || shards
                         .elsewhere
                         .get(&s.id)
-                        .is_some_and(|owner| shards.live.contains(owner))
+                        .is_some_and(|owner| shards.live.contains(&checkpoint::worker_key(owner)))
             })
         {
             info!("every shard is caught up, finished, or read by another worker (drain)");
@@ -233,8 +234,15 @@ pub async fn run<S: RecordSource>(
             }
         }
     }
+    // Gone: the others count one worker fewer at once, not when the heartbeat lapses.
+    if let Err(e) = ctx.checkpoints.forget_worker(&ctx.lease.worker).await {
+        warn!(error = %e, "cannot remove this worker's heartbeat");
+    }
     Ok(summary)
 }
+
+/// How long after it lapsed a worker's heartbeat is deleted.
+const FORGET_HEARTBEATS_AFTER_MS: i64 = 3_600_000;
 
 /// Sends this worker's heartbeat, notes the live workers, and returns this worker's fair share
 /// of the unfinished shards.
@@ -250,12 +258,21 @@ async fn balance<S>(ctx: &ShardContext<S>, shards: &mut Shards) -> Option<usize>
     }
     match ctx.checkpoints.workers().await {
         Ok(workers) => {
-            shards.live = workers
-                .into_iter()
-                .filter(|(name, until)| *until > now || *name == ctx.lease.worker)
-                .map(|(name, _)| name)
-                .collect();
-            shards.live.insert(ctx.lease.worker.clone());
+            // Listed names are object names: compare this worker's in the same form, or a name
+            // with a dot (a host name) counts this worker twice and halves its share.
+            let me = checkpoint::worker_key(&ctx.lease.worker);
+            let mut live = HashSet::new();
+            for (name, until) in workers {
+                if until > now || name == me {
+                    live.insert(name);
+                } else if now - until > FORGET_HEARTBEATS_AFTER_MS {
+                    // Every start has its own name, so the heartbeats of stopped processes
+                    // would pile up; one lapsed this long ago belongs to no live worker.
+                    let _ = ctx.checkpoints.forget_worker(&name).await;
+                }
+            }
+            live.insert(me);
+            shards.live = live;
         }
         Err(e) => {
             warn!(error = %e, "cannot list the workers");

@@ -106,6 +106,13 @@ impl CheckpointStore for FileStore {
         Ok(())
     }
 
+    async fn forget_worker(&self, worker: &str) -> Result<(), CheckpointError> {
+        match fs::remove_file(self.dir.join("workers").join(object_name(worker))) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
     async fn workers(&self) -> Result<Vec<(String, i64)>, CheckpointError> {
         let dir = self.dir.join("workers");
         let Ok(entries) = fs::read_dir(&dir) else {

@@ -150,8 +150,21 @@ pub trait CheckpointStore: Send + Sync + fmt::Debug {
     /// Announces that `worker` is alive until `until_ms` (it renews well before).
     async fn heartbeat(&self, worker: &str, until_ms: i64) -> Result<(), CheckpointError>;
 
-    /// Every worker that announced itself, with the time its announcement lapses.
+    /// Every worker that announced itself, with the time its announcement lapses. Names are
+    /// as [`worker_key`] gives them.
     async fn workers(&self) -> Result<Vec<(String, i64)>, CheckpointError>;
+
+    /// Removes `worker`'s announcement: it stopped, or lapsed long ago.
+    async fn forget_worker(&self, _worker: &str) -> Result<(), CheckpointError> {
+        Ok(())
+    }
+}
+
+/// A worker's name as [`CheckpointStore::workers`] lists it: its heartbeat's object name,
+/// in which characters other than letters, digits, `-` and `_` became `_`.
+pub(crate) fn worker_key(worker: &str) -> String {
+    let name = object_name(worker);
+    name.trim_end_matches(".json").to_string()
 }
 
 /// A worker's heartbeat object.

@@ -92,6 +92,18 @@ impl CheckpointStore for ObjectStoreCheckpoints {
         Ok(())
     }
 
+    async fn forget_worker(&self, worker: &str) -> Result<(), CheckpointError> {
+        let path = self
+            .prefix
+            .clone()
+            .join("workers")
+            .join(object_name(worker));
+        match self.store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn workers(&self) -> Result<Vec<(String, i64)>, CheckpointError> {
         let prefix = self.prefix.clone().join("workers");
         let mut listing = self.store.list(Some(&prefix));
