@@ -944,6 +944,44 @@ fn two_processes_with_one_worker_id_share_the_shards_without_fighting() {
     assert_exactly_once(&local, expected);
 }
 
+/// On S3 a restarted process is a new worker (its id plus a start token). A drain started right
+/// after a kill -9 must not take the dead predecessor, whose heartbeat has not lapsed yet, for a
+/// live worker and leave its shards unread: it waits for the leases to lapse and reads them.
+#[test]
+fn a_drain_after_a_kill_reads_the_dead_predecessors_shards() {
+    let Some((run, bucket)) = Filled::on_s3("predecessor", 8, 3_000) else {
+        return;
+    };
+    let (endpoint, stream, expected, dir, _) = run.parts();
+    let (s3, lake_url) = (&bucket.endpoint, bucket.url());
+    let worker = |log: &str, extra: &[&str]| {
+        let mut args = worker_args("same", "3");
+        args.extend(["--max-records-per-call", "10"]);
+        args.extend_from_slice(extra);
+        let mut command = consume_s3_command(endpoint, s3, stream, &lake_url, &args);
+        command.stderr(std::fs::File::create(dir.join(log)).unwrap());
+        command
+    };
+    let mut first = worker("first.log", &[]).spawn().unwrap();
+    let log = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while log("first.log").matches("reading shard").count() < 4 {
+        assert!(Instant::now() < deadline, "{}", log("first.log"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let (status, text) = status_and_log(
+        &mut worker("drain.log", &["--drain"]),
+        Duration::from_secs(180),
+    );
+    assert!(status.success(), "{text}");
+    let local = dir.join("lake");
+    bucket.download(&local);
+    assert_exactly_once(&local, expected);
+}
+
 /// KPL aggregates are expanded: every user record is a row, at its own sub-sequence number.
 #[test]
 fn kpl_aggregated_records_become_one_row_per_user_record() {

@@ -293,7 +293,13 @@ impl Consumer {
     ) -> Result<ConsumeSummary, ConsumeError> {
         let checkpoints = checkpoint::open_store(source, &lake, s3)?;
         let kinesis = Kinesis::connect(&source.stream, &source.kinesis, access).await;
-        let worker = instance_name(&source.lease.worker);
+        // A locked local folder has one user: its leases are this process's predecessors', and
+        // a restart takes them at once under the plain id.
+        let worker = if checkpoints.exclusive() {
+            source.lease.worker.clone()
+        } else {
+            instance_name(&source.lease.worker)
+        };
         info!(stream = %source.stream, lake = %self.config.lake, app = %source.app, %worker, "consuming");
         let tables = Arc::new(LakeTables::new(lake.clone()));
         let ctx = ShardContext {
@@ -339,8 +345,8 @@ impl Consumer {
     }
 }
 
-/// The name this process's leases and heartbeat carry: the worker id and a token of this start
-/// (`a#3f9c2e1b`).
+/// The name this process's leases and heartbeat carry in a shared store (S3): the worker id and
+/// a token of this start (`a#3f9c2e1b`).
 ///
 /// *Why:* a lease held under the worker id alone was this process's own to any process of the
 /// same id. Two consumers with one id (a second systemd instance, two containers with one host

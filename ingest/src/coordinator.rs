@@ -82,6 +82,11 @@ struct Shards {
     elsewhere: HashMap<String, String>,
     /// Workers whose heartbeat is current (this one included).
     live: HashSet<String>,
+    /// The heartbeat's lapse time each worker had when this one first saw it.
+    first_seen_until: HashMap<String, i64>,
+    /// Workers seen renewing their heartbeat since this one started (this one included):
+    /// alive now, not a crashed process whose last heartbeat has not lapsed yet.
+    renewed: HashSet<String>,
     retry_at: HashMap<String, (Instant, Backoff)>,
     /// The shard each reader task reads, by task: a task that panics returns no shard id, and
     /// its shard must not stay "running" forever (read by no one, and a drain never ending).
@@ -173,11 +178,12 @@ pub async fn run<S: RecordSource>(
                 shards.finished.contains(&s.id)
                     || shards.drained.contains(&s.id)
                     // A shard held by a live worker is that worker's to drain; one held by a
-                    // dead worker is taken once its lease lapses.
-                    || shards
-                        .elsewhere
-                        .get(&s.id)
-                        .is_some_and(|owner| shards.live.contains(&checkpoint::worker_key(owner)))
+                    // dead worker is taken once its lease lapses. Live means seen renewing its
+                    // heartbeat: a process killed just before this one started still has a
+                    // current heartbeat, and its shards must not be left undrained.
+                    || shards.elsewhere.get(&s.id).is_some_and(|owner| {
+                        shards.renewed.contains(&checkpoint::worker_key(owner))
+                    })
             })
         {
             info!("every shard is caught up, finished, or read by another worker (drain)");
@@ -264,6 +270,10 @@ async fn balance<S>(ctx: &ShardContext<S>, shards: &mut Shards) -> Option<usize>
             let mut live = HashSet::new();
             for (name, until) in workers {
                 if until > now || name == me {
+                    let first = *shards.first_seen_until.entry(name.clone()).or_insert(until);
+                    if until > first {
+                        shards.renewed.insert(name.clone());
+                    }
                     live.insert(name);
                 } else if now - until > FORGET_HEARTBEATS_AFTER_MS {
                     // Every start has its own name, so the heartbeats of stopped processes
@@ -271,7 +281,8 @@ async fn balance<S>(ctx: &ShardContext<S>, shards: &mut Shards) -> Option<usize>
                     let _ = ctx.checkpoints.forget_worker(&name).await;
                 }
             }
-            live.insert(me);
+            live.insert(me.clone());
+            shards.renewed.insert(me);
             shards.live = live;
         }
         Err(e) => {

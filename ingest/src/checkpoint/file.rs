@@ -106,6 +106,10 @@ impl CheckpointStore for FileStore {
         Ok(())
     }
 
+    fn exclusive(&self) -> bool {
+        true
+    }
+
     async fn forget_worker(&self, worker: &str) -> Result<(), CheckpointError> {
         match fs::remove_file(self.dir.join("workers").join(object_name(worker))) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),

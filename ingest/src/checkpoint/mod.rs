@@ -154,6 +154,12 @@ pub trait CheckpointStore: Send + Sync + fmt::Debug {
     /// as [`worker_key`] gives them.
     async fn workers(&self) -> Result<Vec<(String, i64)>, CheckpointError>;
 
+    /// Whether this process is the store's only user (a locked folder): then no lease in it
+    /// can belong to a live process other than this one.
+    fn exclusive(&self) -> bool {
+        false
+    }
+
     /// Removes `worker`'s announcement: it stopped, or lapsed long ago.
     async fn forget_worker(&self, _worker: &str) -> Result<(), CheckpointError> {
         Ok(())
