@@ -982,6 +982,64 @@ fn a_drain_after_a_kill_reads_the_dead_predecessors_shards() {
     assert_exactly_once(&local, expected);
 }
 
+/// GetRecords answers that cannot be parsed (a truncated body, a record with a broken field, a
+/// body that is not JSON), now and then: the hand-written body parser rejects each without a
+/// panic, the reader retries or is restarted from its checkpoint, a drain still ends, and every
+/// record is in the lake once.
+#[test]
+fn unparseable_records_answers_are_retried_and_lose_nothing() {
+    let Some((run, bucket)) = Filled::on_s3("garbled", 6, 2_000) else {
+        return;
+    };
+    let (endpoint, stream, expected, dir, _) = run.parts();
+    let json = "application/x-amz-json-1.1";
+    let garbled = |every, body| Rule {
+        needle: "Kinesis_20131202.GetRecords",
+        every,
+        fault: Fault::Answer(200, json, body),
+    };
+    let proxy = FaultProxy::start(
+        endpoint.trim_start_matches("http://"),
+        vec![
+            garbled(4, r#"{"Records":[{"Data":"eyJ","PartitionKey":"a","#),
+            garbled(
+                7,
+                r#"{"Records":[{"Data":12,"PartitionKey":"a","SequenceNumber":"1","ApproximateArrivalTimestamp":"x"}],"NextShardIterator":"n","MillisBehindLatest":0}"#,
+            ),
+            garbled(9, "<html>gateway error</html>"),
+        ],
+    );
+    let mut command = consume_s3_command(
+        &proxy.url,
+        &bucket.endpoint,
+        stream,
+        &bucket.url(),
+        &[
+            "--drain",
+            "--max-age-secs",
+            "1",
+            "--max-records-per-call",
+            "100",
+        ],
+    );
+    let (status, log) = status_and_log(&mut command, Duration::from_secs(300));
+    assert!(status.success(), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(
+        proxy.counts.faults.load(Relaxed) >= 5,
+        "too few garbled answers"
+    );
+    let handled: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("backing off") || l.contains("restarting it"))
+        .collect();
+    assert!(!handled.is_empty(), "no garbled answer was noticed: {log}");
+    eprintln!("{}", handled[..handled.len().min(6)].join("\n"));
+    let local = dir.join("lake");
+    bucket.download(&local);
+    assert_exactly_once(&local, expected);
+}
+
 /// KPL aggregates are expanded: every user record is a row, at its own sub-sequence number.
 #[test]
 fn kpl_aggregated_records_become_one_row_per_user_record() {
