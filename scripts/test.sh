@@ -36,6 +36,9 @@ cargo fmt --all --check
 echo "== cargo clippy -D warnings"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
+echo "== fuzz targets build (tests/corpus_replay.rs runs their checks over the corpus)"
+cargo build --locked -p alarmlake-fuzz --features libfuzzer --bins
+
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --locked --workspace --no-fail-fast

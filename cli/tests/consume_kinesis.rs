@@ -10,126 +10,24 @@ use std::process::Command;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
+use support::exactly_once::{
+    Filled, assert_exactly_once, assert_no_version_doubles_a_position, checkpoints, lake_positions,
+    runtime, worker_args,
+};
 use support::fault_proxy::{Fault, FaultProxy, Rule};
 use support::kinesis::{
     consume_command, consume_s3_command, endpoint, generated_records as lines, put_records,
     put_stream, sigterm, status_and_log, test_client, wait_active, wait_with_timeout,
 };
 use support::{
-    POSITIONS_SQL, S3Lake, committed_files, count_positions, credentials, http_get, kill_schedule,
-    lake_check, parquet_files, run_ok, sql_csv, unique,
+    S3Lake, committed_files, credentials, http_get, kill_schedule, lake_check, parquet_files,
+    run_ok, sql_csv, unique,
 };
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// One `consume --drain` run, which must succeed; returns its log.
 fn drain(endpoint: &str, stream: &str, lake: &Path) -> String {
     let output = run_ok(&mut consume_command(endpoint, stream, lake, &["--drain"]));
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Every (shard, sequence number) in the lake, with how often it appears.
-fn lake_positions(lake: &Path) -> BTreeMap<(String, String), usize> {
-    count_positions(&run_ok(&mut sql_csv(lake, POSITIONS_SQL)).stdout)
-}
-
-/// The lake holds exactly `expected`: nothing missing, nothing twice, nothing else.
-fn assert_exactly_once(lake: &Path, expected: &BTreeSet<(String, String)>) {
-    let found = lake_positions(lake);
-    let doubled: Vec<_> = found.iter().filter(|(_, n)| **n > 1).take(5).collect();
-    assert!(doubled.is_empty(), "duplicated positions: {doubled:?}");
-    let missing: Vec<_> = expected
-        .iter()
-        .filter(|p| !found.contains_key(*p))
-        .take(5)
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{} of {} positions missing, e.g. {missing:?}",
-        expected.iter().filter(|p| !found.contains_key(*p)).count(),
-        expected.len()
-    );
-    assert_eq!(found.len(), expected.len(), "positions that were never put");
-}
-
-/// The committed sequence number of every shard, from the local checkpoint files.
-fn checkpoints(lake: &Path, stream: &str) -> BTreeMap<String, serde_json::Value> {
-    let dir = lake.join("_alarmlake/checkpoints/alarmlake").join(stream);
-    let mut found = BTreeMap::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "json") {
-            let value: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-            found.insert(
-                path.file_stem().unwrap().to_string_lossy().into_owned(),
-                value,
-            );
-        }
-    }
-    found
-}
-
-/// A stream of `shards` shards filled with `count` lines from `homes` homes, and a temporary
-/// folder for the lake: the start of most tests here. `None` without the emulators.
-struct Filled {
-    endpoint: String,
-    stream: String,
-    /// The (shard, sequence number) of every record put.
-    expected: BTreeSet<(String, String)>,
-    dir: tempfile::TempDir,
-    /// `<dir>/lake`, not yet created.
-    lake: PathBuf,
-}
-
-impl Filled {
-    /// A four-shard stream as [`Filled::start`] fills it, and an empty S3 lake.
-    fn on_s3(name: &str, homes: usize, count: usize) -> Option<(Filled, S3Lake)> {
-        let filled = Filled::start(name, homes, count, 4)?;
-        Some((filled, S3Lake::create(name)?))
-    }
-
-    /// Endpoint, stream, expected positions, folder and lake, borrowed.
-    fn parts(&self) -> (&str, &str, &BTreeSet<(String, String)>, &Path, &Path) {
-        (
-            &self.endpoint,
-            &self.stream,
-            &self.expected,
-            self.dir.path(),
-            &self.lake,
-        )
-    }
-
-    fn start(name: &str, homes: usize, count: usize, shards: i32) -> Option<Filled> {
-        let endpoint = endpoint()?;
-        let stream = unique(name);
-        let records = lines(homes, count);
-        let expected = runtime().block_on(put_stream(&endpoint, &stream, shards, &records));
-        let dir = tempfile::tempdir().unwrap();
-        let lake = dir.path().join("lake");
-        Some(Filled {
-            endpoint,
-            stream,
-            expected,
-            dir,
-            lake,
-        })
-    }
-}
-
-/// A failed test keeps its folder (workers' logs, the lake) for a look afterwards.
-impl Drop for Filled {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.dir.disable_cleanup(true);
-            eprintln!("kept {} for a look", self.dir.path().display());
-        }
-    }
 }
 
 #[test]
@@ -409,114 +307,6 @@ fn a_paused_worker_cannot_publish_after_another_took_its_shard() {
     let out = String::from_utf8_lossy(&out.stdout);
     assert!(zombie.iter().all(|f| !f.exists()), "{out}");
     assert_exactly_once(lake, expected);
-}
-
-/// A worker of a multi-worker test: named, with short leases, discovery every second and
-/// flushes every second.
-fn worker_args<'a>(name: &'a str, lease_secs: &'a str) -> Vec<&'a str> {
-    vec![
-        "--worker-id",
-        name,
-        "--lease-secs",
-        lease_secs,
-        "--discovery-secs",
-        "1",
-        "--max-age-secs",
-        "1",
-    ]
-}
-
-/// Every stream position (shard, sequence and sub-sequence number, event index) of the rows
-/// of a data file.
-fn file_positions(path: &Path) -> Vec<String> {
-    use arrow::array::{Array, AsArray};
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let file = std::fs::File::open(path).unwrap();
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
-    let text = |batch: &arrow::array::RecordBatch, name: &str| {
-        let column = batch.column_by_name(name).unwrap();
-        arrow::compute::cast(column, &arrow::datatypes::DataType::Utf8).unwrap()
-    };
-    let mut positions = Vec::new();
-    for batch in reader {
-        let batch = batch.unwrap();
-        let columns: Vec<_> = [
-            "shard_id",
-            "sequence_number",
-            "sub_sequence_number",
-            "event_index",
-        ]
-        .iter()
-        .map(|name| text(&batch, name))
-        .collect();
-        for row in 0..batch.num_rows() {
-            let key: Vec<&str> = columns
-                .iter()
-                .map(|c| c.as_string::<i32>().value(row))
-                .collect();
-            assert!(!columns[0].is_null(row));
-            positions.push(key.join("/"));
-        }
-    }
-    positions
-}
-
-/// Replays every version of every table's log under `lake` (a local copy), and fails if any
-/// version references one stream position twice. Returns the number of versions replayed.
-fn assert_no_version_doubles_a_position(lake: &Path) -> usize {
-    let mut versions = 0;
-    for table in [
-        "alarm_events",
-        "mode_events",
-        "camera_media",
-        "dead_letters",
-        "bulk_records",
-    ] {
-        let log = lake.join(table).join("_delta_log");
-        let Ok(entries) = std::fs::read_dir(&log) else {
-            continue;
-        };
-        let mut commits: Vec<PathBuf> = entries
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        commits.sort();
-        let mut live: BTreeMap<String, usize> = BTreeMap::new();
-        let mut cache: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for commit in commits {
-            let text = std::fs::read_to_string(&commit).unwrap();
-            let actions: Vec<serde_json::Value> = text
-                .lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .collect();
-            // Within a commit, removes go first (compaction replaces files in one commit).
-            for (kind, sign) in [("remove", -1i64), ("add", 1)] {
-                for action in &actions {
-                    let Some(path) = action[kind]["path"].as_str() else {
-                        continue;
-                    };
-                    let decoded = path.replace("%25", "%");
-                    let rows = cache
-                        .entry(decoded.clone())
-                        .or_insert_with(|| file_positions(&lake.join(table).join(&decoded)));
-                    for position in rows.iter() {
-                        let count = live.entry(position.clone()).or_insert(0);
-                        *count = (*count as i64 + sign) as usize;
-                        assert!(
-                            *count <= 1,
-                            "{table} {}: position {position} referenced twice",
-                            commit.display()
-                        );
-                    }
-                }
-            }
-            versions += 1;
-        }
-    }
-    versions
 }
 
 /// Two workers on 8 shards with the lake and the checkpoints on S3, killed with SIGKILL at

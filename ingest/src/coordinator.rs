@@ -61,7 +61,23 @@ pub enum ConsumerError {
     Unconverted(DeltaError),
     #[error("readers did not finish within {0:?} of the stop")]
     ShutdownTimeout(Duration),
+    /// Access was refused mid-run, again and again: a permission or KMS key changed, which
+    /// only an operator can fix. Everything committed stays; a restart resumes from there.
+    #[error("stopped: {reason} ({error})")]
+    Refused { reason: String, error: String },
 }
+
+/// The key of ListShards' refusals in [`Shards::refusals`], and of the heartbeat's.
+const LIST_SHARDS: &str = "";
+const HEARTBEAT: &str = "\0heartbeat";
+
+/// Refusals in a row (by one shard's reader or lease, by the heartbeat, or by ListShards) after
+/// which the consumer stops.
+///
+/// *Why not at the first:* a policy change can take a few seconds to reach every AWS endpoint,
+/// and each reader has already retried its write a few times; three restarts in a row (about a
+/// quarter of a minute) rule out a blip without leaving a consumer spinning on a refusal for ever.
+const REFUSALS_BEFORE_STOP: u32 = 3;
 
 /// How the run ended.
 #[derive(Debug, Clone, Default)]
@@ -91,6 +107,22 @@ struct Shards {
     /// The shard each reader task reads, by task: a task that panics returns no shard id, and
     /// its shard must not stay "running" forever (read by no one, and a drain never ending).
     readers: HashMap<tokio::task::Id, String>,
+    /// Refusals in a row, by shard, [`LIST_SHARDS`] and [`HEARTBEAT`].
+    refusals: HashMap<String, u32>,
+    /// Why the consumer must stop, once refusals reached [`REFUSALS_BEFORE_STOP`].
+    refused: Option<(String, String)>,
+}
+
+impl Shards {
+    /// Counts a refusal by `who`; true once there were enough in a row to stop.
+    fn refusal(&mut self, who: &str, reason: String, error: String) -> bool {
+        let count = self.refusals.entry(who.to_string()).or_insert(0);
+        *count += 1;
+        if *count >= REFUSALS_BEFORE_STOP {
+            self.refused = Some((reason, error));
+        }
+        self.refused.is_some()
+    }
 }
 
 /// Reads the stream until `stop` becomes true (or, in drain mode, until every shard is caught
@@ -143,6 +175,7 @@ pub async fn run<S: RecordSource>(
         if now >= next_discovery {
             match ctx.source.list_shards().await {
                 Ok(listed) => {
+                    shards.refusals.remove(LIST_SHARDS);
                     shards.listed = listed;
                     list_backoff.reset();
                     next_discovery = now + options.discovery_interval;
@@ -150,12 +183,21 @@ pub async fn run<S: RecordSource>(
                 Err(e) => {
                     warn!(error = %e, "ListShards failed; retrying");
                     next_discovery = now + list_backoff.next_delay();
+                    if e.kind == ErrorKind::Denied {
+                        let reason = format!("Kinesis refused {}", e.operation);
+                        if shards.refusal(LIST_SHARDS, reason, e.to_string()) {
+                            break;
+                        }
+                    }
                 }
             }
             share = balance(&ctx, &mut shards).await.unwrap_or(share);
             shards.elsewhere.clear();
         }
         start_readers(&ctx, &options, &mut shards, &mut tasks, share, &mut summary).await;
+        if shards.refused.is_some() {
+            break;
+        }
         // Hand surplus shards back, so that workers that joined get theirs.
         if shards.running.len() > share {
             let surplus: Vec<String> = shards
@@ -215,6 +257,9 @@ pub async fn run<S: RecordSource>(
                 if let Some(again) = finished_reader(&mut shards, id, result, &mut summary, metrics) {
                     next_discovery = next_discovery.min(again);
                 }
+                if shards.refused.is_some() {
+                    break;
+                }
             }
             _ = tokio::time::sleep_until(wake.into()) => {}
             _ = stop.changed() => {}
@@ -244,7 +289,10 @@ pub async fn run<S: RecordSource>(
     if let Err(e) = ctx.checkpoints.forget_worker(&ctx.lease.worker).await {
         warn!(error = %e, "cannot remove this worker's heartbeat");
     }
-    Ok(summary)
+    match shards.refused {
+        Some((reason, error)) => Err(ConsumerError::Refused { reason, error }),
+        None => Ok(summary),
+    }
 }
 
 /// How long after it lapsed a worker's heartbeat is deleted.
@@ -261,6 +309,15 @@ async fn balance<S>(ctx: &ShardContext<S>, shards: &mut Shards) -> Option<usize>
         .await
     {
         warn!(error = %e, "cannot send the worker heartbeat");
+        if let Some(reason) = alarmlake_transform::refusal_in_chain(&e) {
+            shards.refusal(
+                HEARTBEAT,
+                format!("the lake's store: {reason}"),
+                e.to_string(),
+            );
+        }
+    } else {
+        shards.refusals.remove(HEARTBEAT);
     }
     match ctx.checkpoints.workers().await {
         Ok(workers) => {
@@ -335,6 +392,9 @@ async fn start_readers<S: RecordSource>(
             }
             Err(e) => {
                 warn!(shard = %id, error = %e, "cannot take the shard's lease");
+                if let Some(reason) = alarmlake_transform::refusal_in_chain(&e) {
+                    shards.refusal(id, format!("the lake's store: {reason}"), e.to_string());
+                }
                 continue;
             }
         };
@@ -366,6 +426,9 @@ fn finished_reader(
     summary: &mut RunSummary,
     metrics: &Metrics,
 ) -> Option<Instant> {
+    if result.is_ok() {
+        shards.refusals.remove(&id);
+    }
     match result {
         Ok(ShardEnd::Finished) => {
             shards.finished.insert(id.clone());
@@ -394,6 +457,14 @@ fn finished_reader(
             None
         }
         Err(e) => {
+            if let Some(reason) = e.permanent_reason() {
+                let error = e.to_string();
+                if shards.refusal(&id, reason.clone(), error) {
+                    error!(shard = %id, error = %e, "{reason}; refused {REFUSALS_BEFORE_STOP} times in a row, so the consumer stops (what is committed stays; restart once access is restored)");
+                    metrics.health.write_failed(&format!("shard {id}: {e}"));
+                    return None;
+                }
+            }
             let (at, backoff) = shards.retry_at.entry(id.clone()).or_insert_with(|| {
                 (
                     Instant::now(),

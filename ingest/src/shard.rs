@@ -98,6 +98,22 @@ pub enum ShardError {
 }
 
 impl ShardError {
+    /// Why retrying can never cure this error: Kinesis or S3 refused these credentials (a
+    /// policy changed, a KMS key was disabled), or the bucket is gone. `None` for anything a
+    /// retry may get past.
+    pub fn permanent_reason(&self) -> Option<String> {
+        match self {
+            ShardError::Kinesis(e) if e.kind == ErrorKind::Denied => Some(format!(
+                "Kinesis refused {}; check the credentials, the stream's policy and its KMS key",
+                e.operation
+            )),
+            ShardError::Kinesis(_) | ShardError::Panicked(_) => None,
+            e if e.is_fenced() => None,
+            e => alarmlake_transform::refusal_in_chain(e)
+                .map(|reason| format!("the lake's store: {reason}")),
+        }
+    }
+
     /// Another worker took the shard: this one must not write it again.
     pub fn is_fenced(&self) -> bool {
         matches!(

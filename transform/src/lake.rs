@@ -9,6 +9,8 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use url::Url;
 
+use crate::confirmed_puts::ConfirmedPuts;
+
 use crate::writer::PreparedFile;
 
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +67,8 @@ impl Lake {
                 Some(settings) => settings.store(bucket, location)?,
                 None => S3Settings::default().store(bucket, location)?,
             };
-            let store: Arc<dyn ObjectStore> = Arc::new(store);
+            // Conditional writes (Delta commits, checkpoints, leases) settle their lost answers.
+            let store: Arc<dyn ObjectStore> = Arc::new(ConfirmedPuts::new(Arc::new(store)));
             let prefix = prefix.trim_matches('/');
             let url = if prefix.is_empty() {
                 format!("s3://{bucket}/")
@@ -226,32 +229,9 @@ impl Lake {
     /// error code in the answer decides: those codes are part of the S3 protocol, answered alike
     /// by AWS, LocalStack and moto.
     pub fn permanent_reason(error: &LakeError) -> Option<&'static str> {
-        const NO_BUCKET: &str = "the bucket does not exist";
-        const REFUSED: &str = "access refused; check the credentials and the bucket's policy";
-        const S3_CODES: [(&str, &str); 6] = [
-            ("<Code>NoSuchBucket</Code>", NO_BUCKET),
-            (
-                "<Code>InvalidBucketName</Code>",
-                "the bucket name is not valid",
-            ),
-            ("<Code>AccessDenied</Code>", REFUSED),
-            ("<Code>AllAccessDisabled</Code>", REFUSED),
-            ("<Code>InvalidAccessKeyId</Code>", REFUSED),
-            ("<Code>SignatureDoesNotMatch</Code>", REFUSED),
-        ];
         match error {
             LakeError::Store(object_store::Error::NotFound { .. }) => Some(NO_BUCKET),
-            LakeError::Store(
-                object_store::Error::PermissionDenied { .. }
-                | object_store::Error::Unauthenticated { .. },
-            ) => Some(REFUSED),
-            LakeError::Store(e) => {
-                let text = e.to_string();
-                S3_CODES
-                    .iter()
-                    .find(|(code, _)| text.contains(code))
-                    .map(|(_, reason)| *reason)
-            }
+            LakeError::Store(e) => refusal(e),
             LakeError::Folder { .. } | LakeError::Location(_) | LakeError::BadPath(_) => {
                 Some("the location cannot be used")
             }
@@ -268,6 +248,67 @@ impl Lake {
             .trim_start_matches('/')
             .to_string()
     }
+}
+
+const NO_BUCKET: &str = "the bucket does not exist";
+const REFUSED: &str = "access refused; check the credentials and the bucket's policy";
+const KMS: &str =
+    "the bucket's KMS key refused (disabled, deleted, or not granted to these credentials)";
+
+/// The S3 error codes that retrying cannot cure, with what they mean to an operator. They are
+/// part of the S3 protocol, answered alike by AWS, LocalStack and moto.
+const S3_CODES: [(&str, &str); 10] = [
+    ("<Code>NoSuchBucket</Code>", NO_BUCKET),
+    (
+        "<Code>InvalidBucketName</Code>",
+        "the bucket name is not valid",
+    ),
+    ("<Code>AccessDenied</Code>", REFUSED),
+    ("<Code>AllAccessDisabled</Code>", REFUSED),
+    ("<Code>InvalidAccessKeyId</Code>", REFUSED),
+    ("<Code>SignatureDoesNotMatch</Code>", REFUSED),
+    ("<Code>KMS.DisabledException</Code>", KMS),
+    ("<Code>KMS.KMSInvalidStateException</Code>", KMS),
+    ("<Code>KMS.NotFoundException</Code>", KMS),
+    ("<Code>KMS.AccessDeniedException</Code>", KMS),
+];
+
+/// Why a store error can never succeed by retrying (access refused, a KMS key disabled, the
+/// bucket gone); `None` for trouble that retrying may cure (a timeout, a 503, a conflict).
+///
+/// object_store reports many failed requests as a generic error whatever the status, so the S3
+/// error code in the answer decides where the variant does not.
+pub fn refusal(error: &object_store::Error) -> Option<&'static str> {
+    match error {
+        object_store::Error::PermissionDenied { .. }
+        | object_store::Error::Unauthenticated { .. } => Some(REFUSED),
+        e => refusal_in_text(&e.to_string()),
+    }
+}
+
+/// [`refusal`] for an error that wraps a store error somewhere in its chain (a Delta commit, a
+/// checkpoint write): the chain's text is searched for the S3 codes.
+pub fn refusal_in_chain(error: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(store) = e.downcast_ref::<object_store::Error>()
+            && let Some(reason) = refusal(store)
+        {
+            return Some(reason);
+        }
+        if let Some(reason) = refusal_in_text(&e.to_string()) {
+            return Some(reason);
+        }
+        cause = e.source();
+    }
+    None
+}
+
+fn refusal_in_text(text: &str) -> Option<&'static str> {
+    S3_CODES
+        .iter()
+        .find(|(code, _)| text.contains(code))
+        .map(|(_, reason)| *reason)
 }
 
 #[cfg(test)]

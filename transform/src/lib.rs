@@ -12,6 +12,7 @@
 mod closed_partitions;
 pub mod commit;
 pub mod compaction;
+pub mod confirmed_puts;
 pub mod delta;
 mod file_name;
 mod file_order;
@@ -33,7 +34,7 @@ pub use parquet_file::EncodeError;
 
 pub use closed_partitions::ClosedPartition;
 pub use file_name::file_name;
-pub use lake::{Lake, LakeError, WrittenFile};
+pub use lake::{Lake, LakeError, WrittenFile, refusal, refusal_in_chain};
 pub use parquet_file::{Encoded, POSITIONS_KEY, encode};
 pub use partition::{PartitionError, PartitionKey, hive_escape};
 pub use positions::{Position, PositionRange, SourceRange};

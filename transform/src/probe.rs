@@ -6,6 +6,9 @@
 
 use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
 
+use tracing::warn;
+
+use crate::confirmed_puts::outcome_unknown;
 use crate::lake::{Lake, LakeError};
 
 /// What the probe found.
@@ -25,8 +28,11 @@ pub async fn probe(lake: &Lake, relative: &str, name: &str) -> Result<Probe, Lak
         ..PutOptions::default()
     };
     let body = PutPayload::from_static(b"alarmlake consume --check");
-    lake.store().put_opts(&path, body.clone(), create()).await?;
-    let conditional_writes = match lake.store().put_opts(&path, body, create()).await {
+    lake.store().put_opts(&path, body, create()).await?;
+    // Other bytes the second time: a create whose answer was lost is settled by comparing the
+    // stored bytes (confirmed_puts.rs), and the same bytes would pass for this create's own.
+    let again = PutPayload::from_static(b"alarmlake consume --check, again");
+    let conditional_writes = match lake.store().put_opts(&path, again, create()).await {
         Ok(_) => false,
         Err(object_store::Error::AlreadyExists { .. })
         | Err(object_store::Error::Precondition { .. }) => true,
@@ -36,7 +42,15 @@ pub async fn probe(lake: &Lake, relative: &str, name: &str) -> Result<Probe, Lak
         }
     };
     let read = lake.store().get(&path).await?.bytes().await?;
-    lake.store().delete(&path).await?;
+    match lake.store().delete(&path).await {
+        Ok(()) => {}
+        // A delete that timed out or met a 5xx says nothing about permissions, and the probe
+        // object left behind is a few bytes: the writes that wait for this check go on.
+        Err(e) if outcome_unknown(&e) => {
+            warn!(path = %path, error = %e, "could not delete the probe object; leaving it")
+        }
+        Err(e) => return Err(e.into()),
+    }
     if read.as_ref() != b"alarmlake consume --check" {
         return Err(LakeError::BadPath(format!(
             "the probe object {path} read back different bytes"

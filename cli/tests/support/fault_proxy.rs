@@ -3,8 +3,8 @@
 //! Each connection carries one request (the proxy answers with `Connection: close`), which
 //! keeps the forwarding simple and is still plain HTTP/1.1 to the client.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -47,6 +47,8 @@ pub struct FaultProxy {
     pub matched: Arc<Vec<AtomicU64>>,
     /// While set, every connection is closed without an answer: a store that is down.
     down: Arc<AtomicBool>,
+    /// A rule switched on mid-run, tried before the others (a permission revoked, say).
+    switched: Arc<Mutex<Option<Rule>>>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -65,6 +67,8 @@ impl FaultProxy {
         let matched = Arc::clone(&seen);
         let down = Arc::new(AtomicBool::new(false));
         let task_down = Arc::clone(&down);
+        let switched: Arc<Mutex<Option<Rule>>> = Arc::default();
+        let task_switched = Arc::clone(&switched);
         let rules = Arc::new(rules);
         let upstream = upstream.to_string();
         let task_counts = counts.clone();
@@ -79,12 +83,13 @@ impl FaultProxy {
                     task_counts.clone(),
                     upstream.clone(),
                 );
+                let switched = task_switched.lock().unwrap().clone();
                 if task_down.load(Relaxed) {
                     drop(client);
                     continue;
                 }
                 tokio::spawn(async move {
-                    let _ = handle(client, &upstream, &rules, &seen, &counts).await;
+                    let _ = handle(client, &upstream, switched, &rules, &seen, &counts).await;
                 });
             }
         });
@@ -93,6 +98,7 @@ impl FaultProxy {
             counts,
             matched,
             down,
+            switched,
             _runtime: runtime,
         }
     }
@@ -102,6 +108,12 @@ impl FaultProxy {
     /// Takes the upstream down (every connection closed at once) or back up.
     pub fn set_down(&self, down: bool) {
         self.down.store(down, Relaxed);
+    }
+
+    /// Switches `rule` on, ahead of the rules the proxy started with, for every request it
+    /// matches from now on (give it `every: 1`); `None` switches it off.
+    pub fn switch(&self, rule: Option<Rule>) {
+        *self.switched.lock().unwrap() = rule;
     }
 }
 
@@ -162,6 +174,7 @@ fn with_close(request: &[u8], strip: Option<&str>) -> Vec<u8> {
 async fn handle(
     mut client: TcpStream,
     upstream: &str,
+    switched: Option<Rule>,
     rules: &[Rule],
     seen: &[AtomicU64],
     counts: &Counts,
@@ -174,7 +187,9 @@ async fn handle(
     let mut delay = None;
     let mut lose_answer = false;
     let mut strip = None;
-    for (rule, seen) in rules.iter().zip(seen) {
+    let switched_seen = AtomicU64::new(0);
+    let switched = switched.iter().map(|rule| (rule, &switched_seen));
+    for (rule, seen) in switched.chain(rules.iter().zip(seen)) {
         if !head.contains(rule.needle) {
             continue;
         }

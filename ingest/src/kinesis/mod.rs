@@ -11,3 +11,4 @@ pub use alarmlake_aws::http_clients::https_client;
 pub use client::{Kinesis, KinesisOptions, RecordsPage, ShardInfo, StartAt, StreamSummary};
 pub use errors::{ErrorKind, KinesisError};
 pub use producer::{HashRange, PutEntry, PutResult};
+pub use records_body::{SplitAnswer, split_answer};

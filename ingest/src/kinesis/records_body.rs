@@ -373,31 +373,46 @@ pub(crate) fn from_sdk(
     })
 }
 
+/// What the consumer takes of one GetRecords answer, and what it leaves to the SDK's reader.
+#[derive(Debug)]
+pub struct SplitAnswer {
+    /// The records taken, in the answer's order.
+    pub records: Vec<RawRecord>,
+    /// The answer without them: what the SDK reads.
+    pub rest: Vec<u8>,
+    /// Why records were left in the rest, if any were.
+    pub passed_on_because: Option<String>,
+}
+
+/// Splits a whole answer `body` exactly as [`RecordsBody`] does while it arrives, fed in chunks
+/// of `chunk` bytes (0: all at once), for records of `shard` of `stream`.
+///
+/// *Why public:* the differential fuzz target (`fuzz/`) and the tests hold this reading against
+/// serde's reading of the same answer; a record taken here must be the record the SDK would
+/// have read.
+pub fn split_answer(body: &[u8], chunk: usize, stream: &str, shard: &str) -> SplitAnswer {
+    let mut splitter = AnswerSplitter::default();
+    let mut taker = RecordTaker::new(&stream.into(), &shard.into(), body.len());
+    let chunk = if chunk == 0 { body.len().max(1) } else { chunk };
+    for piece in body.chunks(chunk) {
+        splitter.feed(piece, &mut |text| taker.take(text));
+    }
+    let remainder = splitter.finish();
+    SplitAnswer {
+        records: taker.records,
+        rest: remainder.rest,
+        passed_on_because: remainder.passed_on_because,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// What the consumer and the SDK each get of `body`, read from `shard` of `stream`.
-    struct Split {
-        records: Vec<RawRecord>,
-        rest: Vec<u8>,
-        passed_on_because: Option<String>,
-    }
-
     /// Splits `body` as [`RecordsBody`] does, fed in chunks of five bytes (so records and
     /// escapes are cut across chunks).
-    fn split_of(body: &str, stream: &str, shard: &str) -> Split {
-        let mut splitter = AnswerSplitter::default();
-        let mut taker = RecordTaker::new(&stream.into(), &shard.into(), body.len());
-        for chunk in body.as_bytes().chunks(5) {
-            splitter.feed(chunk, &mut |text| taker.take(text));
-        }
-        let remainder = splitter.finish();
-        Split {
-            records: taker.records,
-            rest: remainder.rest,
-            passed_on_because: remainder.passed_on_because,
-        }
+    fn split_of(body: &str, stream: &str, shard: &str) -> SplitAnswer {
+        split_answer(body.as_bytes(), 5, stream, shard)
     }
 
     /// A GetRecords answer as Kinesis and kinesis-mock write it.

@@ -12,9 +12,11 @@ use chrono::{Duration, Utc};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use serde::{Deserialize, Serialize};
+use tracing::warn;
 
 use super::layout::COMPACTION_LOCK as LOCK;
 use crate::compaction::CompactionError;
+use crate::confirmed_puts::outcome_unknown;
 use crate::lake::Lake;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -145,14 +147,23 @@ impl CompactionLock {
         Ok(self.put(PutMode::Overwrite).await?)
     }
 
-    /// Gives the lock back.
+    /// Gives the lock back. A release whose outcome is unknown (a timeout, a 5xx) is not an
+    /// error of the run: the work is committed, and an unreleased lock lapses with its term.
     pub async fn release(self) -> Result<(), CompactionError> {
-        self.lake
+        match self
+            .lake
             .store()
             .delete(&self.path)
             .await
-            .or_else(not_found_ok)?;
-        Ok(())
+            .or_else(not_found_ok)
+        {
+            Ok(()) => Ok(()),
+            Err(e) if outcome_unknown(&e) => {
+                warn!(path = %self.path, error = %e, "could not release the compaction lock; it lapses at the end of its term");
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn put(&self, mode: PutMode) -> Result<(), object_store::Error> {

@@ -1,0 +1,4 @@
+//! See [`alarmlake_fuzz::decoders::msgpack`].
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| alarmlake_fuzz::decoders::msgpack(data));

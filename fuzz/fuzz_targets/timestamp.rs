@@ -1,0 +1,4 @@
+//! See [`alarmlake_fuzz::decoders::timestamp`].
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| alarmlake_fuzz::decoders::timestamp(data));
