@@ -17,3 +17,4 @@
 pub mod bench;
 pub mod generator;
 pub mod loadgen;
+pub mod progress;

@@ -6,8 +6,10 @@
 //! request (it is not idempotent), so the caller sees an error for a write that took effect,
 //! and its own retry then meets that write as a conflict. A compaction reported "nothing
 //! committed" for a commit that was in the log; a reader took its own checkpoint for another
-//! worker's. Here such a write is sent again, and a conflict on the retry is settled by reading
-//! the object: if it holds exactly the bytes written, the write was ours and succeeded.
+//! worker's. Here such a write is sent again, and a conflict (on the resend, or on the first
+//! call, since object_store resends a request whose connection failed before any answer) is
+//! settled by reading the object: if it holds exactly the bytes written, the write was ours and
+//! succeeded.
 //!
 //! *Why the bytes decide:* every conditional write alarmlake makes is unique to its writer and
 //! moment (a commit carries its commitInfo timestamp and txn; a checkpoint its owner and lease
@@ -132,6 +134,11 @@ impl ObjectStore for ConfirmedPuts {
             .await
         {
             Err(e) if outcome_unknown(&e) => self.settle(location, payload, opts, e).await,
+            // object_store itself sends a request again when its connection failed before an
+            // answer, so even a first call's conflict may be this write's own earlier send.
+            Err(e @ (Error::AlreadyExists { .. } | Error::Precondition { .. })) => {
+                self.ours_or(location, &payload, e).await
+            }
             other => other,
         }
     }

@@ -76,6 +76,9 @@ pub struct BenchArgs {
     /// Only check an earlier run's lake copy (<out>/lake) against its manifest again.
     #[arg(long)]
     verify_only: bool,
+    /// Never show progress bars (they are drawn only on a terminal anyway).
+    #[arg(long)]
+    no_progress: bool,
 }
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
@@ -101,6 +104,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         python: args.python,
         no_baseline: args.no_baseline,
         no_backlog: args.no_backlog,
+        no_progress: args.no_progress,
         no_queries: args.no_queries,
         verify_only: args.verify_only,
         binary: std::env::current_exe().context("cannot find this program's own path")?,

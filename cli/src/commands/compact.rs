@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use alarmlake_loadtest::progress;
 use alarmlake_schemas::Table;
 use alarmlake_transform::Lake;
 use alarmlake_transform::compaction::{Compacted, CompactionConfig, PartitionPlan};
@@ -36,6 +37,9 @@ pub struct CompactArgs {
     /// List what would be merged, and change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Never show a progress bar (it is drawn only on a terminal anyway).
+    #[arg(long)]
+    no_progress: bool,
 }
 
 pub fn run(args: CompactArgs) -> Result<ExitCode> {
@@ -52,16 +56,33 @@ pub fn run(args: CompactArgs) -> Result<ExitCode> {
         .enable_all()
         .build()?;
     let owner = owner();
-    let run = runtime
-        .block_on(maintenance::compact_lake(
-            &lake,
-            &tables,
-            &config,
-            args.dry_run,
-            &owner,
-            |plan, done| println!("{}", done_line(plan, done)),
-        ))
-        .context("compaction failed; what it wrote is in no commit, and vacuum deletes it")?;
+    let bar = progress::bar(
+        args.no_progress,
+        None,
+        "{spinner} {elapsed} compacting: {msg}",
+    );
+    bar.set_message("reading the tables' logs");
+    let (mut partitions, mut files_in, mut files_out) = (0, 0, 0);
+    let run = runtime.block_on(maintenance::compact_lake(
+        &lake,
+        &tables,
+        &config,
+        args.dry_run,
+        &owner,
+        |plan, done| {
+            partitions += 1;
+            files_in += done.files_in;
+            files_out += done.files_out;
+            bar.suspend(|| println!("{}", done_line(plan, done)));
+            bar.set_message(format!(
+                "{} done ({files_in} files into {files_out})",
+                plural(partitions, "partition")
+            ));
+        },
+    ));
+    bar.finish_and_clear();
+    let run =
+        run.context("compaction failed; what it wrote is in no commit, and vacuum deletes it")?;
     if let Some(held) = &run.held_by {
         eprintln!(
             "another compaction ({}) holds the lake's compaction lock; nothing was done",

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alarmlake_loadtest::generator::{Fed, Format, GeneratorConfig, feed};
+use alarmlake_loadtest::progress;
 use alarmlake_query::charts::{is_svg, write_chart};
 use alarmlake_query::reports::{ReportParams, find};
 use alarmlake_query::{LakeSession, OutputFormat, SessionOptions, write_batches};
@@ -50,6 +51,9 @@ pub struct DemoArgs {
     /// Seconds to spend simulating and ingesting; the simulation stops early when they run out.
     #[arg(long, default_value_t = 40)]
     budget: u64,
+    /// Never show progress bars (they are drawn only on a terminal anyway).
+    #[arg(long)]
+    no_progress: bool,
 }
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
@@ -81,6 +85,12 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let deadline = started + Duration::from_secs(args.budget);
     let mut simulated = Fed::default();
     let sink = Sink::new(decoder, WriterConfig::default());
+    // Against the time budget, which is what bounds the wait.
+    let bar = progress::bar(
+        args.no_progress,
+        Some(args.budget),
+        "{bar:30} {elapsed} of at most {len} s: {msg}",
+    );
     let summary = ingest_feed(
         &lake,
         sink,
@@ -88,8 +98,15 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             simulated = feed(&config, deadline, push)?;
             Ok::<(), FeedError>(())
         },
-        |_| {},
+        |summary| {
+            bar.set_position(started.elapsed().as_secs());
+            bar.set_message(format!(
+                "{} records, {} events",
+                summary.records, summary.tally.events
+            ));
+        },
     )?;
+    bar.finish_and_clear();
     let ingested_in = started.elapsed();
     print_summary(&summary, lake.location(), ingested_in);
     if let Some(at) = simulated.stopped_at {

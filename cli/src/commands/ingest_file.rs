@@ -1,17 +1,17 @@
 //! `alarmlake ingest-file`: files or stdin through the same decode → writer path the consumer
 //! uses, into the lake. Bad records become dead letters; only I/O failures stop it.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use alarmlake_loadtest::progress;
 use alarmlake_schemas::Decoder;
 use alarmlake_transform::sink::{FeedSummary, Sink, ingest_feed};
 use alarmlake_transform::{Lake, WriterConfig};
 use anyhow::{Context, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
 use crate::aws_args::AwsArgs;
 use crate::decoder_args::DecoderArgs;
@@ -44,25 +44,18 @@ pub struct IngestFileArgs {
 }
 
 fn progress_bar(args: &IngestFileArgs) -> ProgressBar {
-    if args.no_progress || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
     let total: Option<u64> = args
         .inputs
         .iter()
         .map(|p| std::fs::metadata(p).ok().map(|m| m.len()))
         .sum();
     match total {
-        Some(bytes) if !args.inputs.iter().any(|p| p == "-") => {
-            let bar = ProgressBar::new(bytes);
-            if let Ok(style) = ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        }
-        _ => ProgressBar::new_spinner(),
+        Some(bytes) if !args.inputs.iter().any(|p| p == "-") => progress::bar(
+            args.no_progress,
+            Some(bytes),
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}",
+        ),
+        _ => progress::bar(args.no_progress, None, "{spinner} {elapsed} {msg}"),
     }
 }
 

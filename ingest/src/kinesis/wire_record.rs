@@ -149,13 +149,16 @@ fn read_flat(b: &[u8]) -> Option<RecordFields<'_>> {
     i = skip_ws(b, i + 1);
     if b.get(i) != Some(&b'}') {
         loop {
-            let (key, next) = raw_string_at(b, i)?;
+            // A key is held to serde's rules too (UTF-8, no control characters): a record whose
+            // unknown key serde rejects must not be taken (found by the `get_records` fuzz
+            // target: NUL bytes inside a key).
+            let (key, next) = text_at(b, i)?;
             i = skip_ws(b, next);
             if b.get(i) != Some(&b':') {
                 return None;
             }
             i = skip_ws(b, i + 1);
-            i = match key {
+            i = match key.as_bytes() {
                 b"Data" => {
                     let (value, end) = raw_string_at(b, i)?;
                     once(&mut data, value)?;
@@ -258,6 +261,8 @@ mod tests {
             r#"{"Data":"AA==","SequenceNumber":"1",}"#,
             r#"{"Data":"AA==" "SequenceNumber":"1"}"#,
             "{\"Data\":\"AA==\",\"SequenceNumber\":\"1\u{1}\"}",
+            // Control characters in a key (found by the `get_records` fuzz target).
+            "{\"Data\":\"AA==\",\"SequenceNumber\":\"1\",\"Appro\u{0}x\":1}",
             r#"{}"#,
             r#"[]"#,
             "",

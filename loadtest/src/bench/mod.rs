@@ -72,6 +72,8 @@ pub struct BenchOptions {
     pub no_baseline: bool,
     /// Skip the backlog read (P3, P6).
     pub no_backlog: bool,
+    /// Never show progress bars (they are drawn only on a terminal anyway).
+    pub no_progress: bool,
     /// Skip the six queries.
     pub no_queries: bool,
     /// Only check an earlier run's lake copy (<out>/lake) against its manifest again.
@@ -249,6 +251,11 @@ struct Bench<'a> {
 }
 
 impl Bench<'_> {
+    /// A progress bar for one step, on a terminal (see [`crate::progress`]).
+    fn bar(&self, total: Option<u64>, template: &str) -> indicatif::ProgressBar {
+        crate::progress::bar(self.args.no_progress, total, template)
+    }
+
     /// `alarmlake consume` on the stream, with the endpoints and `extra` flags.
     fn consume(&self, lake: &str, app: &str, extra: &[&str]) -> Command {
         let mut command = Command::new(&self.binary);
@@ -338,6 +345,8 @@ impl Bench<'_> {
         let mut generator =
             Measured::spawn("load generator", loadgen, &self.out.join("loadgen.log"))?;
         let mut samples = Vec::new();
+        let load_seconds = args.duration.num_seconds().max(1) as u64;
+        let bar = self.bar(Some(load_seconds), "{bar:30} {pos}/{len} s of load: {msg}");
         let sample = |consumer: &mut Measured, samples: &mut Vec<Sample>| {
             consumer.sample();
             if let Some(s) = scrape::scrape(&metrics) {
@@ -353,8 +362,16 @@ impl Bench<'_> {
         };
         while generator.running() {
             sample(&mut consumer, &mut samples);
+            bar.set_position(t0.elapsed().as_secs().min(load_seconds));
+            if let Some(last) = samples.last() {
+                bar.set_message(format!(
+                    "the consumer read {} records, {} ms behind",
+                    last.records, last.max_behind_ms
+                ));
+            }
             std::thread::sleep(Duration::from_millis(1000));
         }
+        bar.finish_and_clear();
         let status = generator.wait(Duration::from_secs(10))?;
         if !status.success() {
             bail!(
@@ -370,8 +387,15 @@ impl Bench<'_> {
         );
         let limit =
             Duration::from_secs(120) + Duration::from_secs_f64(settings.duration_seconds * 3.0);
+        let bar = self.bar(
+            Some(manifest.kinesis_records),
+            "{bar:30} {pos}/{len} records read by the consumer",
+        );
         loop {
             sample(&mut consumer, &mut samples);
+            if let Some(last) = samples.last() {
+                bar.set_position(last.records.min(manifest.kinesis_records));
+            }
             if samples
                 .last()
                 .is_some_and(|s| s.records >= manifest.kinesis_records)
@@ -386,6 +410,7 @@ impl Bench<'_> {
             }
             std::thread::sleep(Duration::from_millis(250));
         }
+        bar.finish_and_clear();
         let caught_up = load_done.elapsed().as_secs_f64();
         consumer.terminate()?;
         let status = consumer.wait(Duration::from_secs(120))?;
@@ -573,7 +598,13 @@ impl Bench<'_> {
             self.consume(&lake, "alarmlake-bench-backlog", &["--drain"]),
             &self.out.join("backlog.log"),
         )?;
-        if !consumer.wait(Duration::from_secs(1800))?.success() {
+        let bar = self.bar(
+            None,
+            "{spinner} {elapsed} a fresh consumer reads the backlog",
+        );
+        let read = consumer.wait(Duration::from_secs(1800))?;
+        bar.finish_and_clear();
+        if !read.success() {
             bail!(
                 "the backlog consumer failed; see {}",
                 self.out.join("backlog.log").display()
@@ -589,7 +620,10 @@ impl Bench<'_> {
             ),
             &self.out.join("bare.log"),
         )?;
-        if !bare.wait(Duration::from_secs(1800))?.success() {
+        let bar = self.bar(None, "{spinner} {elapsed} a bare GetRecords loop reads it");
+        let read = bare.wait(Duration::from_secs(1800))?;
+        bar.finish_and_clear();
+        if !read.success() {
             bail!(
                 "the bare read failed; see {}",
                 self.out.join("bare.log").display()
@@ -639,7 +673,13 @@ impl Bench<'_> {
             .arg(records.to_string());
         let log = self.out.join("baseline.log");
         let mut process = Measured::spawn("baseline", command, &log)?;
-        if !process.wait(Duration::from_secs(3600))?.success() {
+        let bar = self.bar(
+            None,
+            "{spinner} {elapsed} the Python baseline reads the stream",
+        );
+        let read = process.wait(Duration::from_secs(3600))?;
+        bar.finish_and_clear();
+        if !read.success() {
             bail!("the baseline failed; see {}", log.display());
         }
         let text = std::fs::read_to_string(&log)?;

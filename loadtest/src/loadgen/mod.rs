@@ -22,7 +22,7 @@ use alarmlake_schemas::kpl::{UserRecord, aggregate};
 use alarmlake_schemas::msgpack::encode_envelope;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -469,15 +469,7 @@ async fn close_aggregates(
 }
 
 fn progress_bar(hidden: bool) -> ProgressBar {
-    if hidden || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar
+    crate::progress::bar(hidden, None, "{spinner} {elapsed} {msg}")
 }
 
 fn draw(bar: &ProgressBar, totals: &Totals, started: Instant, target: Option<f64>) {
