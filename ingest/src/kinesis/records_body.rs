@@ -551,6 +551,26 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_answer_broken_next_to_a_record_taken_stays_broken_for_the_sdk() {
+        // Found by the `get_records` fuzz target: a form feed (whitespace to Rust, not to JSON)
+        // between two records; then the other ways a list can break where a record was taken.
+        for broken in [
+            "{\"Records\":[{\"SequenceNumber\":\"1\",\"Data\":\"AA==\"}\u{c} {\"SequenceNumber\":\"2\",\"Data\":\"AQ==\"}]}",
+            r#"{"Records":[{"SequenceNumber":"1","Data":"AA=="} {"SequenceNumber":"2","Data":"AQ=="}]}"#,
+            r#"{"Records":[{"SequenceNumber":"1","Data":"AA=="},]}"#,
+            r#"{"Records":[{"SequenceNumber":"1","Data":"AA=="},,{"SequenceNumber":"2","Data":"AQ=="}]}"#,
+        ] {
+            assert!(serde_json::from_str::<serde_json::Value>(broken).is_err());
+            let split = split_of(broken, "s", "x");
+            assert!(
+                serde_json::from_slice::<serde_json::Value>(&split.rest).is_err(),
+                "{broken} became {}",
+                String::from_utf8_lossy(&split.rest)
+            );
+        }
+    }
+
     /// A response body that yields its chunks after the given pauses, then waits forever
     /// (`hang`) or ends.
     struct Paced {
