@@ -258,6 +258,7 @@ pub(crate) async fn check_kinesis(
         StartAt::Latest => "new records only (latest)".to_string(),
         StartAt::AtTimestamp(t) => format!("records from {}", t.to_rfc3339()),
         StartAt::After(seq) => format!("after {seq}"),
+        StartAt::At(seq) => format!("at {seq}"),
     };
     report.note(
         "plan",

@@ -385,7 +385,7 @@ async fn start_readers<S: RecordSource>(
             continue;
         }
         let acquired = match lease::acquire(ctx.checkpoints.as_ref(), id, &ctx.lease).await {
-            Ok(Acquired::Mine(acquired)) => acquired,
+            Ok(Acquired::Mine(acquired)) => *acquired,
             Ok(Acquired::HeldBy(owner)) => {
                 shards.elsewhere.insert(id.clone(), owner);
                 continue;

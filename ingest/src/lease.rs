@@ -46,7 +46,7 @@ pub fn held_by_other(lease: Option<&Lease>, worker: &str, now: i64) -> bool {
 #[derive(Debug)]
 pub enum Acquired {
     /// This worker holds the lease now; here is the checkpoint it starts from.
-    Mine(Stored),
+    Mine(Box<Stored>),
     /// Another worker holds it (or won the race for it).
     HeldBy(String),
 }
@@ -71,10 +71,10 @@ pub async fn acquire(
         until_ms: now + options.duration.as_millis() as i64,
     });
     match store.save(shard_id, &checkpoint, version.as_ref()).await {
-        Ok(version) => Ok(Acquired::Mine(Stored {
+        Ok(version) => Ok(Acquired::Mine(Box::new(Stored {
             checkpoint,
             version,
-        })),
+        }))),
         Err(CheckpointError::Conflict(_)) => Ok(Acquired::HeldBy("another worker".into())),
         Err(e) => Err(e),
     }
@@ -111,7 +111,7 @@ mod tests {
             duration: Duration::from_secs(60),
         };
         let mine = |a: Acquired| match a {
-            Acquired::Mine(stored) => stored,
+            Acquired::Mine(stored) => *stored,
             Acquired::HeldBy(owner) => panic!("held by {owner}"),
         };
         let taken = mine(acquire(&store, "s1", &a).await.unwrap());

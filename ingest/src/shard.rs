@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use alarmlake_schemas::{Decoder, Tally};
 use alarmlake_transform::delta::{DeltaError, LakeTables, Member, Settled, ShardTxn};
-use alarmlake_transform::sink::{CommitHook, FlushError, Pending, Sink};
+use alarmlake_transform::late_rows::{Held, sequence_order};
+use alarmlake_transform::sink::{CommitHook, FlushError, Pending, Sink, encode_batches};
 use alarmlake_transform::{Lake, LakeError, PreparedFile, WriterConfig};
 use chrono::Utc;
 use tokio::sync::watch;
@@ -165,13 +166,23 @@ struct State {
 }
 
 impl State {
-    /// Where reading resumes: after the last record read, else after the checkpoint.
+    /// Whether a flush is due: what was read since the last (by size or by the flush clock),
+    /// or a held late hour.
+    fn due(&self, now: Instant) -> bool {
+        self.sink.whole_due(now) || self.sink.late_due(now)
+    }
+
+    /// Where reading resumes: after the last record read; else at the first record whose
+    /// late rows the checkpoint says are held (they are in no file); else after the checkpoint.
     fn resume_point(&self, fallback: &StartAt) -> StartAt {
-        match self
-            .last_read
-            .as_ref()
-            .or(self.position.checkpoint.sequence_number.as_ref())
-        {
+        if let Some(last) = &self.last_read {
+            return StartAt::After(last.clone());
+        }
+        let checkpoint = &self.position.checkpoint;
+        if let Some(first) = checkpoint.held.as_ref().and_then(Held::first) {
+            return StartAt::At(first.to_string());
+        }
+        match &checkpoint.sequence_number {
             Some(sequence) => StartAt::After(sequence.clone()),
             None => fallback.clone(),
         }
@@ -328,7 +339,7 @@ async fn read<S: RecordSource>(
             }
             Fetched::Retry(wait) => {
                 // Buffered records must not wait for the stream to recover.
-                if state.sink.whole_due(Instant::now()) {
+                if state.due(Instant::now()) {
                     flush(ctx, metrics, state, Commit::Plain).await?;
                 }
                 sleep_or_stop(stop, wait).await;
@@ -362,7 +373,7 @@ async fn read<S: RecordSource>(
             }
             Some(following) => iterator = following,
         }
-        if state.sink.whole_due(Instant::now()) {
+        if state.due(Instant::now()) {
             flush(ctx, metrics, state, Commit::Plain).await?;
         }
         match next {
@@ -403,6 +414,7 @@ async fn recover<S>(
                         );
                         position.checkpoint.sequence_number = Some(intent.sequence_number);
                         position.checkpoint.records += intent.records;
+                        position.checkpoint.held = intent.held;
                     }
                     Settled::Fenced => warn!(
                         shard = shard_id,
@@ -430,10 +442,21 @@ async fn recover<S>(
                 .await?,
         );
     }
+    let mut sink = Sink::new(ctx.decoder.clone(), ctx.writer.clone()).deaggregating();
+    let checkpoint = &position.checkpoint;
+    if let (Some(held), Some(until)) = (&checkpoint.held, &checkpoint.sequence_number) {
+        info!(
+            shard = shard_id,
+            hours = held.hours.len(),
+            from = held.first().unwrap_or_default(),
+            "late rows were held and not written; reading them again"
+        );
+        sink.replaying(until.clone(), held);
+    }
     Ok(State {
         position,
         last_read: None,
-        sink: Sink::new(ctx.decoder.clone(), ctx.writer.clone()).deaggregating(),
+        sink,
         round: None,
         arrivals: ArrivalTally::default(),
     })
@@ -464,17 +487,30 @@ async fn flush<S: Sync>(
     commit: Commit,
 ) -> Result<(), ShardError> {
     let finished = commit == Commit::FinishedAndRelease;
+    // A reader's last flush writes every late hour it holds too.
+    let everything = commit != Commit::Plain;
+    let now = Instant::now();
     let nothing_new =
         state.last_read.is_none() || state.last_read == state.position.checkpoint.sequence_number;
-    if nothing_new && !finished {
+    let late_to_write = if everything {
+        state.sink.holds_late()
+    } else {
+        state.sink.late_due(now)
+    };
+    if nothing_new && !finished && !late_to_write {
         return Ok(());
     }
     let started = Instant::now();
     let pending = *state.sink.pending();
-    let target = state
-        .last_read
-        .clone()
-        .or_else(|| state.position.checkpoint.sequence_number.clone());
+    // Never behind the checkpoint: records read again after a crash end at it.
+    let committed = state.position.checkpoint.sequence_number.clone();
+    let target = match (state.last_read.clone(), committed) {
+        (Some(read), Some(committed)) => Some(match sequence_order(&read, &committed) {
+            std::cmp::Ordering::Less => committed,
+            _ => read,
+        }),
+        (read, committed) => read.or(committed),
+    };
     // A flush at (or after) its round's tick commits with the round, and so does a reader's
     // last flush (caught up in a drain, stopped, finished): its reader waits for nothing more,
     // and the shards of a drain or a stop end together. A flush for the size target leaves the
@@ -482,6 +518,11 @@ async fn flush<S: Sync>(
     let round = state.round.take().filter(|member| {
         commit != Commit::Plain || member.tick() <= state.sink.tick_at(Instant::now())
     });
+    let (batches, pending_now, held) = state
+        .sink
+        .take_for_commit(now, everything)
+        .map_err(FlushError::from)?;
+    let files = encode_batches(batches).await?;
     let mut hook = ShardCommit {
         ctx,
         position: &mut state.position,
@@ -489,8 +530,9 @@ async fn flush<S: Sync>(
         commit,
         files: 0,
         round,
+        held,
     };
-    state.sink.flush_all(&mut hook).await?;
+    hook.commit(files, &pending_now).await?;
     let files = hook.files;
 
     metrics.files.fetch_add(files as u64, Relaxed);
@@ -523,6 +565,8 @@ struct ShardCommit<'a, S> {
     files: usize,
     /// The flush round it commits with, when it comes at its round's tick.
     round: Option<Member>,
+    /// The late hours still held after this flush.
+    held: Option<Held>,
 }
 
 impl<S: Sync> CommitHook for ShardCommit<'_, S> {
@@ -545,6 +589,7 @@ impl<S: Sync> CommitHook for ShardCommit<'_, S> {
                 files: files.iter().map(|f| f.path.clone()).collect(),
                 version: Some(version),
                 records: pending.records,
+                held: self.held.clone(),
             });
             save(ctx, position).await?;
             ctx.tables.prepare(&files).await?;
@@ -559,6 +604,7 @@ impl<S: Sync> CommitHook for ShardCommit<'_, S> {
             position.checkpoint.flushes = version;
         }
         position.checkpoint.intent = None;
+        position.checkpoint.held = self.held.clone();
         position.checkpoint.sequence_number = self.target.clone();
         position.checkpoint.finished = self.commit == Commit::FinishedAndRelease;
         position.checkpoint.records += pending.records;

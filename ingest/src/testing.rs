@@ -89,7 +89,7 @@ impl Fixture {
     /// starts a reader.
     pub async fn take(&self, shard: &str) -> Stored {
         match acquire(self.store.as_ref(), shard, &self.ctx.lease).await {
-            Ok(Acquired::Mine(stored)) => stored,
+            Ok(Acquired::Mine(stored)) => *stored,
             other => panic!("cannot take {shard}: {other:?}"),
         }
     }

@@ -18,6 +18,7 @@ mod file_name;
 mod file_order;
 mod footer;
 mod lake;
+pub mod late_rows;
 pub mod maintenance;
 mod parquet_file;
 mod partition;

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use chrono::Utc;
 
 use crate::file_name::file_name;
+use crate::late_rows::{Held, LateRule, Replay};
 use crate::parquet_file::{EncodeError, encode};
 use crate::partition::PartitionKey;
 use crate::positions::PositionRange;
@@ -31,6 +32,9 @@ pub struct WriterConfig {
     pub max_open_partitions: usize,
     /// Most input bytes buffered over all partitions; past it, the oldest is written.
     pub max_buffered_bytes: usize,
+    /// Late rows held per hour across flushes (`late_rows.rs`); `None`: every buffer is written
+    /// at each flush (sources without a position to keep flush by partition instead).
+    pub late: Option<LateRule>,
 }
 
 impl Default for WriterConfig {
@@ -41,6 +45,7 @@ impl Default for WriterConfig {
             max_age: Duration::from_secs(60),
             max_open_partitions: 48,
             max_buffered_bytes: 512 * 1024 * 1024,
+            late: None,
         }
     }
 }
@@ -106,6 +111,10 @@ struct Buffer {
 pub struct LakeWriter {
     config: WriterConfig,
     buffers: BTreeMap<PartitionKey, Buffer>,
+    /// Late rows, held per hour, each hour with the first record whose rows it holds.
+    late: BTreeMap<PartitionKey, (Buffer, String)>,
+    /// Records read again after a crash, up to the committed position (`late_rows.rs`).
+    replay: Option<Replay>,
 }
 
 impl LakeWriter {
@@ -113,6 +122,27 @@ impl LakeWriter {
         LakeWriter {
             config,
             buffers: BTreeMap::new(),
+            late: BTreeMap::new(),
+            replay: None,
+        }
+    }
+
+    /// Reads records again from the earliest held one (after a crash): up to `until`, the
+    /// committed position, only the rows `held` names are buffered.
+    pub fn replaying(&mut self, until: String, held: &Held) {
+        self.replay = Some(Replay::new(until, held));
+    }
+
+    /// Whether the record at `sequence` was read before the crash (so it counts no new record):
+    /// ends the replay once a record past it comes.
+    pub fn replays(&mut self, sequence: &str) -> bool {
+        match &self.replay {
+            Some(replay) if replay.covers(sequence) => true,
+            Some(_) => {
+                self.replay = None;
+                false
+            }
+            None => false,
         }
     }
 
@@ -133,22 +163,115 @@ impl LakeWriter {
             return;
         }
         let share = (record_bytes / rows).max(64);
+        let sequence = &position.sequence_number;
+        let LakeWriter {
+            config,
+            buffers,
+            late,
+            replay,
+        } = self;
+        let replay = replay.as_ref().filter(|r| r.covers(sequence));
+        let opened = || Buffer {
+            batches: LakeBatches::new(Utc::now()),
+            rows: 0,
+            bytes: 0,
+            opened: now,
+        };
         for outcome in outcomes {
             let key = match outcome {
                 Outcome::Event(event) => PartitionKey::of(event.event_time),
                 Outcome::Rejected { .. } => PartitionKey::of(position.arrival_time),
                 Outcome::Chatter { .. } => continue,
             };
-            let buffer = self.buffers.entry(key).or_insert_with(|| Buffer {
-                batches: LakeBatches::new(Utc::now()),
-                rows: 0,
-                bytes: 0,
-                opened: now,
-            });
+            let is_late = config
+                .late
+                .is_some_and(|rule| rule.is_late(key, position.arrival_time));
+            let to_late = match replay {
+                // Read before the crash: only the rows still held then are not in the lake.
+                Some(replay) if !replay.keeps(key, position.arrival_time, sequence) => continue,
+                Some(_) => true,
+                None => is_late,
+            };
+            let buffer = if to_late {
+                // A late hour remembers the first record whose rows it holds.
+                &mut late
+                    .entry(key)
+                    .or_insert_with(|| (opened(), sequence.clone()))
+                    .0
+            } else {
+                buffers.entry(key).or_insert_with(opened)
+            };
             buffer.batches.append(position, outcome);
             buffer.rows += 1;
             buffer.bytes += share;
         }
+    }
+
+    /// The late hours held now, for the checkpoint; `None` when none is.
+    pub fn held(&self) -> Option<Held> {
+        let rule = self.config.late?;
+        (!self.late.is_empty()).then(|| Held {
+            late_after_secs: rule.after.num_seconds(),
+            hours: self
+                .late
+                .iter()
+                .map(|(key, (_, first))| (key.to_string(), first.clone()))
+                .collect(),
+        })
+    }
+
+    /// The late hours due at `now`: by size, by their hold time, or by the memory caps.
+    fn late_due(&self, now: Instant) -> Vec<PartitionKey> {
+        let Some(rule) = self.config.late else {
+            return Vec::new();
+        };
+        let states: Vec<BufferState> = self
+            .late
+            .iter()
+            .map(|(key, (b, _))| BufferState {
+                key: *key,
+                opened: b.opened,
+                rows: b.rows,
+                bytes: b.bytes,
+            })
+            .collect();
+        let held = WriterConfig {
+            max_age: rule.hold,
+            ..self.config.clone()
+        };
+        due_partitions(&states, &held, now)
+    }
+
+    /// Whether a late hour is due at `now`.
+    pub fn late_is_due(&self, now: Instant) -> bool {
+        !self.late_due(now).is_empty()
+    }
+
+    /// Whether late rows are held.
+    pub fn holds_late(&self) -> bool {
+        !self.late.is_empty()
+    }
+
+    /// What a checkpointed flush writes: every on-time buffer, and the late hours due at `now`
+    /// (all of them with `everything`: the shard stops or ends).
+    pub fn take_flush_batches(
+        &mut self,
+        now: Instant,
+        everything: bool,
+    ) -> Result<Vec<FinishedBatch>, WriterError> {
+        let late: Vec<PartitionKey> = if everything {
+            self.late.keys().copied().collect()
+        } else {
+            self.late_due(now)
+        };
+        let keys: Vec<PartitionKey> = self.buffers.keys().copied().collect();
+        let mut finished = self.take(&keys)?;
+        for key in late {
+            if let Some((buffer, _)) = self.late.remove(&key) {
+                finish(key, buffer, &mut finished)?;
+            }
+        }
+        Ok(finished)
     }
 
     pub(crate) fn config(&self) -> &WriterConfig {
@@ -192,26 +315,34 @@ impl LakeWriter {
         self.take(&due)
     }
 
-    /// Every buffer, finished but not encoded.
+    /// Every buffer, late ones included, finished but not encoded.
     pub fn take_all_batches(&mut self) -> Result<Vec<FinishedBatch>, WriterError> {
-        let keys: Vec<PartitionKey> = self.buffers.keys().copied().collect();
-        self.take(&keys)
+        self.take_flush_batches(Instant::now(), true)
     }
 
     fn take(&mut self, keys: &[PartitionKey]) -> Result<Vec<FinishedBatch>, WriterError> {
         let mut finished = Vec::new();
         for key in keys {
-            let Some(mut buffer) = self.buffers.remove(key) else {
-                continue;
-            };
-            for (table, batch) in buffer.batches.finish()? {
-                finished.push(FinishedBatch {
-                    table,
-                    partition: *key,
-                    batch,
-                });
+            if let Some(buffer) = self.buffers.remove(key) {
+                finish(*key, buffer, &mut finished)?;
             }
         }
         Ok(finished)
     }
+}
+
+/// A buffer's record batches, one per table it holds rows of.
+fn finish(
+    key: PartitionKey,
+    mut buffer: Buffer,
+    finished: &mut Vec<FinishedBatch>,
+) -> Result<(), WriterError> {
+    for (table, batch) in buffer.batches.finish()? {
+        finished.push(FinishedBatch {
+            table,
+            partition: key,
+            batch,
+        });
+    }
+    Ok(())
 }

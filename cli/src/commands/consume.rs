@@ -17,8 +17,9 @@ use alarmlake_ingest::{
 use alarmlake_schemas::Decoder;
 use alarmlake_transform::WriterConfig;
 use alarmlake_transform::compaction::CompactionConfig;
+use alarmlake_transform::late_rows::LateRule;
 use alarmlake_transform::{maintenance, retention};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use serde::Deserialize;
 use tokio::sync::watch;
@@ -87,6 +88,15 @@ pub struct ConsumeArgs {
     /// Megabytes of records all shards together may buffer before writing [default: 128].
     #[arg(long, env = "ALARMLAKE_MAX_BUFFER_MB")]
     max_buffer_mb: Option<usize>,
+    /// Rows whose hour ended this long before their record arrived are late: each shard holds
+    /// them per hour across flushes and writes an hour as one bigger file: 1h, 6h, or off
+    /// [default: 1h].
+    #[arg(long, env = "ALARMLAKE_LATE_AFTER")]
+    late_after: Option<String>,
+    /// The longest a late hour is held before it is written (it is written sooner when it
+    /// reaches --target-mb, or when the buffers are full): 30m [default: 30m].
+    #[arg(long, env = "ALARMLAKE_LATE_HOLD")]
+    late_hold: Option<String>,
     /// Records asked for per GetRecords call (1 to 10000) [default: 10000].
     #[arg(long, env = "ALARMLAKE_MAX_RECORDS_PER_CALL", value_parser = clap::value_parser!(i32).range(1..=10_000))]
     max_records_per_call: Option<i32>,
@@ -153,6 +163,8 @@ struct FileConfig {
     max_age_secs: Option<u64>,
     target_mb: Option<usize>,
     max_buffer_mb: Option<usize>,
+    late_after: Option<String>,
+    late_hold: Option<String>,
     max_records_per_call: Option<i32>,
     threads: Option<u16>,
     compact_every: Option<String>,
@@ -213,6 +225,26 @@ fn max_age(args: &ConsumeArgs, file: &FileConfig) -> Duration {
     args.max_age_secs
         .or(file.max_age_secs)
         .map_or(WriterConfig::default().max_age, Duration::from_secs)
+}
+
+/// Which rows a shard holds as late, and for how long (`--late-after`, `--late-hold`).
+fn late_rule(args: &ConsumeArgs, file: &FileConfig) -> Result<Option<LateRule>> {
+    let after = args.late_after.as_ref().or(file.late_after.as_ref());
+    if after.is_some_and(|a| a.trim() == "off") {
+        return Ok(None);
+    }
+    let after = match after {
+        Some(text) => duration_arg::parse(text).map_err(|e| anyhow!("--late-after: {e}"))?,
+        None => chrono::Duration::hours(1),
+    };
+    let hold = match args.late_hold.as_ref().or(file.late_hold.as_ref()) {
+        Some(text) => duration_arg::parse(text)
+            .map_err(|e| anyhow!("--late-hold: {e}"))?
+            .to_std()
+            .map_err(|_| anyhow!("--late-hold must not be negative"))?,
+        None => Duration::from_secs(30 * 60),
+    };
+    Ok(Some(LateRule { after, hold }))
 }
 
 /// Scheduled compaction and retention, for both sources.
@@ -340,6 +372,7 @@ fn consumer_config(args: &ConsumeArgs, file: &FileConfig) -> Result<ConsumerConf
                     .target_mb
                     .or(file.target_mb)
                     .map_or(defaults.target_bytes, |mb| mb * 1024 * 1024),
+                late: late_rule(args, file)?,
                 ..defaults
             };
             (

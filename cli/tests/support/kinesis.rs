@@ -195,8 +195,19 @@ pub async fn put_stream(
 /// where Kinesis (and S3) are, `extra` adds flags.
 fn consume(stream: &str, lake: &str, endpoints: &[&str], extra: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_alarmlake"));
+    // The generated events are from 2024, so every row is late (`late_rows.rs`): a short hold
+    // writes them a flush or two later, so that tests see commits while they run, and crash
+    // tests still find late hours held in the checkpoints they recover from.
     credentials(&mut command)
-        .args(["consume", "--stream", stream, "--lake", lake])
+        .args([
+            "consume",
+            "--stream",
+            stream,
+            "--lake",
+            lake,
+            "--late-hold",
+            "2s",
+        ])
         .args(endpoints)
         .args(extra);
     command

@@ -156,6 +156,7 @@ mod tests {
                 files: vec!["alarm_events/date=2024-01-01/hour=00/a.parquet".into()],
                 version: Some(1),
                 records: 4,
+                held: None,
             }),
             ..Checkpoint::default()
         };

@@ -28,6 +28,7 @@ use std::sync::Arc;
 use alarmlake_aws::S3Settings;
 use alarmlake_transform::Lake;
 use alarmlake_transform::commit::checkpoints_of;
+use alarmlake_transform::late_rows::Held;
 
 use crate::consumer::KinesisSource;
 
@@ -54,6 +55,10 @@ pub struct Checkpoint {
     /// Which worker reads the shard, and until when; see [`crate::lease`].
     #[serde(default)]
     pub lease: Option<Lease>,
+    /// Late hours read but held, not yet in the lake: a reader without them in memory starts
+    /// at the earliest one's record (`alarmlake_transform::late_rows`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
 }
 
 /// A worker's claim on a shard. It lapses at `until_ms` unless renewed; since every checkpoint
@@ -238,6 +243,7 @@ mod tests {
                 files: vec!["alarm_events/date=2026-12-01/hour=07/a.parquet".into()],
                 version: Some(3),
                 records: 1,
+                held: None,
             }),
             lease: Some(Lease {
                 owner: "w".into(),

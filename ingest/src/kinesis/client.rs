@@ -55,6 +55,9 @@ pub enum StartAt {
     AtTimestamp(DateTime<Utc>),
     /// Just after this sequence number: resuming from a checkpoint.
     After(String),
+    /// At this sequence number: going back to the first record whose late rows were held when
+    /// a reader stopped without writing them (`alarmlake_transform::late_rows`).
+    At(String),
 }
 
 impl std::str::FromStr for StartAt {
@@ -268,6 +271,9 @@ impl Kinesis {
                 .timestamp(AwsDateTime::from_millis(at.timestamp_millis())),
             StartAt::After(sequence) => request
                 .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(sequence),
+            StartAt::At(sequence) => request
+                .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
                 .starting_sequence_number(sequence),
         };
         let answer = request

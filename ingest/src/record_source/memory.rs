@@ -208,8 +208,8 @@ impl RecordSource for MemoryStream {
                 .iter()
                 .position(|r| r.position.arrival_time >= *at)
                 .unwrap_or(shard.records.len()),
-            StartAt::After(sequence) => {
-                shard
+            StartAt::After(sequence) | StartAt::At(sequence) => {
+                let at = shard
                     .records
                     .iter()
                     .position(|r| &r.position.sequence_number == sequence)
@@ -219,8 +219,8 @@ impl RecordSource for MemoryStream {
                         message: format!(
                             "InvalidArgumentException: {sequence} is not in {shard_id}"
                         ),
-                    })?
-                    + 1
+                    })?;
+                at + usize::from(matches!(start, StartAt::After(_)))
             }
         };
         Ok(format!("{shard_id}/{index}"))

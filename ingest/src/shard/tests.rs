@@ -91,6 +91,7 @@ async fn a_flush_cut_off_before_its_commit_is_fenced_and_read_again() {
         files: vec![orphan.into()],
         version: Some(2),
         records: 10,
+        held: None,
     });
     fixture
         .store
@@ -343,4 +344,98 @@ async fn the_bare_reader_counts_every_record_and_writes_nothing() {
     let stored = fixture.checkpoint(SHARD).await.checkpoint;
     assert_eq!(stored.sequence_number, None);
     assert!(stored.lease.is_none());
+}
+
+/// A keypad message relayed as JSON, stamped `time` by the panel: late when `time`'s hour
+/// ended over an hour before the stream's records arrive (2026-12-01 07:00 on).
+fn relayed_at(time: &str) -> String {
+    format!(
+        r#"{{"ac_power": true, "alarm_event_occurred": false, "alarm_sounding": false, "armed_away": false, "armed_home": false, "backlight_on": false, "battery_low": false, "beeps": 0, "bitfield": "[10000001000100003A0-]", "check_zone": false, "chime_on": false, "cursor_location": -1, "entry_delay_off": false, "fire_alarm": false, "mask": 33558288, "numeric_code": "008", "panel_data": "[f702000f1008005c08020000000000]", "perimeter_only": false, "programming_mode": false, "ready": true, "text": "****DISARMED****  Ready to Arm  ", "time": "{time}", "zone_bypassed": false}}"#
+    )
+}
+
+/// The `alarm_events` files of the snapshot in the hour folder `hour`.
+async fn files_in(fixture: &Fixture, hour: &str) -> usize {
+    let files = fixture.files().await;
+    files
+        .iter()
+        .filter(|f| f.to_string_lossy().contains(hour))
+        .count()
+}
+
+#[tokio::test]
+async fn late_rows_are_held_per_hour_and_a_crash_reads_them_again_exactly_once() {
+    let mut fixture = Fixture::new(&[SHARD]);
+    fixture.ctx.writer = WriterConfig {
+        max_age: Duration::from_millis(50),
+        late: Some(alarmlake_transform::late_rows::LateRule {
+            after: chrono::Duration::hours(1),
+            hold: Duration::from_secs(3600),
+        }),
+        ..WriterConfig::default()
+    };
+    fixture.ctx.records_per_call = 4;
+    fixture.ctx.drain = false;
+    let (late_a, late_b) = ("date=2026-11-30/hour=10", "date=2026-11-30/hour=22");
+    let mut put = |i: usize| match i % 3 {
+        0 => fixture
+            .stream
+            .put(SHARD, relayed_at("2026-11-30T10:15:00").as_bytes()),
+        1 => fixture
+            .stream
+            .put(SHARD, relayed_at("2026-11-30T22:40:00").as_bytes()),
+        _ => fixture.put_lines(SHARD, 1).remove(0),
+    };
+    let first: Vec<String> = (0..30).map(&mut put).collect();
+
+    // A reader that flushes every 50 ms, killed (its task aborted) once everything read is
+    // committed: the late rows it held die with it.
+    let acquired = fixture.take(SHARD).await;
+    let info = ShardInfo {
+        id: SHARD.into(),
+        parents: vec![],
+    };
+    let (_stop, stopped) = watch::channel(false);
+    let reader = tokio::spawn(run(fixture.ctx.clone(), info, acquired, stopped));
+    let last = first.last().cloned();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            fixture.checkpoint(SHARD).await.checkpoint.sequence_number == last
+        })
+        .await
+    );
+    reader.abort();
+    let _ = reader.await;
+    let stored = fixture.checkpoint(SHARD).await.checkpoint;
+    let held = stored.held.clone().expect("late hours held");
+    assert_eq!(
+        held.hours.keys().cloned().collect::<Vec<_>>(),
+        [late_a, late_b],
+        "{held:?}"
+    );
+    assert_eq!(held.hours[late_a], first[0]);
+    assert_eq!(held.hours[late_b], first[1]);
+    // The on-time rows are committed; the late ones are in no file yet.
+    assert_eq!(fixture.lake_sequences().await.len(), 10);
+    assert_eq!(files_in(&fixture, late_a).await, 0);
+    assert_eq!(stored.records, 30);
+
+    // More records, then a restart that drains: it goes back to the first held record, keeps
+    // only the held rows of what it read before, and writes each late hour as one file.
+    (30..40).for_each(|i| drop(put(i)));
+    fixture.ctx.drain = true;
+    read_shard(&fixture, SHARD).await.unwrap();
+    assert!(fixture.stream.calls().contains(&Call::Iterator {
+        shard: SHARD.into(),
+        start: StartAt::At(first[0].clone()),
+    }));
+    assert_eq!(fixture.lake_sequences().await, fixture.stream_sequences());
+    assert_eq!(files_in(&fixture, late_a).await, 1);
+    assert_eq!(files_in(&fixture, late_b).await, 1);
+    let stored = fixture.checkpoint(SHARD).await.checkpoint;
+    assert!(stored.held.is_none(), "{:?}", stored.held);
+    assert_eq!(
+        stored.records, 40,
+        "records read again are not counted again"
+    );
 }

@@ -12,6 +12,7 @@ use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 
 use crate::lake::{Lake, LakeError};
+use crate::late_rows::Held;
 
 /// The files a flush is about to write, the last record they hold, and the txn version it
 /// commits them with.
@@ -26,6 +27,10 @@ pub struct Intent {
     /// Records the flush holds, for the checkpoint's count when recovery completes it.
     #[serde(default)]
     pub records: u64,
+    /// The late hours still held once this flush is committed, for the checkpoint when
+    /// recovery completes it (`late_rows.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
 }
 
 #[derive(Debug, thiserror::Error)]

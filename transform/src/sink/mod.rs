@@ -21,6 +21,7 @@ use alarmlake_schemas::kpl::deaggregate_record;
 use alarmlake_schemas::{Decoder, Outcome, RawRecord, Tally};
 use chrono::{DateTime, Utc};
 
+use crate::late_rows::Held;
 use crate::writer::{FinishedBatch, LakeWriter, WriterConfig, WriterError};
 
 pub use blocking::{FeedError, FeedSummary, ingest_feed};
@@ -74,8 +75,10 @@ impl Sink {
     /// Decodes `record` and buffers what it became; its outcomes are added to `tally` and
     /// returned.
     pub fn push(&mut self, record: RawRecord, now: Instant, tally: &mut Tally) -> &[Outcome] {
+        // A record read again after a crash was counted by the flush that committed it.
+        let again = self.writer.replays(&record.position.sequence_number);
         let pending = &mut self.pending;
-        pending.records += 1;
+        pending.records += u64::from(!again);
         pending.since.get_or_insert(now);
         let arrival = record.position.arrival_time;
         pending.oldest_arrival = Some(pending.oldest_arrival.map_or(arrival, |t| t.min(arrival)));
@@ -135,6 +138,34 @@ impl Sink {
             self.pending = Pending::default();
         }
         Ok(due)
+    }
+
+    /// Reads records again after a crash: up to `until` (the committed position), only the late
+    /// rows `held` names are buffered (`late_rows.rs`).
+    pub fn replaying(&mut self, until: String, held: &Held) {
+        self.writer.replaying(until, held);
+    }
+
+    /// Whether a held late hour is due at `now` (by size, hold time or the memory caps).
+    pub fn late_due(&self, now: Instant) -> bool {
+        self.writer.late_is_due(now)
+    }
+
+    /// Whether late rows are held.
+    pub fn holds_late(&self) -> bool {
+        self.writer.holds_late()
+    }
+
+    /// A checkpointed flush: every on-time buffer and the late hours due (all of them with
+    /// `everything`), what was pending, and the late hours still held after it.
+    pub fn take_for_commit(
+        &mut self,
+        now: Instant,
+        everything: bool,
+    ) -> Result<(Vec<FinishedBatch>, Pending, Option<Held>), WriterError> {
+        let batches = self.writer.take_flush_batches(now, everything)?;
+        let held = self.writer.held();
+        Ok((batches, std::mem::take(&mut self.pending), held))
     }
 
     /// Every buffer, and what was pending.

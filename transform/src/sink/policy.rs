@@ -10,7 +10,9 @@
 //! - [`whole_due`]: whether everything buffered is due. A checkpointed source (a Kinesis
 //!   shard) commits a position, so it writes all it holds at once, when the whole reaches the
 //!   size target or the row count, or at the first tick of the process's flush clock after its
-//!   first record (ticks every maximum age, so no record waits longer).
+//!   first record (ticks every maximum age, so no record waits longer). Its late rows are the
+//!   exception (`late_rows.rs`): they are held per hour and written by [`due_partitions`] too,
+//!   with the late hold as their maximum age, as a file source writes its hours.
 //!
 //! *Why a shared clock:* every shard of a process then flushes at the same ticks, so their
 //! commits to a table are grouped into one (a flush round, `delta::Rounds`): a 64-shard
@@ -112,6 +114,7 @@ mod tests {
             max_age: Duration::from_secs(60),
             max_open_partitions: 2,
             max_buffered_bytes: 2_500,
+            late: None,
         }
     }
 
