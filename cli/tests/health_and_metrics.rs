@@ -4,7 +4,6 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use support::fault_proxy::FaultProxy;
@@ -12,7 +11,9 @@ use support::kinesis::{
     client_in, consume_s3_command, endpoint, generated_records, put_records, put_stream, sigterm,
     wait_with_timeout,
 };
-use support::{POSITIONS_SQL, S3Lake, count_positions, http_get, run_ok, sql_csv, unique};
+use support::{
+    KillOnDrop, POSITIONS_SQL, S3Lake, count_positions, http_get, run_ok, sql_csv, unique,
+};
 
 /// A port on 127.0.0.1 that is free now.
 fn free_address() -> String {
@@ -71,16 +72,19 @@ fn healthz_answers_503_while_the_lake_cannot_be_written_and_200_again_after() {
     let mut expected = runtime().block_on(put_stream(&kinesis, &stream, 2, first));
     let proxy = FaultProxy::start(bucket.endpoint.trim_start_matches("http://"), Vec::new());
     let metrics = free_address();
-    let mut consumer: Child = consume_s3_command(
-        &kinesis,
-        &proxy.url,
-        &stream,
-        &bucket.url(),
-        &["--max-age-secs", "1", "--metrics-addr", &metrics],
-    )
-    .stderr(std::fs::File::create(dir.path().join("consumer.log")).unwrap())
-    .spawn()
-    .unwrap();
+    let mut consumer = KillOnDrop(
+        consume_s3_command(
+            &kinesis,
+            &proxy.url,
+            &stream,
+            &bucket.url(),
+            &["--max-age-secs", "1", "--metrics-addr", &metrics],
+        )
+        .stderr(std::fs::File::create(dir.path().join("consumer.log")).unwrap())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
     let log = || std::fs::read_to_string(dir.path().join("consumer.log")).unwrap_or_default();
 
     // Records committed so far: the latency histogram observes each record once, at its commit.
@@ -99,6 +103,15 @@ fn healthz_answers_503_while_the_lake_cannot_be_written_and_200_again_after() {
         || (serving(&metrics) && durable() == 600).then_some(()),
     );
     assert_eq!(get(&metrics, "/healthz"), (200, "ok\n".to_string()));
+    // Every series the shipped Grafana dashboard asks for is one this consumer serves.
+    let served = served_metrics(&get(&metrics, "/metrics").1);
+    let asked = dashboard_metrics();
+    assert!(asked.len() >= 10, "{asked:?}");
+    let missing: Vec<_> = asked.difference(&served).collect();
+    assert!(
+        missing.is_empty(),
+        "the dashboard asks for {missing:?}, not served"
+    );
 
     // The store goes down while records arrive: 503, with the reason.
     proxy.set_down(true);
@@ -127,9 +140,9 @@ fn healthz_answers_503_while_the_lake_cannot_be_written_and_200_again_after() {
         "the later records were never committed",
         || (durable() == 900).then_some(()),
     );
-    sigterm(&consumer);
+    sigterm(&consumer.0);
     assert!(
-        wait_with_timeout(&mut consumer, Duration::from_secs(60)).success(),
+        wait_with_timeout(&mut consumer.0, Duration::from_secs(60)).success(),
         "{}",
         log()
     );
@@ -139,6 +152,48 @@ fn healthz_answers_503_while_the_lake_cannot_be_written_and_200_again_after() {
     assert!(found.values().all(|n| *n == 1), "a position twice");
     let found: BTreeSet<_> = found.into_keys().collect();
     assert_eq!(found, expected, "the lake is not the stream");
+}
+
+/// The metric names of a Prometheus text exposition.
+fn served_metrics(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The metric names the queries of `packaging/grafana-dashboard.json` use; every panel must
+/// have a query and a title.
+fn dashboard_metrics() -> BTreeSet<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../packaging/grafana-dashboard.json"
+    );
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut names = BTreeSet::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        assert!(panel["title"].as_str().is_some_and(|t| !t.is_empty()));
+        let targets = panel["targets"].as_array().unwrap();
+        assert!(!targets.is_empty(), "{panel}");
+        for target in targets {
+            let expr = target["expr"].as_str().unwrap();
+            let mut rest = expr;
+            while let Some(at) = rest.find(|c: char| c.is_ascii_lowercase()) {
+                let word: String = rest[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if word.starts_with("alarmlake_") || word.starts_with("process_") {
+                    names.insert(word.clone());
+                }
+                rest = &rest[at + word.len().max(1)..];
+            }
+        }
+    }
+    names
 }
 
 /// The shards whose lag `/metrics` reports.

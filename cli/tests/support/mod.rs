@@ -265,3 +265,14 @@ impl S3Lake {
         )
     }
 }
+
+/// A child process killed when dropped, so that a test that fails while a consumer runs does
+/// not leave it running (holding the test's output pipe open, which would hang the run).
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

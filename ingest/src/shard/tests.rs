@@ -438,4 +438,6 @@ async fn late_rows_are_held_per_hour_and_a_crash_reads_them_again_exactly_once()
         stored.records, 40,
         "records read again are not counted again"
     );
+    let (_, events, _) = fixture.ctx.metrics.totals();
+    assert_eq!(events, 40, "nor are their events");
 }

@@ -92,7 +92,10 @@ impl Sink {
         }
         let mut rows = 0;
         for outcome in &self.outcomes {
-            tally.add(outcome);
+            // Events of a record read again were counted when it was first read.
+            if !again {
+                tally.add(outcome);
+            }
             rows += usize::from(!matches!(outcome, Outcome::Chatter { .. }));
         }
         self.pending.rows += rows;
