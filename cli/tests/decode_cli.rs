@@ -62,7 +62,7 @@ fn formats_md_lines_print_typed_events() {
     assert_eq!(events[7]["serial_number"], "0180036");
     assert_eq!(events[7]["loop4"], true);
     assert_eq!(events[9]["event_code"], "0x401");
-    assert_eq!(events[9]["event_description"], "Open/close by user");
+    assert_eq!(events[9]["event_description"], "Open/Close: By User");
     assert_eq!(events[11]["table"], "mode_events");
     assert_eq!(events[11]["home_id"], 173);
     assert_eq!(events[11]["event_time"], "2016-01-04T23:26:09.521Z");

@@ -13,7 +13,9 @@
 //! late rows of that hour are held ([`Held`]). After a crash the reader starts at the earliest of
 //! those records, and up to the committed position it keeps only the rows that were held when
 //! the checkpoint was written: the late rows of a held hour from that hour's first record on.
-//! Every other row of those records is already in the lake.
+//! Every other row of those records is already in the lake. Until the reader has read back to
+//! the committed position, a flush writes no late hour and keeps the checkpoint's held hours as
+//! they were: the rows not read again yet are in no buffer.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -88,6 +90,10 @@ pub(crate) struct Replay {
     until: String,
     after: Duration,
     held: BTreeMap<PartitionKey, String>,
+    /// The checkpoint's held hours as they were: until the replay has read back to `until`,
+    /// some held rows are in no buffer yet, so a flush writes no late hour and the checkpoint
+    /// keeps these (a flush or a handover in the middle of a replay lost the rest).
+    original: Held,
 }
 
 impl Replay {
@@ -96,7 +102,18 @@ impl Replay {
             until,
             after: Duration::seconds(held.late_after_secs),
             held: held.keys(),
+            original: held.clone(),
         }
+    }
+
+    /// The checkpoint's held hours while the replay lasts.
+    pub(crate) fn original(&self) -> &Held {
+        &self.original
+    }
+
+    /// Whether the record at `sequence` is the last one read again, or past it.
+    pub(crate) fn ends_at(&self, sequence: &str) -> bool {
+        sequence_order(sequence, &self.until) != Ordering::Less
     }
 
     /// Whether the record at `sequence` was read before (its rows are filtered).

@@ -133,16 +133,21 @@ impl LakeWriter {
         self.replay = Some(Replay::new(until, held));
     }
 
-    /// Whether the record at `sequence` was read before the crash (so it counts no new record):
-    /// ends the replay once a record past it comes.
-    pub fn replays(&mut self, sequence: &str) -> bool {
-        match &self.replay {
-            Some(replay) if replay.covers(sequence) => true,
-            Some(_) => {
-                self.replay = None;
-                false
-            }
-            None => false,
+    /// Whether the record at `sequence` was read before the crash (so it counts no new record).
+    pub fn replays(&self, sequence: &str) -> bool {
+        self.replay.as_ref().is_some_and(|r| r.covers(sequence))
+    }
+
+    /// Whether records read before a crash are being read again.
+    pub fn is_replaying(&self) -> bool {
+        self.replay.is_some()
+    }
+
+    /// Ends the replay once the record at the committed position (or one past it) was buffered:
+    /// every held row is in a buffer again.
+    pub fn replayed(&mut self, sequence: &str) {
+        if self.replay.as_ref().is_some_and(|r| r.ends_at(sequence)) {
+            self.replay = None;
         }
     }
 
@@ -207,8 +212,12 @@ impl LakeWriter {
         }
     }
 
-    /// The late hours held now, for the checkpoint; `None` when none is.
+    /// The late hours held now, for the checkpoint; `None` when none is. During a replay, the
+    /// checkpoint's as they were (see [`Replay`]).
     pub fn held(&self) -> Option<Held> {
+        if let Some(replay) = &self.replay {
+            return Some(replay.original().clone());
+        }
         let rule = self.config.late?;
         (!self.late.is_empty()).then(|| Held {
             late_after_secs: rule.after.num_seconds(),
@@ -220,9 +229,10 @@ impl LakeWriter {
         })
     }
 
-    /// The late hours due at `now`: by size, by their hold time, or by the memory caps.
+    /// The late hours due at `now`: by size, by their hold time, or by the memory caps. None
+    /// while a replay lasts (see [`Replay`]).
     fn late_due(&self, now: Instant) -> Vec<PartitionKey> {
-        let Some(rule) = self.config.late else {
+        let Some(rule) = self.config.late.filter(|_| self.replay.is_none()) else {
             return Vec::new();
         };
         let states: Vec<BufferState> = self
@@ -259,7 +269,7 @@ impl LakeWriter {
         now: Instant,
         everything: bool,
     ) -> Result<Vec<FinishedBatch>, WriterError> {
-        let late: Vec<PartitionKey> = if everything {
+        let late: Vec<PartitionKey> = if everything && self.replay.is_none() {
             self.late.keys().copied().collect()
         } else {
             self.late_due(now)

@@ -523,3 +523,41 @@ fn bad_lake_locations_are_errors() {
     assert!(Lake::open("gs://bucket/x", None).is_err());
     assert!(Lake::open("s3:///nobucket", None).is_err());
 }
+
+/// While records are read again after a crash (up to the committed position), a flush writes no
+/// late hour and the checkpoint keeps the held hours it had: some held rows are in no buffer yet,
+/// and a flush or a handover in the middle of the replay lost them (seen in the kill test).
+#[test]
+fn during_a_replay_no_late_hour_is_written_and_the_held_hours_stay() {
+    use alarmlake_transform::late_rows::{Held, LateRule};
+    let mut writer = LakeWriter::new(WriterConfig {
+        late: Some(LateRule {
+            after: chrono::Duration::hours(1),
+            hold: Duration::ZERO,
+        }),
+        ..WriterConfig::default()
+    });
+    let decoder = Decoder::new(Default::default());
+    let now = Instant::now();
+    // Hour 01 of 2024-01-02 is late for records arriving at 23:59; held from line 2 on, and the
+    // checkpoint stands at line 9.
+    let held = Held {
+        late_after_secs: 3600,
+        hours: BTreeMap::from([("date=2024-01-02/hour=01".to_string(), "2".to_string())]),
+    };
+    writer.replaying("9".into(), &held);
+    let reread: Vec<RawRecord> = (1..=5).map(|line| record("a", 1, 0, line)).collect();
+    feed(&mut writer, &decoder, &reread, now);
+    assert!(!writer.late_is_due(now + Duration::from_secs(60)));
+    assert!(writer.take_flush_batches(now, true).unwrap().is_empty());
+    assert_eq!(writer.held(), Some(held));
+
+    // Read back to the committed position: the held rows (lines 2 to 5, not line 1, which was
+    // written before the crash) are all buffered again, and are written as usual.
+    writer.replayed("9");
+    assert!(writer.late_is_due(now + Duration::from_secs(60)));
+    let batches = writer.take_flush_batches(now, false).unwrap();
+    let rows: usize = batches.iter().map(|b| b.batch.num_rows()).sum();
+    assert_eq!(rows, 4);
+    assert_eq!(writer.held(), None);
+}

@@ -76,8 +76,15 @@ impl Source {
     }
 }
 
-/// The description of a code from a given source, or `None` when it is not a known code.
+/// The description of a code from a given source, or `None` when it is not a known code: the
+/// reference library's wording where it has one ([`super::library_wording`]), so raw lines and
+/// JSON-relayed events agree, else alarmlake's own.
 pub fn describe(source: Source, code: u16) -> Option<&'static str> {
+    super::library_wording::describe(source, code).or_else(|| own_description(source, code))
+}
+
+/// alarmlake's own wording: for the codes and sources the library leaves undescribed.
+fn own_description(source: Source, code: u16) -> Option<&'static str> {
     match source {
         Source::Dsc => dsc_description(code).or_else(|| contact_id_description(code)),
         Source::AlarmDecoder => match code {
@@ -319,36 +326,39 @@ mod tests {
 
     #[test]
     fn codes_named_in_formats_md() {
-        for (code, word) in [
-            (0x100, "Medical"),
-            (0x110, "Fire"),
-            (0x118, "Fire"),
-            (0x120, "Panic"),
-            (0x123, "audible"),
+        // The library's wording (every entry is checked against it in cli/tests/lrr_vocabulary.rs).
+        for (code, text) in [
+            (0x100, "Medical Emergency: Non-specific"),
+            (0x101, "Emergency Assistance Request"),
+            (0x110, "Fire: Non-specific"),
+            (0x123, "Panic: Audible"),
             (0x130, "Burglary"),
-            (0x134, "entry/exit"),
-            (0x140, "General alarm"),
-            (0x146, "silent"),
-            (0x162, "Carbon monoxide"),
-            (0x301, "AC loss"),
-            (0x302, "Low system battery"),
-            (0x384, "RF low battery"),
-            (0x400, "Open/close"),
-            (0x401, "by user"),
-            (0x406, "Cancel"),
-            (0x441, "Armed stay"),
-            (0x570, "Zone bypass"),
+            (0x140, "Alarm: General"),
+            (0x162, "Alarm: Carbon Monoxide"),
+            (0x301, "Trouble: AC Loss"),
+            (0x302, "Trouble: Low Battery"),
+            (0x384, "Trouble: RF Low Battery"),
+            (0x401, "Open/Close: By User"),
+            (0x406, "Open/Close: Cancel"),
+            (0x441, "Open/Close: Armed Stay"),
+            (0x570, "Bypass: Zone"),
+            (0x602, "Test: Periodic"),
         ] {
-            let d =
-                describe(Source::ContactId, code).unwrap_or_else(|| panic!("{code:#x} missing"));
-            assert!(d.contains(word), "{code:#x}: {d}");
+            assert_eq!(describe(Source::ContactId, code), Some(text), "{code:#x}");
         }
+        // Where the library says nothing, alarmlake's own wording: a code its table shadows, a
+        // DSC line with a Contact ID code, an Ademco prefix.
+        assert_eq!(
+            describe(Source::ContactId, 0x404),
+            Some("Late to open/close")
+        );
+        assert_eq!(describe(Source::Dsc, 0x301), Some("AC loss"));
+        assert_eq!(describe(Source::Ademco, 0x130), Some("Burglary"));
         assert_eq!(describe(Source::ContactId, 0xfff), None);
         assert_eq!(
             describe(Source::Dsc, 0x04c),
-            Some("DSC: zone expander supervisory alarm")
+            Some("Zone Expander Supervisory Alarm")
         );
-        assert_eq!(describe(Source::Dsc, 0x301), Some("AC loss"));
     }
 
     #[test]

@@ -243,7 +243,7 @@ mod tests {
         assert_eq!(m.event_status, Some(3));
         assert_eq!(m.event_code, Some(0x401));
         assert_eq!(code_text(0x401), "0x401");
-        assert_eq!(m.event_description.as_deref(), Some("Open/close by user"));
+        assert_eq!(m.event_description.as_deref(), Some("Open/Close: By User"));
         assert_eq!(m.event_data_type, Some(DataType::User));
         let burglary = LrrMessage::parse_fields("005,1,CID_1130,00").unwrap();
         assert_eq!(

@@ -10,6 +10,7 @@ pub mod dict;
 pub mod expander;
 pub mod keypad;
 pub mod keypad_text;
+pub mod library_wording;
 pub mod lrr;
 pub mod rf;
 

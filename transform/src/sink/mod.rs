@@ -83,12 +83,20 @@ impl Sink {
         let arrival = record.position.arrival_time;
         pending.oldest_arrival = Some(pending.oldest_arrival.map_or(arrival, |t| t.min(arrival)));
         self.outcomes.clear();
+        // Only while a replay lasts: the hot path copies no sequence number.
+        let replaying = self
+            .writer
+            .is_replaying()
+            .then(|| record.position.sequence_number.clone());
         if self.deaggregate {
             for user in deaggregate_record(record) {
                 self.append(&user, now);
             }
         } else {
             self.append(&record, now);
+        }
+        if let Some(sequence) = replaying {
+            self.writer.replayed(&sequence);
         }
         let mut rows = 0;
         for outcome in &self.outcomes {
