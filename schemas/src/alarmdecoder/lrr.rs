@@ -229,7 +229,10 @@ mod tests {
         assert_eq!(m.event_code, Some(0x441));
         assert_eq!(m.event_status, Some(3));
         assert_eq!(m.event_data_type, Some(DataType::User));
-        assert_eq!(m.event_description.as_deref(), Some("Armed stay"));
+        assert_eq!(
+            m.event_description.as_deref(),
+            Some("Open/Close: Armed Stay")
+        );
         let unknown = LrrMessage::parse_fields("001,1,SOMETHING_NEW").unwrap();
         assert_eq!(unknown.event_code, None);
     }
@@ -256,7 +259,7 @@ mod tests {
     fn report_code_replaces_last_two_digits() {
         let m = LrrMessage::parse_fields("003,1,CID_1100,34").unwrap();
         assert_eq!(m.event_code, Some(0x134));
-        assert_eq!(m.event_description.as_deref(), Some("Burglary: entry/exit"));
+        assert_eq!(m.event_description.as_deref(), Some("Burglary: Entry/Exit"));
         assert_eq!(m.report_code.as_deref(), Some("34"));
     }
 
