@@ -7,6 +7,7 @@
 pub mod athena;
 pub mod charts;
 mod committed_files;
+pub mod completion;
 mod data_skipping;
 mod forward_table;
 mod hour_folders;

@@ -1,21 +1,28 @@
 //! The interactive shell: statements end with `;` and may span lines; `\d` lists the tables,
-//! `\d TABLE` describes one, `\history TABLE [N]` lists its latest commits, `\q` quits. The
-//! lines typed are kept in `~/.alarmlake_history`.
+//! `\d TABLE` describes one, `\history TABLE [N]` lists its latest commits, `\q` quits; Tab
+//! completes names and keywords (`completion.rs`). The lines typed are kept in
+//! `~/.alarmlake_history`.
 
 use std::io::{self, Write};
 use std::time::Instant;
 
-use rustyline::DefaultEditor;
+use rustyline::Editor;
 use rustyline::error::ReadlineError;
+use rustyline::history::DefaultHistory;
 
+use crate::completion::SqlCompleter;
 use crate::output::{OutputFormat, write_batches};
 use crate::script::statements;
 use crate::session::{LakeSession, QueryError};
 
 /// Runs the shell until `\q`, Ctrl-D or the end of input.
 pub async fn run(session: &LakeSession, format: OutputFormat) -> Result<(), QueryError> {
-    let mut editor =
-        DefaultEditor::new().map_err(|e| QueryError::Io(io::Error::other(e.to_string())))?;
+    let mut editor = Editor::<SqlCompleter, DefaultHistory>::new()
+        .map_err(|e| QueryError::Io(io::Error::other(e.to_string())))?;
+    // Tab completes table and column names, keywords and the shell's commands.
+    editor.set_helper(Some(
+        SqlCompleter::for_session(session).await.unwrap_or_default(),
+    ));
     let typed = std::env::var_os("HOME")
         .map(|home| std::path::PathBuf::from(home).join(".alarmlake_history"));
     if let Some(path) = &typed {

@@ -253,3 +253,32 @@ async fn listings_are_cached_for_the_session() {
         "a new session lists again"
     );
 }
+
+/// The shell's Tab completion knows the lake's own tables and columns, read from the session.
+#[tokio::test]
+async fn the_shell_completes_the_lakes_tables_and_columns() {
+    use alarmlake_query::completion::SqlCompleter;
+    use rustyline::completion::Completer;
+    use rustyline::history::DefaultHistory;
+
+    let dir = tempfile::tempdir().unwrap();
+    write_lake(dir.path()).await;
+    let session = LakeSession::open(dir.path().to_str().unwrap(), SessionOptions::default())
+        .await
+        .unwrap();
+    let completer = SqlCompleter::for_session(&session).await.unwrap();
+    let history = DefaultHistory::new();
+    let offered = |line: &str| -> Vec<String> {
+        let context = rustyline::Context::new(&history);
+        let (_, pairs) = completer.complete(line, line.len(), &context).unwrap();
+        pairs.into_iter().map(|p| p.replacement).collect()
+    };
+    assert_eq!(offered("SELECT * FROM alarm_"), ["alarm_events"]);
+    assert_eq!(offered("SELECT * FROM dead"), ["dead_letters"]);
+    let columns = offered("SELECT alarm_events.event_");
+    assert!(
+        columns.contains(&"event_time".to_string()) && columns.contains(&"event_code".to_string()),
+        "{columns:?}"
+    );
+    assert!(offered("SELECT camera_media.").contains(&"camera".to_string()));
+}
