@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
@@ -16,7 +17,7 @@ use support::exactly_once::{
 use support::fault_proxy::{Fault, FaultProxy, Rule};
 use support::kinesis::{
     consume_command, consume_s3_command, generated_records, put_records, sigterm, status_and_log,
-    test_client, wait_with_timeout,
+    test_client, wait_and_log,
 };
 use support::{S3Lake, credentials, run_ok};
 
@@ -29,6 +30,15 @@ fn counting(needle: &'static str) -> Rule {
         every: u64::MAX,
         fault: Fault::Drop,
     }
+}
+
+/// The lake in `bucket` holds exactly `expected`, once, in its latest snapshot and in every
+/// version of every table's log.
+fn assert_bucket_holds(run: &Filled, bucket: &S3Lake, expected: &BTreeSet<(String, String)>) {
+    let local = run.dir.path().join("copy");
+    bucket.download(&local);
+    assert_exactly_once(&local, expected);
+    assert_no_version_doubles_a_position(&local);
 }
 
 /// Waits until `done` holds, for at most `limit`.
@@ -203,10 +213,7 @@ fn s3_timeouts_on_put_and_delete_lose_nothing() {
     let deletes = proxy.matched[1].load(Relaxed);
     assert!(deletes >= 1, "no delete was held");
 
-    let local = run.dir.path().join("copy");
-    bucket.download(&local);
-    assert_exactly_once(&local, &run.expected);
-    assert_no_version_doubles_a_position(&local);
+    assert_bucket_holds(&run, &bucket, &run.expected);
 }
 
 /// Worker a's data-file PUTs take 8 s, longer than its 3 s lease, so its lease lapses in the
@@ -257,14 +264,10 @@ fn a_lease_that_lapses_in_the_middle_of_a_flush_is_fenced() {
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    let a_status = wait_with_timeout(&mut a, Duration::from_secs(240));
-    let mut a_log = String::new();
-    std::io::Read::read_to_string(&mut a.stderr.take().unwrap(), &mut a_log).unwrap();
+    let (a_status, a_log) = wait_and_log(&mut a, Duration::from_secs(240));
     assert!(a_status.success(), "{a_log}");
     sigterm(&b);
-    let b_status = wait_with_timeout(&mut b, Duration::from_secs(120));
-    let mut b_log = String::new();
-    std::io::Read::read_to_string(&mut b.stderr.take().unwrap(), &mut b_log).unwrap();
+    let (b_status, b_log) = wait_and_log(&mut b, Duration::from_secs(120));
     assert!(b_status.success(), "{b_log}");
     assert!(
         a_log.contains("another worker took this shard"),
@@ -283,10 +286,7 @@ fn a_lease_that_lapses_in_the_middle_of_a_flush_is_fenced() {
     );
     assert!(status.success(), "{log}");
 
-    let local = run.dir.path().join("copy");
-    bucket.download(&local);
-    assert_exactly_once(&local, &run.expected);
-    assert_no_version_doubles_a_position(&local);
+    assert_bucket_holds(&run, &bucket, &run.expected);
 }
 
 /// The lake's bucket starts refusing every PUT (AccessDenied: a policy or a KMS key changed)
@@ -333,9 +333,7 @@ fn access_denied_mid_run_stops_with_the_reason_and_a_restart_resumes() {
         &more,
     )));
 
-    let status = wait_with_timeout(&mut consumer, Duration::from_secs(180));
-    let mut log = String::new();
-    std::io::Read::read_to_string(&mut consumer.stderr.take().unwrap(), &mut log).unwrap();
+    let (status, log) = wait_and_log(&mut consumer, Duration::from_secs(180));
     assert_eq!(status.code(), Some(2), "{log}");
     let last = log.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
     assert!(
@@ -353,9 +351,7 @@ fn access_denied_mid_run_stops_with_the_reason_and_a_restart_resumes() {
     );
     let (status, log) = status_and_log(&mut again, Duration::from_secs(240));
     assert!(status.success(), "{log}");
-    let local = run.dir.path().join("copy");
-    bucket.download(&local);
-    assert_exactly_once(&local, &expected);
+    assert_bucket_holds(&run, &bucket, &expected);
 }
 
 /// Kinesis starts answering KMSDisabledException (the stream's encryption key was disabled)
@@ -381,9 +377,7 @@ fn a_kms_key_disabled_mid_run_stops_the_consumer_with_the_reason() {
             r#"{"__type":"KMSDisabledException","message":"The request was rejected because the specified customer master key (CMK) is disabled."}"#,
         ),
     }));
-    let status = wait_with_timeout(&mut consumer, Duration::from_secs(120));
-    let mut log = String::new();
-    std::io::Read::read_to_string(&mut consumer.stderr.take().unwrap(), &mut log).unwrap();
+    let (status, log) = wait_and_log(&mut consumer, Duration::from_secs(120));
     assert_eq!(status.code(), Some(2), "{log}");
     let last = log.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
     assert!(

@@ -115,11 +115,16 @@ struct Shards {
 
 impl Shards {
     /// Counts a refusal by `who`; true once there were enough in a row to stop.
-    fn refusal(&mut self, who: &str, reason: String, error: String) -> bool {
+    /// Counts `error` against `who` if it is a refusal ([`ShardError::permanent_reason`]);
+    /// true once there were enough in a row to stop.
+    fn refusal(&mut self, who: &str, error: &ShardError) -> bool {
+        let Some(reason) = error.permanent_reason() else {
+            return false;
+        };
         let count = self.refusals.entry(who.to_string()).or_insert(0);
         *count += 1;
         if *count >= REFUSALS_BEFORE_STOP {
-            self.refused = Some((reason, error));
+            self.refused = Some((reason, error.to_string()));
         }
         self.refused.is_some()
     }
@@ -183,11 +188,8 @@ pub async fn run<S: RecordSource>(
                 Err(e) => {
                     warn!(error = %e, "ListShards failed; retrying");
                     next_discovery = now + list_backoff.next_delay();
-                    if e.kind == ErrorKind::Denied {
-                        let reason = format!("Kinesis refused {}", e.operation);
-                        if shards.refusal(LIST_SHARDS, reason, e.to_string()) {
-                            break;
-                        }
+                    if shards.refusal(LIST_SHARDS, &ShardError::Kinesis(e)) {
+                        break;
                     }
                 }
             }
@@ -309,13 +311,7 @@ async fn balance<S>(ctx: &ShardContext<S>, shards: &mut Shards) -> Option<usize>
         .await
     {
         warn!(error = %e, "cannot send the worker heartbeat");
-        if let Some(reason) = alarmlake_transform::refusal_in_chain(&e) {
-            shards.refusal(
-                HEARTBEAT,
-                format!("the lake's store: {reason}"),
-                e.to_string(),
-            );
-        }
+        shards.refusal(HEARTBEAT, &ShardError::Checkpoint(e));
     } else {
         shards.refusals.remove(HEARTBEAT);
     }
@@ -392,9 +388,7 @@ async fn start_readers<S: RecordSource>(
             }
             Err(e) => {
                 warn!(shard = %id, error = %e, "cannot take the shard's lease");
-                if let Some(reason) = alarmlake_transform::refusal_in_chain(&e) {
-                    shards.refusal(id, format!("the lake's store: {reason}"), e.to_string());
-                }
+                shards.refusal(id, &ShardError::Checkpoint(e));
                 continue;
             }
         };
@@ -457,13 +451,10 @@ fn finished_reader(
             None
         }
         Err(e) => {
-            if let Some(reason) = e.permanent_reason() {
-                let error = e.to_string();
-                if shards.refusal(&id, reason.clone(), error) {
-                    error!(shard = %id, error = %e, "{reason}; refused {REFUSALS_BEFORE_STOP} times in a row, so the consumer stops (what is committed stays; restart once access is restored)");
-                    metrics.health.write_failed(&format!("shard {id}: {e}"));
-                    return None;
-                }
+            if shards.refusal(&id, &e) {
+                error!(shard = %id, error = %e, "access refused {REFUSALS_BEFORE_STOP} times in a row, so the consumer stops (what is committed stays; restart once access is restored)");
+                metrics.health.write_failed(&format!("shard {id}: {e}"));
+                return None;
             }
             let (at, backoff) = shards.retry_at.entry(id.clone()).or_insert_with(|| {
                 (

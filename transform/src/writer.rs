@@ -182,15 +182,16 @@ impl LakeWriter {
             bytes: 0,
             opened: now,
         };
+        let first_on_time = config
+            .late
+            .map(|rule| rule.first_on_time_hour(position.arrival_time));
         for outcome in outcomes {
             let key = match outcome {
                 Outcome::Event(event) => PartitionKey::of(event.event_time),
                 Outcome::Rejected { .. } => PartitionKey::of(position.arrival_time),
                 Outcome::Chatter { .. } => continue,
             };
-            let is_late = config
-                .late
-                .is_some_and(|rule| rule.is_late(key, position.arrival_time));
+            let is_late = first_on_time.is_some_and(|first| key < first);
             let to_late = match replay {
                 // Read before the crash: only the rows still held then are not in the lake.
                 Some(replay) if !replay.keeps(key, position.arrival_time, sequence) => continue,

@@ -251,7 +251,13 @@ pub fn status_and_log(
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let status = wait_with_timeout(&mut child, limit);
+    wait_and_log(&mut child, limit)
+}
+
+/// Waits for `child` (spawned with its standard error piped) to end within `limit`; its status
+/// and standard error.
+pub fn wait_and_log(child: &mut Child, limit: Duration) -> (std::process::ExitStatus, String) {
+    let status = wait_with_timeout(child, limit);
     let mut log = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
     (status, log)
