@@ -160,3 +160,85 @@ fn many_homes_over_weeks_have_alarms_and_power_loss() {
         "power off and back on: {power}"
     );
 }
+
+/// The events the monitoring reports need: each panel's periodic test once a day at its own
+/// time, troubles that open and clear again, a door lock that follows arming away, and every
+/// eighth panel (from the third) going silent in the last two days while its MODE hub goes on.
+#[test]
+fn panels_test_daily_troubles_clear_and_a_few_panels_go_silent() {
+    let days = 20;
+    let events = decode(&generate(&config(3, days, 11, Format::Mixed)));
+    let lrr = |e: &alarmlake_schemas::Event| match &e.body {
+        EventBody::Alarm(a) => match &a.message {
+            AlarmMessage::Lrr(l) => l.event_code.map(|c| (c, l.event_status.unwrap_or(0))),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut tests: BTreeMap<&str, Vec<DateTime<Utc>>> = BTreeMap::new();
+    let mut troubles: BTreeMap<(&str, u16), i64> = BTreeMap::new();
+    for e in &events {
+        match lrr(e) {
+            Some((0x602, 1)) => tests.entry(&e.site).or_default().push(e.event_time),
+            Some((code @ (0x381 | 0x383 | 0x384), status)) => {
+                *troubles.entry((&e.site, code)).or_default() += if status == 1 { 1 } else { -1 }
+            }
+            _ => {}
+        }
+    }
+    for site in ["home-0001", "home-0002"] {
+        let times = &tests[site];
+        assert_eq!(times.len(), days as usize, "{site}: one test a day");
+        assert!(
+            times
+                .windows(2)
+                .all(|w| (w[1] - w[0]).num_seconds() == 86_400),
+            "{site}: every 24 h"
+        );
+    }
+    assert!(
+        troubles
+            .keys()
+            .any(|(_, code)| *code == 0x381 || *code == 0x383),
+        "twenty days of three homes have a supervision loss or a tamper: {troubles:?}"
+    );
+    // A trouble still open at the end is one that opened near it; the others all cleared.
+    assert!(
+        troubles.values().all(|open| (0..=1).contains(open)),
+        "{troubles:?}"
+    );
+
+    let end = config(3, days, 11, Format::Mixed).start + chrono::Duration::days(days.into());
+    let last_panel_line = |site: &str| {
+        events
+            .iter()
+            .filter(|e| e.site == site && matches!(e.body, EventBody::Alarm(_)))
+            .map(|e| e.event_time)
+            .max()
+            .unwrap()
+    };
+    let silent_for = end - last_panel_line("home-0003");
+    assert!(
+        silent_for >= chrono::Duration::days(1) && silent_for <= chrono::Duration::days(2),
+        "home-0003 goes silent in the last two days: {silent_for}"
+    );
+    assert!(end - last_panel_line("home-0001") < chrono::Duration::minutes(1));
+    let last_mode = events
+        .iter()
+        .filter(|e| e.site == "1003" && matches!(e.body, EventBody::Mode(_)))
+        .map(|e| e.event_time)
+        .max()
+        .unwrap();
+    assert!(
+        end - last_mode < chrono::Duration::minutes(10),
+        "its hub goes on"
+    );
+    let locks = events
+        .iter()
+        .filter(|e| matches!(&e.body, EventBody::Mode(m) if m.event_type == "lock-status"))
+        .count();
+    assert!(
+        locks >= 2 * 10,
+        "the door locks on workdays and unlocks: {locks}"
+    );
+}

@@ -1,8 +1,16 @@
 //! Ready-made reports: each is one readable `.sql` file in `query/reports/`, so users can copy
-//! and adapt it. Parameters are substituted as SQL literals (dates are validated first), so the
-//! same text runs in alarmlake, DuckDB or Athena.
+//! and adapt it. Parameters are substituted as SQL literals (dates are validated first), and
+//! local time comes as inline tables (see [`crate::local_time`]), so the printed text runs
+//! unchanged in alarmlake, DuckDB or Athena.
+//!
+//! A report may share a chain of CTEs with another through a fragment: `{{> name}}` is replaced
+//! by `query/reports/fragments/name.sql`.
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
+use chrono_tz::Tz;
+
+use crate::local_time::{offsets_sql, quoted};
+use crate::sites::{Site, sites_sql};
 
 /// One report.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +60,41 @@ pub const REPORTS: &[Report] = &[
         "sensor and panel activity by day of week and hour of day"
     ),
     report!("health", "dead letters by reason"),
+    report!(
+        "false-alarms",
+        "alarms a user cancelled or disarmed within --cancel-window (5m) of their start"
+    ),
+    report!(
+        "false-alarm-rate",
+        "alarm episodes, likely false ones and the false share, per site and month"
+    ),
+    report!(
+        "troubles",
+        "trouble conditions (battery, supervision, AC, communication, tamper), open ones first"
+    ),
+    report!(
+        "silent-panels",
+        "panels whose last periodic test (602) or last message is older than --hours (25)"
+    ),
+    report!(
+        "openings",
+        "the opening/closing audit: each arm and disarm with user, method and partition"
+    ),
+    report!(
+        "device-state",
+        "each MODE device's changes of state, how long each state lasted, and the current one"
+    ),
+    report!(
+        "alarm-timeline",
+        "one alarm at --site (the latest), step by step from first fault to restore"
+    ),
 ];
+
+/// Shared CTE chains, by the name `{{> name}}` gives.
+const FRAGMENTS: &[(&str, &str)] = &[(
+    "alarm_episodes",
+    include_str!("../reports/fragments/alarm_episodes.sql"),
+)];
 
 /// A report's filters; `None` means all.
 #[derive(Debug, Clone)]
@@ -62,6 +104,15 @@ pub struct ReportParams {
     pub to: Option<String>,
     /// How long a device must be quiet to count as silent (`silent`).
     pub minutes: u32,
+    /// How old a panel's last test or message may be before it counts as silent
+    /// (`silent-panels`).
+    pub hours: u32,
+    /// Seconds after an alarm's start within which a cancel or disarm marks it likely false.
+    pub cancel_window: u32,
+    /// The zone of sites the sites table does not list.
+    pub tz: Tz,
+    /// The sites table (`--sites`).
+    pub sites: Vec<Site>,
 }
 
 impl Default for ReportParams {
@@ -71,7 +122,19 @@ impl Default for ReportParams {
             from: None,
             to: None,
             minutes: 15,
+            hours: 25,
+            cancel_window: 300,
+            tz: Tz::UTC,
+            sites: Vec::new(),
         }
+    }
+}
+
+impl ReportParams {
+    /// Whether any site may be in a zone other than UTC, so that a local date can fall on
+    /// another UTC date.
+    fn has_local_time(&self) -> bool {
+        self.tz != Tz::UTC || self.sites.iter().any(|s| s.time_zone != Tz::UTC)
     }
 }
 
@@ -81,6 +144,10 @@ pub enum ReportError {
     Unknown(String),
     #[error("{0:?} is not a date (expected YYYY-MM-DD)")]
     BadDate(String),
+    #[error("report {0} needs --site SITE")]
+    NeedsSite(&'static str),
+    #[error("report {0} prints UTC and does not take --tz or --sites")]
+    UtcOnly(&'static str),
 }
 
 pub fn find(name: &str) -> Result<&'static Report, ReportError> {
@@ -91,30 +158,65 @@ pub fn find(name: &str) -> Result<&'static Report, ReportError> {
 }
 
 fn literal(value: Option<&str>) -> String {
-    match value {
-        Some(v) => format!("'{}'", v.replace('\'', "''")),
-        None => "NULL".to_string(),
-    }
+    value.map_or_else(|| "NULL".to_string(), quoted)
 }
 
-fn date(value: Option<&str>) -> Result<String, ReportError> {
-    match value {
-        Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .map(|d| literal(Some(&d.to_string())))
-            .map_err(|_| ReportError::BadDate(v.to_string())),
-        None => Ok(literal(None)),
-    }
+fn date(value: Option<&str>) -> Result<Option<NaiveDate>, ReportError> {
+    value
+        .map(|v| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| ReportError::BadDate(v.into()))
+        })
+        .transpose()
+}
+
+fn date_literal(value: Option<NaiveDate>) -> String {
+    literal(value.map(|d| d.to_string()).as_deref())
 }
 
 impl Report {
-    /// The report's SQL with its parameters filled in.
+    /// Whether the report prints local time (and so takes `--tz` and `--sites`).
+    pub fn is_local(&self) -> bool {
+        self.sql.contains("{{offsets}}")
+    }
+
+    /// Whether the report is about one site, which `--site` must name.
+    pub fn needs_site(&self) -> bool {
+        self.name == "alarm-timeline"
+    }
+
+    /// The report's SQL with its fragments and parameters filled in.
     pub fn sql(&self, params: &ReportParams) -> Result<String, ReportError> {
-        Ok(self
-            .sql
+        if self.needs_site() && params.site.is_none() {
+            return Err(ReportError::NeedsSite(self.name));
+        }
+        if !self.is_local() && (params.tz != Tz::UTC || !params.sites.is_empty()) {
+            return Err(ReportError::UtcOnly(self.name));
+        }
+        let mut sql = self.sql.to_string();
+        for (name, fragment) in FRAGMENTS {
+            sql = sql.replace(&format!("{{{{> {name}}}}}"), fragment.trim_end());
+        }
+        let (from, to) = (date(params.from.as_deref())?, date(params.to.as_deref())?);
+        // Local dates span at most a day either side of the UTC date partitions hold.
+        let margin = Days::new(u64::from(params.has_local_time()));
+        let scan_from = from.and_then(|d| d.checked_sub_days(margin));
+        let scan_to = to.and_then(|d| d.checked_add_days(margin));
+        let zones = std::iter::once(params.tz).chain(params.sites.iter().map(|s| s.time_zone));
+        if self.is_local() {
+            sql = sql
+                .replace("{{sites}}", &sites_sql(&params.sites))
+                .replace("{{offsets}}", &offsets_sql(zones));
+        }
+        Ok(sql
             .replace("{{site}}", &literal(params.site.as_deref()))
-            .replace("{{from}}", &date(params.from.as_deref())?)
-            .replace("{{to}}", &date(params.to.as_deref())?)
-            .replace("{{minutes}}", &params.minutes.to_string()))
+            .replace("{{from}}", &date_literal(from))
+            .replace("{{to}}", &date_literal(to))
+            .replace("{{scan_from}}", &date_literal(scan_from))
+            .replace("{{scan_to}}", &date_literal(scan_to))
+            .replace("{{tz}}", &quoted(params.tz.name()))
+            .replace("{{minutes}}", &params.minutes.to_string())
+            .replace("{{hours}}", &params.hours.to_string())
+            .replace("{{cancel_window}}", &params.cancel_window.to_string()))
     }
 }
 
@@ -129,8 +231,7 @@ mod tests {
             .sql(&ReportParams {
                 site: Some("o'neil".into()),
                 from: Some("2024-01-02".into()),
-                to: None,
-                minutes: 15,
+                ..Default::default()
             })
             .unwrap();
         assert!(

@@ -451,15 +451,34 @@ impl Decoder {
             );
             return;
         }
+        // A capture log (`nc relay 10000 | ts %Y-%m-%dT%H:%M:%.S%z`, or a relay's own log)
+        // puts the moment each line was read before it. No raw line starts with a digit, so
+        // a leading timestamp and a space can only be that.
+        let (time, line) = match line.split_once(' ') {
+            Some((stamp, rest)) if line.starts_with(|c: char| c.is_ascii_digit()) => {
+                match timestamp::parse_iso(stamp) {
+                    Ok(parsed) => (Some((stamp, parsed)), rest.trim_start()),
+                    Err(error) => return sink.reject(error, line.as_bytes()),
+                }
+            }
+            _ => (None, line),
+        };
         match alarmdecoder::parse_line(line) {
             Ok(Ok(message)) => {
+                let site = sink.site.to_string();
+                let event_time = match &time {
+                    Some((_, ParsedTime::Naive(local))) => {
+                        self.config.time_zones.to_utc(&site, *local)
+                    }
+                    Some((_, ParsedTime::Absolute(t))) => *t,
+                    None => sink.arrival,
+                };
                 let event = AlarmEvent {
                     message,
-                    time: None,
+                    time: time.map(|(stamp, _)| stamp.to_string()),
                     raw: Some(line.to_string()),
                 };
-                let (site, arrival) = (sink.site.to_string(), sink.arrival);
-                sink.event(site, arrival, EventBody::Alarm(event));
+                sink.event(site, event_time, EventBody::Alarm(event));
             }
             Ok(Err(chatter)) => sink.chatter(chatter.0),
             Err(error) => sink.reject(error, line.as_bytes()),

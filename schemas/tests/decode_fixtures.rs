@@ -68,6 +68,43 @@ fn raw_keypad_line_keeps_raw_text_and_arrival_time() {
     assert_eq!(k.mask, 0x0700_0600);
 }
 
+/// A capture log puts the moment each line was read before it: that is the event's time (a
+/// naive one in the site's zone), the raw line is decoded as usual, and a bad stamp is a
+/// dead letter, not an event at the wrong time.
+#[test]
+fn a_timestamped_capture_line_takes_its_time() {
+    let mut zones = TimeZones::default();
+    zones.insert("unknown", parse_tz("America/New_York").unwrap());
+    let decoder = Decoder::new(DecoderConfig {
+        time_zones: zones,
+        ..DecoderConfig::default()
+    });
+    let e = only_event(
+        &decoder,
+        &line_record("2024-03-09T09:00:12Z !LRR:003,1,CID_1134,ff", 1),
+    );
+    assert_eq!(e.event_time.to_rfc3339(), "2024-03-09T09:00:12+00:00");
+    let a = alarm(&e);
+    assert_eq!(a.raw.as_deref(), Some("!LRR:003,1,CID_1134,ff"));
+    assert_eq!(a.time.as_deref(), Some("2024-03-09T09:00:12Z"));
+    let AlarmMessage::Lrr(l) = &a.message else {
+        panic!("{:?}", a.message)
+    };
+    assert_eq!(l.event_code, Some(0x134));
+    // Naive: the site's local time (EDT on this date).
+    let keypad = r#"2024-03-10T09:00:00.250 [00000000000000000A--],001,[f707000600e5800c0c020000],"FAULT 1                         ""#;
+    let e = only_event(&decoder, &line_record(keypad, 2));
+    assert_eq!(e.event_time.to_rfc3339(), "2024-03-10T13:00:00.250+00:00");
+    let outcomes = decoder.decode(&line_record(
+        "2024-13-40T99:00:00Z !LRR:003,1,CID_1134,ff",
+        3,
+    ));
+    assert!(
+        matches!(&outcomes[..], [Outcome::Rejected { .. }]),
+        "{outcomes:?}"
+    );
+}
+
 #[test]
 fn dict_records_use_the_site_time_zone() {
     let mut zones = TimeZones::new(parse_tz("UTC").unwrap());

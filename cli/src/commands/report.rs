@@ -9,7 +9,9 @@ use crate::aws_args::AwsArgs;
 
 use alarmlake_query::charts::{CHARTED_REPORTS, has_chart, is_svg, write_chart};
 use alarmlake_query::reports::{REPORTS, ReportParams, find};
+use alarmlake_query::sites::load_sites;
 use alarmlake_query::{LakeSession, SessionOptions, write_batches};
+use alarmlake_schemas::timezone::parse_tz;
 use anyhow::{Context, Result};
 use clap::Args;
 
@@ -27,15 +29,31 @@ pub struct ReportArgs {
     /// Only this site.
     #[arg(long)]
     site: Option<String>,
-    /// First day (YYYY-MM-DD, UTC).
+    /// First day (YYYY-MM-DD; local with --tz or --sites, else UTC).
     #[arg(long)]
     from: Option<String>,
-    /// Last day (YYYY-MM-DD, UTC).
+    /// Last day (YYYY-MM-DD; local with --tz or --sites, else UTC).
     #[arg(long)]
     to: Option<String>,
     /// For `silent`: minutes without a heartbeat before a device counts as silent.
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..))]
     minutes: u32,
+    /// For `silent-panels`: hours without a periodic test or any message before a panel counts
+    /// as silent.
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..))]
+    hours: u32,
+    /// For `false-alarms` and `false-alarm-rate`: an alarm a user ends within this long of its
+    /// start is likely false (90s, 5m, ...).
+    #[arg(long, default_value = "5m", value_parser = crate::duration_arg::parse)]
+    cancel_window: chrono::Duration,
+    /// Print times in this zone (IANA name), and read --from and --to as its dates, for sites
+    /// the sites file does not list.
+    #[arg(long, default_value = "UTC", env = "ALARMLAKE_REPORT_TZ")]
+    tz: String,
+    /// A CSV or Parquet file of sites: site, time_zone, and optionally name, opens and closes
+    /// (HH:MM local, for the openings report's late-to-close flag).
+    #[arg(long, value_name = "FILE")]
+    sites: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
     /// Also draw the report as a chart (volume, activity): FILE.png or FILE.svg.
@@ -52,7 +70,7 @@ pub struct ReportArgs {
 pub fn run(args: ReportArgs) -> Result<ExitCode> {
     if args.name == "list" {
         for report in REPORTS {
-            println!("{:<10} {}", report.name, report.description);
+            println!("{:<16} {}", report.name, report.description);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -67,22 +85,31 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
     if let Some(chart) = &args.chart {
         is_svg(chart)?;
     }
-    let params = ReportParams {
-        site: args.site.clone(),
-        from: args.from.clone(),
-        to: args.to.clone(),
-        minutes: args.minutes,
-    };
-    let sql = report.sql(&params)?;
-    if args.show_sql {
-        println!("{sql}");
-        return Ok(ExitCode::SUCCESS);
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the query runtime")?;
     runtime.block_on(async {
+        let sites = match &args.sites {
+            Some(path) => load_sites(path).await?,
+            None => Vec::new(),
+        };
+        let params = ReportParams {
+            site: args.site.clone(),
+            from: args.from.clone(),
+            to: args.to.clone(),
+            minutes: args.minutes,
+            hours: args.hours,
+            cancel_window: u32::try_from(args.cancel_window.num_seconds())
+                .context("--cancel-window is too long")?,
+            tz: parse_tz(&args.tz)?,
+            sites,
+        };
+        let sql = report.sql(&params)?;
+        if args.show_sql {
+            println!("{sql}");
+            return Ok(ExitCode::SUCCESS);
+        }
         let session = LakeSession::open(
             &args.lake,
             SessionOptions {

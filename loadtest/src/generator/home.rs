@@ -144,6 +144,14 @@ enum Action {
     AcLoss,
     AcRestore,
     LowBattery(usize),
+    /// The battery of a wireless zone is replaced: its low-battery trouble clears.
+    BatteryReplaced(usize),
+    /// The panel's daily periodic test report to the monitoring station (Contact ID 602).
+    PeriodicTest,
+    /// A trouble the panel reports (qualifier 1) and later clears (qualifier 3): RF
+    /// supervision loss (381) or a sensor tamper (383) on a zone.
+    Trouble(u16, usize),
+    TroubleCleared(u16, usize),
 }
 
 pub struct Home {
@@ -171,6 +179,16 @@ pub struct Home {
     queue: VecDeque<(i64, Action)>,
     planned_until: i64,
     end: i64,
+    /// When the panel's relay goes offline for good (`i64::MAX`: never). From then on the home
+    /// writes no AlarmDecoder line; its MODE devices go on.
+    silent_from: i64,
+    /// The time of day of the periodic test.
+    test_time: i64,
+    /// Draws for the periodic test, silence and troubles, apart from `rng`, so that adding
+    /// them left every other event of a seed where it was.
+    trouble_rng: StdRng,
+    /// Actions planned for a later day than the one being planned.
+    later: Vec<(i64, Action)>,
 }
 
 impl Home {
@@ -193,6 +211,16 @@ impl Home {
             });
         }
         let wireless = zones.iter().filter(|z| z.serial.is_some()).count();
+        let mut trouble_rng =
+            StdRng::seed_from_u64(!seed ^ (index as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        // Every eighth panel, from the third, goes silent in the last two days of a run of four
+        // days or more, so that the silent-panels report has something to find.
+        let silent_from = if index % 8 == 2 && end - start >= 4 * DAY {
+            end - trouble_rng.random_range(DAY..2 * DAY)
+        } else {
+            i64::MAX
+        };
+        let test_time = trouble_rng.random_range(0..DAY);
         let next_rf = (0..wireless)
             .map(|_| start + rng.random_range(0..64 * MINUTE))
             .collect();
@@ -220,8 +248,18 @@ impl Home {
             queue: VecDeque::new(),
             planned_until: start - start.rem_euclid(DAY),
             end,
+            silent_from,
+            test_time,
+            trouble_rng,
+            later: Vec::new(),
             rng,
         }
+    }
+
+    /// The AlarmDecoder stream at `now`: `None` when the home has none, or its panel has gone
+    /// silent.
+    fn panel(&self, now: i64) -> Option<bool> {
+        self.streams.alarm_json.filter(|_| now < self.silent_from)
     }
 
     /// When this home writes its next line, or `None` when it has reached the end.
@@ -231,8 +269,13 @@ impl Home {
         }
         let mut next = self.queue.front().map_or(i64::MAX, |(t, _)| *t);
         if self.streams.alarm_json.is_some() {
-            next = next.min(self.next_keypad);
-            next = next.min(self.next_rf.iter().copied().min().unwrap_or(i64::MAX));
+            // A silent panel's relay writes nothing more: its bus and sensors are not scheduled.
+            let next_rf = self.next_rf.iter().copied().min().unwrap_or(i64::MAX);
+            for t in [self.next_keypad, next_rf] {
+                if t < self.silent_from {
+                    next = next.min(t);
+                }
+            }
         }
         if self.streams.mode {
             next = next.min(self.next_heartbeat).min(self.next_temperature);
@@ -251,10 +294,10 @@ impl Home {
             if let Some((_, action)) = self.queue.pop_front() {
                 self.act(now, action, out);
             }
-        } else if self.streams.alarm_json.is_some() && self.next_keypad == now {
+        } else if self.panel(now).is_some() && self.next_keypad == now {
             self.keypad_line(now, out);
             self.next_keypad = now + self.rng.random_range(2_400_000..2_800_000);
-        } else if self.streams.alarm_json.is_some() && self.next_rf.contains(&now) {
+        } else if self.panel(now).is_some() && self.next_rf.contains(&now) {
             let sensor = self.next_rf.iter().position(|t| *t == now).unwrap_or(0);
             if let Some(zone) = self
                 .zones
@@ -358,8 +401,8 @@ impl Home {
                 plan.push((t, Action::Fault(zone)));
                 plan.push((t + 30 * SECOND, Action::Alarm(zone)));
                 plan.push((t + 60 * SECOND, Action::Restore(zone)));
-                plan.push((t + 4 * MINUTE, Action::Disarm(who)));
-                plan.push((t + 4 * MINUTE + SECOND, Action::Cancel(who)));
+                plan.push((t + 12 * MINUTE, Action::Disarm(who)));
+                plan.push((t + 12 * MINUTE + SECOND, Action::Cancel(who)));
             }
             busy_from = back + 5 * MINUTE;
         }
@@ -398,15 +441,50 @@ impl Home {
                 .collect();
             if !wireless.is_empty() {
                 let zone = wireless[rng.random_range(0..wireless.len())];
-                plan.push((
-                    day + rng.random_range(0..DAY - MINUTE),
-                    Action::LowBattery(zone),
-                ));
+                let t = day + rng.random_range(0..DAY - MINUTE);
+                plan.push((t, Action::LowBattery(zone)));
+                // Someone replaces the battery a day or two later (the plan may run past the
+                // day: the queue keeps it).
+                let replaced = t + self.trouble_rng.random_range(DAY..3 * DAY);
+                self.later.push((replaced, Action::BatteryReplaced(zone)));
             }
         }
+        self.plan_troubles(day, &mut plan);
         plan.retain(|(t, _)| *t < day + DAY);
         plan.sort_by_key(|(t, _)| *t);
         self.queue.extend(plan);
+    }
+
+    /// The day's periodic test, the troubles that open (and later clear), and the actions
+    /// planned earlier for this day.
+    fn plan_troubles(&mut self, day: i64, plan: &mut Vec<(i64, Action)>) {
+        plan.push((day + self.test_time, Action::PeriodicTest));
+        let rng = &mut self.trouble_rng;
+        let wireless: Vec<usize> = (0..self.zones.len())
+            .filter(|i| self.zones[*i].serial.is_some())
+            .collect();
+        if !wireless.is_empty() && rng.random_bool(1.0 / 40.0) {
+            // A wireless sensor stops checking in for some hours.
+            let zone = wireless[rng.random_range(0..wireless.len())];
+            let t = day + rng.random_range(0..DAY);
+            plan.push((t, Action::Trouble(0x381, zone)));
+            let cleared = t + rng.random_range(HOUR..8 * HOUR);
+            self.later
+                .push((cleared, Action::TroubleCleared(0x381, zone)));
+        }
+        if rng.random_bool(1.0 / 60.0) {
+            // A sensor's cover is opened, and closed again minutes later.
+            let zone = rng.random_range(0..self.zones.len());
+            let t = day + rng.random_range(0..DAY);
+            plan.push((t, Action::Trouble(0x383, zone)));
+            let cleared = t + rng.random_range(2 * MINUTE..30 * MINUTE);
+            self.later
+                .push((cleared, Action::TroubleCleared(0x383, zone)));
+        }
+        let (due, later): (Vec<_>, Vec<_>) =
+            self.later.drain(..).partition(|(t, _)| *t < day + DAY);
+        plan.extend(due);
+        self.later = later;
     }
 
     fn act(&mut self, now: i64, action: Action, out: &mut String) {
@@ -423,15 +501,22 @@ impl Home {
                     user,
                     out,
                 );
+                if mode == Arm::Away {
+                    self.door_lock(now, true, out);
+                }
             }
             Action::Disarm(user) => {
                 if self.arm == Arm::Disarmed && self.alarm_zone.is_none() {
                     return;
                 }
+                let was_away = self.arm == Arm::Away;
                 self.arm = Arm::Disarmed;
                 self.entry_until = 0;
                 self.alarm_zone = None;
                 self.report(now, 1, 0x401, user, out);
+                if was_away {
+                    self.door_lock(now, false, out);
+                }
             }
             Action::Fault(zone) | Action::Entry(zone) => {
                 if action == Action::Entry(zone) && self.arm != Arm::Disarmed {
@@ -479,14 +564,42 @@ impl Home {
                 self.low_battery = true;
                 self.report(now, 1, 0x384, self.zones[zone].number, out);
             }
+            Action::BatteryReplaced(zone) => {
+                self.low_battery = false;
+                self.report(now, 3, 0x384, self.zones[zone].number, out);
+            }
+            Action::PeriodicTest => self.report(now, 1, 0x602, 0, out),
+            Action::Trouble(code, zone) => self.report(now, 1, code, self.zones[zone].number, out),
+            Action::TroubleCleared(code, zone) => {
+                self.report(now, 3, code, self.zones[zone].number, out)
+            }
         }
-        if self.streams.alarm_json.is_some() {
+        if self.panel(now).is_some() {
             self.keypad_line(now, out);
         }
     }
 
+    /// The MODE smart lock of the front door, locked when the home is armed away.
+    fn door_lock(&mut self, now: i64, locked: bool, out: &mut String) {
+        if !self.streams.mode {
+            return;
+        }
+        let state = if locked { "locked" } else { "unlocked" };
+        self.line(out, |o| {
+            render::mode_event(
+                o,
+                self.home_id,
+                now,
+                "lock-status",
+                &format!("{{\"lock\":\"{state}\"}}"),
+                4,
+                "door-lock",
+            )
+        });
+    }
+
     fn report(&mut self, now: i64, qualifier: u8, code: u16, data: u16, out: &mut String) {
-        match self.streams.alarm_json {
+        match self.panel(now) {
             Some(true) => self.line(out, |o| {
                 render::lrr_json(o, qualifier, code, data, now, self.site_field())
             }),
@@ -501,7 +614,7 @@ impl Home {
             self.rf_line(now, &z, false, open, out);
         }
         if let Some((address, channel)) = z.expander {
-            match self.streams.alarm_json {
+            match self.panel(now) {
                 Some(true) => self.line(out, |o| {
                     render::expander_json(
                         o,
@@ -531,7 +644,7 @@ impl Home {
     fn rf_line(&mut self, now: i64, zone: &Zone, supervision: bool, open: bool, out: &mut String) {
         let Some(serial) = zone.serial else { return };
         let value = render::rf_value(self.low_battery, supervision, open);
-        match self.streams.alarm_json {
+        match self.panel(now) {
             Some(true) => self.line(out, |o| {
                 render::rf_json(o, serial, value, now, self.site_field())
             }),
@@ -599,7 +712,7 @@ impl Home {
 
     fn keypad_line(&mut self, now: i64, out: &mut String) {
         let keypad = self.keypad(now);
-        match self.streams.alarm_json {
+        match self.panel(now) {
             Some(true) => self.line(out, |o| {
                 render::keypad_json(o, &keypad, now, self.site_field())
             }),
