@@ -196,6 +196,15 @@ fn reports_agree_with_duckdb() {
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     assert!(names.len() >= 7, "{list}");
+    // Two sites in zones of their own, across the change to daylight saving time (03-10).
+    let sites = dir.path().join("sites.csv");
+    std::fs::write(
+        &sites,
+        "site,time_zone,name,opens,closes\nhome-0001,America/Chicago,One,07:00,17:00\n\
+         1001,America/Chicago,One's devices,,\nhome-0003,Asia/Kolkata,Three,,\n",
+    )
+    .unwrap();
+    let sites = sites.to_str().unwrap();
     for name in names {
         for filter in [
             vec![],
@@ -209,9 +218,22 @@ fn reports_agree_with_duckdb() {
                 "--minutes",
                 "10",
             ],
+            vec![
+                "--tz",
+                "America/New_York",
+                "--sites",
+                sites,
+                "--from",
+                "2024-03-09",
+                "--to",
+                "2024-03-11",
+            ],
         ] {
             let mut args = vec!["report", name];
             args.extend(&filter);
+            if name == "alarm-timeline" && !args.contains(&"--site") {
+                args.extend(["--site", "home-0001"]);
+            }
             let sql = stdout_of(
                 Command::new(env!("CARGO_BIN_EXE_alarmlake"))
                     .args(args.iter().chain(["--show-sql"].iter())),

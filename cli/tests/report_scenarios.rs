@@ -182,8 +182,8 @@ fn bad_local_time_options_are_refused_with_the_reason() {
             "report alarm-timeline needs --site SITE",
         ),
         (
-            &["volume", "--tz", "America/New_York"],
-            "report volume prints UTC and does not take --tz or --sites",
+            &["volume", "--from", "2024-02-30"],
+            "\"2024-02-30\" is not a date",
         ),
     ];
     for (args, message) in cases {
@@ -197,4 +197,58 @@ fn bad_local_time_options_are_refused_with_the_reason() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }
+}
+
+/// `alarm-timeline --chart` draws the incident: every step's local time, what it was and its
+/// detail, in order from the top, under a caption naming the site and day.
+#[test]
+fn the_alarm_timeline_chart_shows_each_step_in_local_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    build_lake(&lake);
+    let chart = dir.path().join("incident.svg");
+    let sites = fixtures().join("sites.csv");
+    run_ok(alarmlake().args([
+        "report",
+        "alarm-timeline",
+        "--site",
+        "site-a",
+        "--to",
+        "2024-03-09",
+        "--sites",
+        sites.to_str().unwrap(),
+        "--lake",
+        lake.to_str().unwrap(),
+        "--chart",
+        chart.to_str().unwrap(),
+    ]));
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    let texts: Vec<&str> = svg
+        .split("</text>")
+        .filter_map(|t| t.rsplit_once('>').map(|(_, text)| text.trim()))
+        .collect();
+    assert!(
+        texts.contains(&"Alarm at site-a on 2024-03-09"),
+        "{texts:?}"
+    );
+    let steps: Vec<&&str> = texts.iter().filter(|t| t.starts_with("09:0")).collect();
+    assert_eq!(
+        steps,
+        [
+            "09:00:00  fault: expander 7 channel 1",
+            "09:00:01  entry delay: DISARM SYSTEM   Or alarm occurs",
+            "09:00:12  alarm sounding: ALARM 09 BEDROOM WINDOW",
+            "09:00:12  alarm reported: Burglary: Entry/Exit (zone 009)",
+            "09:00:52  alarm silenced: FAULT 09 BEDROOM WINDOW",
+            "09:00:52  disarmed: FAULT 09 BEDROOM WINDOW",
+            "09:00:52  fault: FAULT 09 BEDROOM WINDOW",
+            "09:00:52  cancel reported: Open/Close: Cancel (user 003)",
+            "09:01:30  restore: expander 7 channel 1",
+            "09:01:30  ready (all zones closed): ****DISARMED****  Ready to Arm",
+        ]
+        .iter()
+        .collect::<Vec<_>>()
+    );
+    // A dot per step.
+    assert!(svg.matches("<circle").count() >= 10, "dots are drawn");
 }

@@ -49,7 +49,10 @@ pub const REPORTS: &[Report] = &[
         "power",
         "AC loss episodes from panels and power devices, with duration"
     ),
-    report!("devices", "the latest event of every MODE device"),
+    report!(
+        "devices",
+        "the latest event of every MODE device and when it came (device-state: each change)"
+    ),
     report!(
         "silent",
         "devices whose heartbeats stopped for over --minutes (15)"
@@ -146,8 +149,6 @@ pub enum ReportError {
     BadDate(String),
     #[error("report {0} needs --site SITE")]
     NeedsSite(&'static str),
-    #[error("report {0} prints UTC and does not take --tz or --sites")]
-    UtcOnly(&'static str),
 }
 
 pub fn find(name: &str) -> Result<&'static Report, ReportError> {
@@ -174,11 +175,6 @@ fn date_literal(value: Option<NaiveDate>) -> String {
 }
 
 impl Report {
-    /// Whether the report prints local time (and so takes `--tz` and `--sites`).
-    pub fn is_local(&self) -> bool {
-        self.sql.contains("{{offsets}}")
-    }
-
     /// Whether the report is about one site, which `--site` must name.
     pub fn needs_site(&self) -> bool {
         self.name == "alarm-timeline"
@@ -188,9 +184,6 @@ impl Report {
     pub fn sql(&self, params: &ReportParams) -> Result<String, ReportError> {
         if self.needs_site() && params.site.is_none() {
             return Err(ReportError::NeedsSite(self.name));
-        }
-        if !self.is_local() && (params.tz != Tz::UTC || !params.sites.is_empty()) {
-            return Err(ReportError::UtcOnly(self.name));
         }
         let mut sql = self.sql.to_string();
         for (name, fragment) in FRAGMENTS {
@@ -202,12 +195,9 @@ impl Report {
         let scan_from = from.and_then(|d| d.checked_sub_days(margin));
         let scan_to = to.and_then(|d| d.checked_add_days(margin));
         let zones = std::iter::once(params.tz).chain(params.sites.iter().map(|s| s.time_zone));
-        if self.is_local() {
-            sql = sql
-                .replace("{{sites}}", &sites_sql(&params.sites))
-                .replace("{{offsets}}", &offsets_sql(zones));
-        }
         Ok(sql
+            .replace("{{sites}}", &sites_sql(&params.sites))
+            .replace("{{offsets}}", &offsets_sql(zones))
             .replace("{{site}}", &literal(params.site.as_deref()))
             .replace("{{from}}", &date_literal(from))
             .replace("{{to}}", &date_literal(to))
@@ -240,6 +230,20 @@ mod tests {
                 && sql.contains("NULL IS NULL")
         );
         assert!(!sql.contains("{{"));
+        // A local date may lie on the UTC date before or after it: the scan widens by a day.
+        let local = report
+            .sql(&ReportParams {
+                from: Some("2024-01-02".into()),
+                to: Some("2024-01-02".into()),
+                tz: chrono_tz::America::New_York,
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(
+            local.contains("date >= CAST('2024-01-01' AS DATE)")
+                && local.contains("date <= CAST('2024-01-03' AS DATE)")
+                && local.contains("'America/New_York'")
+        );
         assert_eq!(
             report.sql(&ReportParams {
                 from: Some("yesterday".into()),
@@ -254,6 +258,8 @@ mod tests {
                 "{} starts with its description",
                 report.name
             );
+            // Every report prints local time: it converts with the offsets table.
+            assert!(report.sql.contains("{{offsets}}"), "{}", report.name);
         }
     }
 }

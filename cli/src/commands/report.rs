@@ -56,7 +56,7 @@ pub struct ReportArgs {
     sites: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
-    /// Also draw the report as a chart (volume, activity): FILE.png or FILE.svg.
+    /// Also draw the report as a chart (volume, activity, alarm-timeline): FILE.png or FILE.svg.
     #[arg(long, value_name = "FILE")]
     chart: Option<PathBuf>,
     /// The TrueType font for chart text (default: a system font such as DejaVu Sans).

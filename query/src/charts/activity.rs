@@ -57,7 +57,7 @@ impl Activity {
         // Rows top to bottom run Sunday to Saturday: row r is drawn at y = 6 - r.
         let mut chart = ChartBuilder::on(&map)
             .caption(
-                "Events by day of week and hour of day (UTC)",
+                "Events by day of week and hour of day (local time)",
                 ("sans-serif", 22),
             )
             .margin(16)

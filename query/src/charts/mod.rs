@@ -1,5 +1,5 @@
-//! Charts for the reports that are better seen than read: `volume` (stacked bars) and
-//! `activity` (a heat map). Drawn with `plotters` from the report's own result rows, so a chart
+//! Charts for the reports that are better seen than read: `volume` (stacked bars), `activity`
+//! (a heat map) and `alarm-timeline` (one incident's steps on a time axis). Drawn with `plotters` from the report's own result rows, so a chart
 //! always shows exactly what the table would, as PNG or SVG by the file's extension.
 
 mod activity;
@@ -8,6 +8,7 @@ mod font;
 mod frame;
 mod palette;
 mod series;
+mod timeline;
 mod volume;
 
 pub use series::{Histogram, Lines};
@@ -19,7 +20,7 @@ use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
 
 /// Reports that draw a chart.
-pub const CHARTED_REPORTS: &[&str] = &["volume", "activity"];
+pub const CHARTED_REPORTS: &[&str] = &["volume", "activity", "alarm-timeline"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChartError {
@@ -44,6 +45,7 @@ pub enum ChartError {
 enum Chart {
     Volume(volume::Volume),
     Activity(Box<activity::Activity>),
+    Timeline(timeline::Timeline),
     Lines(Lines),
     Histogram(Histogram),
 }
@@ -53,6 +55,7 @@ impl Chart {
         match self {
             Chart::Volume(_) => (1200, 620),
             Chart::Activity(_) => (1100, 440),
+            Chart::Timeline(t) => t.size(),
             Chart::Lines(_) | Chart::Histogram(_) => (1000, 480),
         }
     }
@@ -61,6 +64,7 @@ impl Chart {
         match self {
             Chart::Volume(v) => v.render(root),
             Chart::Activity(a) => a.render(root),
+            Chart::Timeline(t) => t.render(root),
             Chart::Lines(l) => l.render(root),
             Chart::Histogram(h) => h.render(root),
         }
@@ -84,6 +88,7 @@ pub fn write_chart(
     let chart = match report {
         "volume" => Chart::Volume(volume::Volume::from_batches(batches)?),
         "activity" => Chart::Activity(Box::new(activity::Activity::from_batches(batches)?)),
+        "alarm-timeline" => Chart::Timeline(timeline::Timeline::from_batches(batches)?),
         other => return Err(ChartError::NoChart(other.to_string())),
     };
     write(&chart, svg_file, path, font)
