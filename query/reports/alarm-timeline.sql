@@ -68,45 +68,55 @@ nearby AS (
         PARTITION BY e.message_type
         ORDER BY e.event_time, length(e.sequence_number), e.sequence_number, e.sub_sequence_number, e.event_index)
 ),
+-- A row can be several steps at once (the keypad row that silences the siren also shows the
+-- disarm): each row is paired with the six kinds of step and keeps those that apply. One pass
+-- over `nearby`, so the site's rows are read once.
+kinds AS (
+    SELECT * FROM (VALUES (1), (2), (3), (4), (5), (6)) AS step_kinds(kind)
+),
+candidates AS (
+    SELECT n.event_time, n.message_type AS source,
+           CASE
+               WHEN n.message_type = 'keypad' THEN CASE k.kind
+                   WHEN 1 THEN CASE WHEN n.alarm_sounding AND NOT coalesce(n.was_sounding, false)
+                                    THEN 'alarm sounding' END
+                   WHEN 2 THEN CASE WHEN NOT n.alarm_sounding AND n.was_sounding THEN 'alarm silenced' END
+                   WHEN 3 THEN CASE WHEN n.entering AND NOT coalesce(n.was_entering, false)
+                                    THEN 'entry delay' END
+                   WHEN 4 THEN CASE WHEN n.text LIKE 'FAULT%' AND NOT coalesce(n.was_fault, false)
+                                    THEN 'fault' END
+                   WHEN 5 THEN CASE WHEN n.ready AND NOT n.was_ready THEN 'ready (all zones closed)' END
+                   WHEN 6 THEN CASE WHEN n.arm_state <> n.previous_arm_state
+                                    THEN CASE WHEN n.arm_state = 'disarmed' THEN 'disarmed'
+                                              ELSE 'armed ' || n.arm_state END END
+               END
+               WHEN k.kind <> 1 THEN NULL
+               WHEN n.message_type = 'rf'
+                    AND (n.loop1 <> n.previous_loop1 OR (n.previous_loop1 IS NULL AND n.loop1))
+                   THEN CASE WHEN n.loop1 THEN 'fault' ELSE 'restore' END
+               WHEN n.message_type = 'expander'
+                    AND (n.value <> n.previous_value OR (n.previous_value IS NULL AND n.value = 1))
+                   THEN CASE WHEN n.value = 1 THEN 'fault' ELSE 'restore' END
+               WHEN n.message_type = 'lrr' THEN
+                   CASE WHEN n.event_code = '0x406' THEN 'cancel reported'
+                        WHEN n.event_code = '0x401' AND n.event_status = 1 THEN 'disarm reported'
+                        WHEN n.event_code IN ('0x401', '0x441') THEN 'arm reported'
+                        WHEN n.event_status = 1 THEN 'alarm reported'
+                        ELSE 'restore reported' END
+           END AS what,
+           CASE n.message_type
+               WHEN 'keypad' THEN trim(n.text)
+               WHEN 'rf' THEN 'RF sensor ' || n.serial_number
+               WHEN 'expander' THEN 'expander ' || CAST(n.address AS VARCHAR) || ' channel '
+                   || CAST(n.channel AS VARCHAR)
+               ELSE n.event_description || ' ('
+                   || CASE WHEN n.event_data_type = 'U' THEN 'user ' ELSE 'zone ' END || n.event_data || ')'
+           END AS detail
+    FROM nearby n
+    CROSS JOIN kinds k
+),
 steps AS (
-    SELECT event_time, 'alarm sounding' AS what, trim(text) AS detail, message_type AS source
-    FROM nearby WHERE message_type = 'keypad' AND alarm_sounding AND NOT coalesce(was_sounding, false)
-    UNION ALL
-    SELECT event_time, 'alarm silenced', trim(text), message_type
-    FROM nearby WHERE message_type = 'keypad' AND NOT alarm_sounding AND was_sounding
-    UNION ALL
-    SELECT event_time, 'entry delay', trim(text), message_type
-    FROM nearby WHERE message_type = 'keypad' AND entering AND NOT coalesce(was_entering, false)
-    UNION ALL
-    SELECT event_time, 'fault', trim(text), message_type
-    FROM nearby WHERE message_type = 'keypad' AND text LIKE 'FAULT%' AND NOT coalesce(was_fault, false)
-    UNION ALL
-    SELECT event_time, 'ready (all zones closed)', trim(text), message_type
-    FROM nearby WHERE message_type = 'keypad' AND ready AND NOT was_ready
-    UNION ALL
-    SELECT event_time, CASE WHEN arm_state = 'disarmed' THEN 'disarmed' ELSE 'armed ' || arm_state END,
-           trim(text), message_type
-    FROM nearby WHERE message_type = 'keypad' AND arm_state <> previous_arm_state
-    UNION ALL
-    SELECT event_time, CASE WHEN loop1 THEN 'fault' ELSE 'restore' END, 'RF sensor ' || serial_number, message_type
-    FROM nearby
-    WHERE message_type = 'rf' AND (loop1 <> previous_loop1 OR (previous_loop1 IS NULL AND loop1))
-    UNION ALL
-    SELECT event_time, CASE WHEN value = 1 THEN 'fault' ELSE 'restore' END,
-           'expander ' || CAST(address AS VARCHAR) || ' channel ' || CAST(channel AS VARCHAR), message_type
-    FROM nearby
-    WHERE message_type = 'expander' AND (value <> previous_value OR (previous_value IS NULL AND value = 1))
-    UNION ALL
-    SELECT event_time,
-           CASE WHEN event_code = '0x406' THEN 'cancel reported'
-                WHEN event_code = '0x401' AND event_status = 1 THEN 'disarm reported'
-                WHEN event_code IN ('0x401', '0x441') THEN 'arm reported'
-                WHEN event_status = 1 THEN 'alarm reported'
-                ELSE 'restore reported' END,
-           event_description || ' (' || CASE WHEN event_data_type = 'U' THEN 'user ' ELSE 'zone ' END
-               || event_data || ')',
-           message_type
-    FROM nearby WHERE message_type = 'lrr'
+    SELECT event_time, what, detail, source FROM candidates WHERE what IS NOT NULL
 ),
 numbered AS (
     SELECT *,

@@ -454,14 +454,12 @@ impl Decoder {
         // A capture log (`nc relay 10000 | ts %Y-%m-%dT%H:%M:%.S%z`, or a relay's own log)
         // puts the moment each line was read before it. No raw line starts with a digit, so
         // a leading timestamp and a space can only be that.
-        let (time, line) = match line.split_once(' ') {
-            Some((stamp, rest)) if line.starts_with(|c: char| c.is_ascii_digit()) => {
-                match timestamp::parse_iso(stamp) {
-                    Ok(parsed) => (Some((stamp, parsed)), rest.trim_start()),
-                    Err(error) => return sink.reject(error, line.as_bytes()),
-                }
-            }
-            _ => (None, line),
+        let (time, line) = match capture_stamp(line) {
+            Some((stamp, rest)) => match timestamp::parse_iso(stamp) {
+                Ok(parsed) => (Some((stamp, parsed)), rest),
+                Err(error) => return sink.reject(error, line.as_bytes()),
+            },
+            None => (None, line),
         };
         match alarmdecoder::parse_line(line) {
             Ok(Ok(message)) => {
@@ -484,6 +482,23 @@ impl Decoder {
             Err(error) => sink.reject(error, line.as_bytes()),
         }
     }
+}
+
+/// Splits a capture log's timestamp from its line: `2024-03-09T14:00:12Z !LRR:...`, or with a
+/// space between date and time (`2024-03-09 14:00:12.250 [0000...`). `None` when the line does
+/// not start with a digit (no raw AlarmDecoder line does).
+fn capture_stamp(line: &str) -> Option<(&str, &str)> {
+    if !line.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let (first, rest) = line.split_once(' ')?;
+    if first.len() == 10 {
+        // A date alone: the time is the next word.
+        let (time, rest) = rest.split_once(' ')?;
+        let stamp = &line[..first.len() + 1 + time.len()];
+        return Some((stamp, rest.trim_start()));
+    }
+    Some((first, rest.trim_start()))
 }
 
 /// The record as text. Relay output is almost always ASCII, and std's ASCII check is several

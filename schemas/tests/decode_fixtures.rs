@@ -95,6 +95,13 @@ fn a_timestamped_capture_line_takes_its_time() {
     let keypad = r#"2024-03-10T09:00:00.250 [00000000000000000A--],001,[f707000600e5800c0c020000],"FAULT 1                         ""#;
     let e = only_event(&decoder, &line_record(keypad, 2));
     assert_eq!(e.event_time.to_rfc3339(), "2024-03-10T13:00:00.250+00:00");
+    // A space between date and time, as Python's logging writes it.
+    let e = only_event(
+        &decoder,
+        &line_record("2024-03-09 09:00:12 !LRR:003,1,CID_1406,ff", 3),
+    );
+    assert_eq!(e.event_time.to_rfc3339(), "2024-03-09T14:00:12+00:00");
+    assert_eq!(alarm(&e).time.as_deref(), Some("2024-03-09 09:00:12"));
     let outcomes = decoder.decode(&line_record(
         "2024-13-40T99:00:00Z !LRR:003,1,CID_1134,ff",
         3,

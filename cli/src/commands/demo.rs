@@ -139,6 +139,10 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             "one home's arm/disarm timeline",
         ),
         (
+            format!("alarmlake report false-alarms --lake {lake} --tz America/New_York"),
+            "alarms cancelled within 5 minutes, in local time",
+        ),
+        (
             format!("alarmlake report volume --lake {lake} --chart volume.svg"),
             "a report as a chart",
         ),
