@@ -22,11 +22,12 @@ use tracing::info;
 use crate::check::{self, CheckLine};
 use crate::checkpoint::{self, CheckpointError};
 use crate::coordinator::{self, ConsumerError, ConsumerOptions};
-use crate::kinesis::{Kinesis, KinesisOptions, StartAt};
+use crate::kinesis::{FanOut, Kinesis, KinesisError, KinesisOptions, StartAt};
 use crate::lease::LeaseOptions;
 use crate::metrics::Metrics;
 use crate::metrics_server;
 use crate::process_usage::{self, CpuSince};
+use crate::record_source::RecordSource;
 use crate::shard::{ReaderKind, ShardContext};
 use crate::tcp::{self, TcpSourceError};
 use crate::upkeep::{self, Upkeep};
@@ -82,6 +83,17 @@ pub struct KinesisSource {
     pub drain: bool,
     /// Benchmark P6's baseline: read and count, but neither decode nor write nor commit.
     pub read_only: bool,
+    /// Read through enhanced fan-out as this registered consumer, instead of polling.
+    pub efo: Option<EfoOptions>,
+}
+
+/// Enhanced fan-out (`--efo NAME`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EfoOptions {
+    /// The stream consumer's name (registered if new, reused if it exists), or its ARN.
+    pub consumer: String,
+    /// Deregister it when the consumer exits cleanly.
+    pub deregister: bool,
 }
 
 impl KinesisSource {
@@ -103,6 +115,7 @@ impl KinesisSource {
             records_per_call: 10_000,
             drain: false,
             read_only: false,
+            efo: None,
         }
     }
 }
@@ -147,6 +160,8 @@ pub enum ConsumeError {
     Aws(#[from] AwsError),
     #[error("a Kinesis source without the AWS set-up loaded")]
     NoAwsAccess,
+    #[error("enhanced fan-out: {0}")]
+    FanOut(KinesisError),
 }
 
 /// How long a stopping consumer waits for a scheduled compaction, retention or vacuum run still
@@ -291,8 +306,39 @@ impl Consumer {
         metrics: Arc<Metrics>,
         stop: watch::Receiver<bool>,
     ) -> Result<ConsumeSummary, ConsumeError> {
-        let checkpoints = checkpoint::open_store(source, &lake, s3)?;
         let kinesis = Kinesis::connect(&source.stream, &source.kinesis, access).await;
+        let Some(efo) = &source.efo else {
+            return self
+                .read_shards(kinesis, source, lake, s3, metrics, stop)
+                .await;
+        };
+        let fan_out = FanOut::register(kinesis, &efo.consumer)
+            .await
+            .map_err(ConsumeError::FanOut)?;
+        info!(
+            consumer = fan_out.consumer_arn(),
+            "reading with enhanced fan-out"
+        );
+        let summary = self
+            .read_shards(fan_out.clone(), source, lake, s3, metrics, stop)
+            .await?;
+        if efo.deregister {
+            fan_out.deregister().await.map_err(ConsumeError::FanOut)?;
+        }
+        Ok(summary)
+    }
+
+    /// Reads every shard of the stream from `records` (polling or fan-out) until stopped.
+    async fn read_shards<S: RecordSource>(
+        &self,
+        records: S,
+        source: &KinesisSource,
+        lake: Lake,
+        s3: &S3Settings,
+        metrics: Arc<Metrics>,
+        stop: watch::Receiver<bool>,
+    ) -> Result<ConsumeSummary, ConsumeError> {
+        let checkpoints = checkpoint::open_store(source, &lake, s3)?;
         // A locked local folder has one user: its leases are this process's predecessors', and
         // a restart takes them at once under the plain id.
         let worker = if checkpoints.exclusive() {
@@ -303,7 +349,7 @@ impl Consumer {
         info!(stream = %source.stream, lake = %self.config.lake, app = %source.app, %worker, "consuming");
         let tables = Arc::new(LakeTables::new(lake.clone()));
         let ctx = ShardContext {
-            source: kinesis,
+            source: records,
             tables,
             app: source.app.clone(),
             stream: source.stream.clone(),

@@ -35,7 +35,8 @@ mod upkeep;
 pub use backoff::Backoff;
 pub use check::{CheckLine, CheckStatus};
 pub use consumer::{
-    ConsumeError, ConsumeSummary, Consumer, ConsumerConfig, KinesisSource, Source, UPKEEP_GRACE,
+    ConsumeError, ConsumeSummary, Consumer, ConsumerConfig, EfoOptions, KinesisSource, Source,
+    UPKEEP_GRACE,
 };
 pub use lease::LeaseOptions;
 pub use line_source::{ReadError, for_each_record};

@@ -325,7 +325,7 @@ async fn read<S: RecordSource>(
             return Ok(ShardEnd::Stopped);
         }
         renew_if_due(ctx, &mut state.position).await?;
-        if pacer.wait(stop).await {
+        if !ctx.source.pushes() && pacer.wait(stop).await {
             continue;
         }
         let page = match fetch(ctx, &shard.id, &iterator, &mut backoff, metrics).await? {
@@ -378,9 +378,10 @@ async fn read<S: RecordSource>(
         }
         match next {
             AfterPage::ReadOn => {}
-            AfterPage::WaitAtTip => {
+            AfterPage::WaitAtTip if !ctx.source.pushes() => {
                 sleep_or_stop(stop, IDLE_WAIT).await;
             }
+            AfterPage::WaitAtTip => {}
             AfterPage::Drained => {
                 flush(ctx, metrics, state, Commit::AndRelease).await?;
                 return Ok(ShardEnd::Drained);

@@ -79,6 +79,9 @@ pub struct BenchArgs {
     /// Never show progress bars (they are drawn only on a terminal anyway).
     #[arg(long)]
     no_progress: bool,
+    /// The consumers read with enhanced fan-out as this stream consumer (see `consume --efo`).
+    #[arg(long, value_name = "NAME")]
+    efo: Option<String>,
 }
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
@@ -108,6 +111,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         no_queries: args.no_queries,
         verify_only: args.verify_only,
         binary: std::env::current_exe().context("cannot find this program's own path")?,
+        efo: args.efo,
     })?;
     Ok(if passed {
         ExitCode::SUCCESS

@@ -11,8 +11,8 @@ use std::time::Duration;
 use alarmlake_aws::AwsSettings;
 use alarmlake_ingest::kinesis::KinesisOptions;
 use alarmlake_ingest::{
-    CheckLine, CheckStatus, ConsumeSummary, Consumer, ConsumerConfig, KinesisSource, LeaseOptions,
-    Source, UPKEEP_GRACE, Upkeep, cpu_note,
+    CheckLine, CheckStatus, ConsumeSummary, Consumer, ConsumerConfig, EfoOptions, KinesisSource,
+    LeaseOptions, Source, UPKEEP_GRACE, Upkeep, cpu_note,
 };
 use alarmlake_schemas::Decoder;
 use alarmlake_transform::WriterConfig;
@@ -122,6 +122,13 @@ pub struct ConsumeArgs {
     /// [default: 7d].
     #[arg(long, env = "ALARMLAKE_VACUUM_RETAIN")]
     vacuum_retain: Option<String>,
+    /// Read with enhanced fan-out (SubscribeToShard) as the stream consumer NAME: registered
+    /// if new, reused if it exists (or give its ARN), with its own 2 MB/s per shard.
+    #[arg(long, env = "ALARMLAKE_EFO", value_name = "NAME")]
+    efo: Option<String>,
+    /// Deregister the --efo consumer when the consumer exits cleanly.
+    #[arg(long)]
+    efo_deregister: bool,
     /// Exit once every shard is caught up (or finished) and committed, instead of waiting for more.
     #[arg(long)]
     drain: bool,
@@ -166,6 +173,8 @@ struct FileConfig {
     late_after: Option<String>,
     late_hold: Option<String>,
     max_records_per_call: Option<i32>,
+    efo: Option<String>,
+    efo_deregister: Option<bool>,
     threads: Option<u16>,
     compact_every: Option<String>,
     compact_older_than: Option<String>,
@@ -338,6 +347,10 @@ fn kinesis_source(args: &ConsumeArgs, file: &FileConfig) -> Result<KinesisSource
             .map_or(defaults.records_per_call, |n| n.clamp(1, 10_000)),
         drain: args.drain,
         read_only: args.bench_read_only,
+        efo: pick(&args.efo, &file.efo).map(|consumer| EfoOptions {
+            consumer,
+            deregister: args.efo_deregister || file.efo_deregister.unwrap_or(false),
+        }),
         ..defaults
     })
 }

@@ -13,7 +13,7 @@ pub(crate) mod memory;
 
 use std::future::Future;
 
-use crate::kinesis::{Kinesis, KinesisError, RecordsPage, ShardInfo, StartAt};
+use crate::kinesis::{FanOut, Kinesis, KinesisError, RecordsPage, ShardInfo, StartAt};
 
 /// A stream's shards and their records, as a shard reader sees them.
 pub(crate) trait RecordSource: Clone + Send + Sync + 'static {
@@ -40,6 +40,44 @@ pub(crate) trait RecordSource: Clone + Send + Sync + 'static {
         iterator: &str,
         limit: i32,
     ) -> impl Future<Output = Result<RecordsPage, KinesisError>> + Send;
+
+    /// Whether records are pushed as they arrive (enhanced fan-out): a page waits for them, so
+    /// the reader asks for the next one at once, without the pacing that keeps a polling reader
+    /// within its share of the shard's calls.
+    fn pushes(&self) -> bool {
+        false
+    }
+}
+
+impl RecordSource for FanOut {
+    fn stream(&self) -> &str {
+        self.kinesis().stream()
+    }
+
+    async fn check(&self) -> Result<(), KinesisError> {
+        self.kinesis().check().await.map(|_| ())
+    }
+
+    fn list_shards(&self) -> impl Future<Output = Result<Vec<ShardInfo>, KinesisError>> + Send {
+        self.kinesis().list_shards()
+    }
+
+    async fn iterator(&self, _shard_id: &str, start: &StartAt) -> Result<String, KinesisError> {
+        Ok(FanOut::token(start))
+    }
+
+    fn get_records(
+        &self,
+        shard_id: &str,
+        iterator: &str,
+        _limit: i32,
+    ) -> impl Future<Output = Result<RecordsPage, KinesisError>> + Send {
+        self.next_page(shard_id, iterator)
+    }
+
+    fn pushes(&self) -> bool {
+        true
+    }
 }
 
 impl RecordSource for Kinesis {

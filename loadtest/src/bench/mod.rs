@@ -80,6 +80,8 @@ pub struct BenchOptions {
     pub verify_only: bool,
     /// The `alarmlake` binary whose `consume` and `loadgen` run as the benchmark's processes.
     pub binary: PathBuf,
+    /// The consumers read with enhanced fan-out as this stream consumer (`consume --efo`).
+    pub efo: Option<String>,
 }
 
 /// The endpoints of a target: (Kinesis, S3); `None` is real AWS.
@@ -162,6 +164,11 @@ pub fn run(args: BenchOptions) -> Result<bool> {
         homes: args.homes,
         kpl_aggregate: args.kpl_aggregate,
         flush_seconds: args.flush_secs,
+        reader: if args.efo.is_some() {
+            "enhanced fan-out (SubscribeToShard)".into()
+        } else {
+            "polling (GetRecords)".into()
+        },
     };
     eprintln!(
         "== setting up: stream {stream}, lake {lake_url}, report in {}",
@@ -282,6 +289,9 @@ impl Bench<'_> {
         if self.args.bulk_every > 0 {
             // Bulk-data records are opaque bytes: stored in bulk_records, not dead letters.
             command.args(["--bulk", "unrecognized"]);
+        }
+        if let Some(consumer) = &self.args.efo {
+            command.args(["--efo", consumer]);
         }
         command.args(extra);
         command

@@ -24,6 +24,9 @@ pub struct Settings {
     pub homes: usize,
     pub kpl_aggregate: bool,
     pub flush_seconds: u64,
+    /// How the consumers read the stream: polling or enhanced fan-out.
+    #[serde(default)]
+    pub reader: String,
 }
 
 /// The load generator's side.
@@ -206,7 +209,7 @@ impl Report {
         let _ = writeln!(md, "- Machine: {}", self.machine);
         let _ = writeln!(
             md,
-            "- Load: {} homes, {} shards, target {:.0} events/s for {:.0} s{}, stream `{}`, lake `{}`, consumer flushing every {} s",
+            "- Load: {} homes, {} shards, target {:.0} events/s for {:.0} s{}, stream `{}`, lake `{}`, consumer flushing every {} s, reading by {}",
             s.homes,
             s.shards,
             s.rate,
@@ -218,7 +221,8 @@ impl Report {
             },
             s.stream,
             s.lake,
-            s.flush_seconds
+            s.flush_seconds,
+            s.reader
         );
         let v = &self.verification;
         let _ = writeln!(
