@@ -452,8 +452,8 @@ impl Decoder {
             return;
         }
         // A capture log (`nc relay 10000 | ts %Y-%m-%dT%H:%M:%.S%z`, or a relay's own log)
-        // puts the moment each line was read before it. No raw line starts with a digit, so
-        // a leading timestamp and a space can only be that.
+        // puts the moment each line was read before it. No raw line starts with a date, so a
+        // leading date, a time and a space can only be that.
         let (time, line) = match capture_stamp(line) {
             Some((stamp, rest)) => match timestamp::parse_iso(stamp) {
                 Ok(parsed) => (Some((stamp, parsed)), rest),
@@ -485,10 +485,18 @@ impl Decoder {
 }
 
 /// Splits a capture log's timestamp from its line: `2024-03-09T14:00:12Z !LRR:...`, or with a
-/// space between date and time (`2024-03-09 14:00:12.250 [0000...`). `None` when the line does
-/// not start with a digit (no raw AlarmDecoder line does).
+/// space between date and time (`2024-03-09 14:00:12.250 [0000...`). `None` unless the line
+/// starts with a date (`YYYY-MM-DD`): a keypad line that lost its bracket starts with digits too,
+/// and must be rejected as a malformed keypad line, not as a bad timestamp.
 fn capture_stamp(line: &str) -> Option<(&str, &str)> {
-    if !line.starts_with(|c: char| c.is_ascii_digit()) {
+    let b = line.as_bytes();
+    let is_date = b.len() > 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && [0, 1, 2, 3, 5, 6, 8, 9]
+            .iter()
+            .all(|i| b[*i].is_ascii_digit());
+    if !is_date {
         return None;
     }
     let (first, rest) = line.split_once(' ')?;
