@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use support::exactly_once::{Filled, assert_exactly_once, checkpoints, lake_positions, runtime};
 use support::kinesis::{
-    consume_command, endpoint, generated_records as lines, put_records, put_stream, sigterm,
-    status_and_log, test_client, wait_active, wait_with_timeout,
+    consume_command, endpoint, generated_records as lines, kill_after, put_records, put_stream,
+    sigterm, status_and_log, test_client, wait_active, wait_with_timeout,
 };
 use support::{run_ok, unique};
 
@@ -103,17 +103,10 @@ fn fan_out_killed_at_random_points_then_restarted_is_exactly_once() {
         if round % 2 == 1 {
             command.env("ALARMLAKE_TEST_PAUSE_BEFORE_COMMIT_MS", "400");
         }
-        let mut child = command
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let wait = 1_500 + (round * 7919 + u64::from(child.id()) * 31) % 2_500;
-        std::thread::sleep(Duration::from_millis(wait));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL: its subscriptions are left open on the server
-            kills += 1;
-        }
-        child.wait().unwrap();
+        // SIGKILL between 1.5 and 4 s: its subscriptions are left open on the server.
+        let wait =
+            |pid| Duration::from_millis(1_500 + (round * 7919 + u64::from(pid) * 31) % 2_500);
+        kills += usize::from(kill_after(&mut command, &log, wait));
     }
     assert!(kills >= 4, "the consumer was killed {kills} times");
     let log = efo_drain(endpoint, stream, lake, &[]);

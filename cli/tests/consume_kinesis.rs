@@ -16,8 +16,8 @@ use support::exactly_once::{
 };
 use support::fault_proxy::{Fault, FaultProxy, Rule};
 use support::kinesis::{
-    consume_command, consume_s3_command, endpoint, generated_records as lines, put_records,
-    put_stream, sigterm, status_and_log, test_client, wait_active, wait_with_timeout,
+    consume_command, consume_s3_command, endpoint, generated_records as lines, kill_after,
+    put_records, put_stream, sigterm, status_and_log, test_client, wait_active, wait_with_timeout,
 };
 use support::{
     S3Lake, committed_files, credentials, http_get, kill_schedule, lake_check, parquet_files,
@@ -178,18 +178,9 @@ fn kill_9_at_random_points_then_restart_is_exactly_once() {
             // files the checkpoint does not cover, which the restart must delete.
             command.env("ALARMLAKE_TEST_PAUSE_BEFORE_COMMIT_MS", "400");
         }
-        let mut child = command
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
         // A different moment in each round: between 0.6 and 2.6 s.
-        let wait = 600 + (round * 7919 + u64::from(child.id()) * 31) % 2000;
-        std::thread::sleep(Duration::from_millis(wait));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            kills += 1;
-        }
-        child.wait().unwrap();
+        let wait = |pid| Duration::from_millis(600 + (round * 7919 + u64::from(pid) * 31) % 2000);
+        kills += usize::from(kill_after(&mut command, &log, wait));
         recoveries += std::fs::read_to_string(&log)
             .unwrap()
             .matches("interrupted before its commit")

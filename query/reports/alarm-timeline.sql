@@ -23,9 +23,7 @@ alarm_reports AS (
     SELECT event_time, LAG(event_time) OVER (ORDER BY event_time) AS previous_alarm
     FROM site_events
     WHERE message_type = 'lrr' AND event_status = 1
-      AND event_code IN ('0x100', '0x110', '0x111', '0x112', '0x113', '0x114', '0x115', '0x116', '0x117', '0x118',
-                         '0x120', '0x121', '0x122', '0x123', '0x130', '0x131', '0x132', '0x133', '0x134', '0x135',
-                         '0x136', '0x137', '0x140', '0x146', '0x151', '0x162')
+      AND event_code IN ({{> alarm_codes}})
 ),
 incident AS (
     SELECT max(a.event_time) AS alarm_at

@@ -10,9 +10,7 @@ lrr AS (
            CASE WHEN event_code IN ('0x401', '0x406') THEN 'end' ELSE 'alarm' END AS kind
     FROM alarm_events
     WHERE message_type = 'lrr' AND event_status = 1
-      AND event_code IN ('0x100', '0x110', '0x111', '0x112', '0x113', '0x114', '0x115', '0x116', '0x117', '0x118',
-                         '0x120', '0x121', '0x122', '0x123', '0x130', '0x131', '0x132', '0x133', '0x134', '0x135',
-                         '0x136', '0x137', '0x140', '0x146', '0x151', '0x162', '0x401', '0x406')
+      AND event_code IN ({{> alarm_codes}}, '0x401', '0x406')
       AND ({{site}} IS NULL OR site = {{site}})
       AND ({{scan_from}} IS NULL OR date >= CAST({{scan_from}} AS DATE))
       AND ({{scan_to}} IS NULL OR date <= CAST({{scan_to}} AS DATE))

@@ -93,11 +93,19 @@ pub const REPORTS: &[Report] = &[
     ),
 ];
 
-/// Shared CTE chains, by the name `{{> name}}` gives.
-const FRAGMENTS: &[(&str, &str)] = &[(
-    "alarm_episodes",
-    include_str!("../reports/fragments/alarm_episodes.sql"),
-)];
+/// Shared SQL, by the name `{{> name}}` gives, expanded in this order (so a fragment may use
+/// the ones after it): a chain of CTEs, and the Contact ID codes that are alarms (medical,
+/// fire, panic, burglary, general, gas, CO), which three reports select.
+const FRAGMENTS: &[(&str, &str)] = &[
+    (
+        "alarm_episodes",
+        include_str!("../reports/fragments/alarm_episodes.sql"),
+    ),
+    (
+        "alarm_codes",
+        include_str!("../reports/fragments/alarm_codes.sql"),
+    ),
+];
 
 /// A report's filters; `None` means all.
 #[derive(Debug, Clone)]
@@ -260,6 +268,14 @@ mod tests {
             );
             // Every report prints local time: it converts with the offsets table.
             assert!(report.sql.contains("{{offsets}}"), "{}", report.name);
+            // Every fragment and parameter is filled in.
+            let filled = report
+                .sql(&ReportParams {
+                    site: Some("home-0001".into()),
+                    ..Default::default()
+                })
+                .unwrap();
+            assert!(!filled.contains("{{"), "{}", report.name);
         }
     }
 }

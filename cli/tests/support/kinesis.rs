@@ -234,6 +234,23 @@ pub fn consume_s3_command(
     consume(stream, lake_url, &endpoints, extra)
 }
 
+/// Runs `command` with its standard error in `log` and kills it (SIGKILL) once `wait` (given
+/// the child's pid, to vary the moment) has passed, if it is still running; returns whether it
+/// was killed.
+pub fn kill_after(command: &mut Command, log: &Path, wait: impl FnOnce(u32) -> Duration) -> bool {
+    let mut child = command
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(wait(child.id()));
+    let killed = child.try_wait().unwrap().is_none();
+    if killed {
+        child.kill().unwrap();
+    }
+    child.wait().unwrap();
+    killed
+}
+
 pub fn sigterm(child: &Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -60,6 +60,8 @@ struct Subscription {
 #[derive(Clone)]
 pub struct FanOut {
     kinesis: Kinesis,
+    /// The stream's name, shared by every record's position.
+    stream: Arc<str>,
     consumer_name: Arc<str>,
     consumer_arn: Arc<str>,
     subscriptions: Arc<Mutex<HashMap<String, Subscription>>>,
@@ -165,6 +167,7 @@ impl FanOut {
             .unwrap_or(name)
             .to_string();
         let fan_out = FanOut {
+            stream: Arc::from(kinesis.stream()),
             kinesis,
             consumer_name: Arc::from(consumer_name),
             consumer_arn: Arc::from(consumer_arn),
@@ -372,10 +375,9 @@ impl FanOut {
             // a new one at a closed shard's end answers with its child shards.
             Err(_) => Ok(empty(None)),
             Ok(Ok(Some(SubscribeToShardEventStream::SubscribeToShardEvent(event)))) => {
-                let stream: Arc<str> = Arc::from(self.kinesis.stream());
                 let shard: Arc<str> = Arc::from(shard_id);
                 let records: Vec<_> =
-                    records_body::from_sdk(event.records, &stream, &shard).collect();
+                    records_body::from_sdk(event.records, &self.stream, &shard).collect();
                 let mut ended = event.child_shards.as_ref().is_some_and(|c| !c.is_empty());
                 if !ended
                     && records.is_empty()
