@@ -25,7 +25,7 @@ use crate::coordinator::{self, ConsumerError, ConsumerOptions};
 use crate::kinesis::{FanOut, Kinesis, KinesisError, KinesisOptions, StartAt};
 use crate::lease::LeaseOptions;
 use crate::metrics::Metrics;
-use crate::metrics_server;
+use crate::metrics::server as metrics_server;
 use crate::process_usage::{self, CpuSince};
 use crate::record_source::RecordSource;
 use crate::shard::{ReaderKind, ShardContext};

@@ -22,7 +22,6 @@ pub mod kinesis;
 mod lease;
 mod line_source;
 mod metrics;
-mod metrics_server;
 mod process_usage;
 mod read_pace;
 mod record_source;
