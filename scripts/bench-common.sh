@@ -26,15 +26,20 @@ prepare_venv() {
     python="$1/bin/python"
 }
 
+# The lake check reads through the Delta log with DuckDB's delta extension, which is built for an
+# older DuckDB than the benchmark's: it runs in the tests' venv (scripts/test-requirements.txt).
 prepare_bench() {
     prepare_binary
     prepare_venv "$bench_venv" benches/requirements.txt
+    bash scripts/emulators.sh install s3
+    eval "$(bash scripts/emulators.sh env s3)"
 }
 
 # The emulators accept any credentials; real ones in the environment are never sent to them.
 run_bench() {
     env -u AWS_PROFILE AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
-        "$bin" bench --python "$bench_venv/bin/python" "$@"
+        "$bin" bench --python "$bench_venv/bin/python" \
+        --check-python "$ALARMLAKE_TEST_PYTHON" "$@"
 }
 
 # Installs and starts kinesis-mock, and sets `endpoint` and the emulator's fixed credentials.

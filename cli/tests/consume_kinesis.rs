@@ -320,21 +320,19 @@ fn two_workers_killed_over_and_over_on_s3_never_show_a_row_twice() {
         return;
     };
     let (endpoint, stream, expected, dir, _) = run.parts();
-    let lake_url = bucket.url();
     let log_of = |name: &str, round: usize| dir.join(format!("{name}-{round}.log"));
     let start = |name: &str, round: usize, extra: &[&str]| {
-        let mut args = worker_args(name, "3");
-        args.extend(["--max-records-per-call", "250"]);
-        args.extend_from_slice(extra);
-        let mut command = consume_s3_command(endpoint, &bucket.endpoint, stream, &lake_url, &args);
+        let worker = SharedWorker {
+            name,
+            lease_secs: "3",
+            per_call: "250",
+        };
+        let mut command = worker.command(endpoint, &bucket, stream, &log_of(name, round), extra);
         if round % 2 == 1 {
             // Hold some flushes between their files and their commit, where a kill hurts most.
             command.env("ALARMLAKE_TEST_PAUSE_BEFORE_COMMIT_MS", "300");
         }
-        command
-            .stderr(std::fs::File::create(log_of(name, round)).unwrap())
-            .spawn()
-            .unwrap()
+        command.spawn().unwrap()
     };
     let mut next = kill_schedule();
     let mut a = start("a", 0, &[]);
@@ -631,21 +629,17 @@ fn two_workers_share_the_shards_and_one_takes_over_from_the_other() {
         return;
     };
     let (endpoint, stream, expected, dir, _) = run.parts();
-    let (s3, lake_url) = (&bucket.endpoint, bucket.url());
     let worker = |name: &str| {
-        let mut command = consume_s3_command(
-            endpoint,
-            s3,
-            stream,
-            &lake_url,
-            &[
-                worker_args(name, "4").as_slice(),
-                &["--max-records-per-call", "15"],
-            ]
-            .concat(),
-        );
-        command.stderr(std::fs::File::create(dir.join(format!("{name}.log"))).unwrap());
-        command.spawn().unwrap()
+        let worker = SharedWorker {
+            name,
+            lease_secs: "4",
+            per_call: "15",
+        };
+        let log = dir.join(format!("{name}.log"));
+        worker
+            .command(endpoint, &bucket, stream, &log, &[])
+            .spawn()
+            .unwrap()
     };
     let log = |name: &str| std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap();
     let shards_read = |name: &str| log(name).matches("reading shard").count();
@@ -699,13 +693,17 @@ fn two_processes_with_one_worker_id_share_the_shards_without_fighting() {
         return;
     };
     let (endpoint, stream, expected, dir, _) = run.parts();
-    let (s3, lake_url) = (&bucket.endpoint, bucket.url());
     let worker = |log: &str| {
-        let mut args = worker_args("same", "4");
-        args.extend(["--max-records-per-call", "25", "--drain"]);
-        let mut command = consume_s3_command(endpoint, s3, stream, &lake_url, &args);
-        command.stderr(std::fs::File::create(dir.join(log)).unwrap());
-        command.spawn().unwrap()
+        let worker = SharedWorker {
+            name: "same",
+            lease_secs: "4",
+            per_call: "25",
+        };
+        let log = dir.join(log);
+        worker
+            .command(endpoint, &bucket, stream, &log, &["--drain"])
+            .spawn()
+            .unwrap()
     };
     let mut first = worker("first.log");
     let mut second = worker("second.log");
@@ -734,14 +732,13 @@ fn a_drain_after_a_kill_reads_the_dead_predecessors_shards() {
         return;
     };
     let (endpoint, stream, expected, dir, _) = run.parts();
-    let (s3, lake_url) = (&bucket.endpoint, bucket.url());
     let worker = |log: &str, extra: &[&str]| {
-        let mut args = worker_args("same", "3");
-        args.extend(["--max-records-per-call", "10"]);
-        args.extend_from_slice(extra);
-        let mut command = consume_s3_command(endpoint, s3, stream, &lake_url, &args);
-        command.stderr(std::fs::File::create(dir.join(log)).unwrap());
-        command
+        let worker = SharedWorker {
+            name: "same",
+            lease_secs: "3",
+            per_call: "10",
+        };
+        worker.command(endpoint, &bucket, stream, &dir.join(log), extra)
     };
     let mut first = worker("first.log", &[]).spawn().unwrap();
     let log = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
@@ -1095,4 +1092,33 @@ fn a_batch_stored_twice_after_a_lost_answer_is_counted_and_told_apart() {
     let (code, text) = verify_again(dir.path());
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("FAILED"), "{text}");
+}
+
+/// A worker of the tests where several processes share a stream's shards through leases in the
+/// lake's bucket.
+struct SharedWorker<'a> {
+    name: &'a str,
+    lease_secs: &'a str,
+    /// At most this many records per GetRecords, so that a run takes several pages per shard.
+    per_call: &'a str,
+}
+
+impl SharedWorker<'_> {
+    /// Its `consume` command with `extra` arguments, standard error into `log`.
+    fn command(
+        &self,
+        endpoint: &str,
+        bucket: &S3Lake,
+        stream: &str,
+        log: &Path,
+        extra: &[&str],
+    ) -> Command {
+        let mut args = worker_args(self.name, self.lease_secs);
+        args.extend(["--max-records-per-call", self.per_call]);
+        args.extend_from_slice(extra);
+        let mut command =
+            consume_s3_command(endpoint, &bucket.endpoint, stream, &bucket.url(), &args);
+        command.stderr(std::fs::File::create(log).unwrap());
+        command
+    }
 }

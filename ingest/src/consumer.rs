@@ -127,6 +127,8 @@ pub enum ConsumeSummary {
         records: u64,
         events: u64,
         rejected: u64,
+        /// Of `records`, those read again to recover held late rows (see `Tally::replayed`).
+        replayed: u64,
         shards_read: usize,
         /// CPU seconds used in all, and after start-up, where the platform says.
         cpu: Option<(f64, f64)>,
@@ -379,12 +381,13 @@ impl Consumer {
         // Start-up ends here: the clients are built and the first call to the stream is next.
         let work = CpuSince::now();
         let run = coordinator::run(ctx, options, stop).await?;
-        let (records, events, rejected) = metrics.totals();
+        let totals = metrics.totals();
         let cpu = process_usage::cpu_seconds().zip(work.elapsed());
         Ok(ConsumeSummary::Kinesis {
-            records,
-            events,
-            rejected,
+            records: totals.records,
+            events: totals.events,
+            rejected: totals.rejected,
+            replayed: totals.replayed,
             shards_read: run.shards_read,
             cpu,
         })

@@ -72,6 +72,9 @@ pub struct Tally {
     pub unknown_fields: u64,
     /// Known fields whose value had an unusable type, kept in `extra` instead.
     pub type_changed_fields: u64,
+    /// Records read again after a restart (to recover rows held back in late hours) whose
+    /// outcomes the run that first read them counted: not counted again above.
+    pub replayed: u64,
 }
 
 impl Tally {
@@ -96,6 +99,7 @@ impl Tally {
         self.chatter += other.chatter;
         self.unknown_fields += other.unknown_fields;
         self.type_changed_fields += other.type_changed_fields;
+        self.replayed += other.replayed;
     }
 
     pub fn total(&self) -> u64 {

@@ -64,6 +64,9 @@ pub struct BenchArgs {
     /// checks, the queries and the baseline; without it those steps are skipped.
     #[arg(long, env = "ALARMLAKE_BENCH_PYTHON")]
     python: Option<String>,
+    /// A Python with DuckDB and its delta extension, for the lake check [default: --python].
+    #[arg(long, env = "ALARMLAKE_CHECK_PYTHON")]
+    check_python: Option<String>,
     /// Skip the Python baseline consumer.
     #[arg(long)]
     no_baseline: bool,
@@ -105,6 +108,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         stream: args.stream,
         lake: args.lake,
         python: args.python,
+        check_python: args.check_python,
         no_baseline: args.no_baseline,
         no_backlog: args.no_backlog,
         no_progress: args.no_progress,

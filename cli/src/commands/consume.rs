@@ -469,10 +469,17 @@ fn print_summary(summary: &ConsumeSummary) {
             records,
             events,
             rejected,
+            replayed,
             shards_read,
             cpu,
         } => eprintln!(
-            "consumed {records} records from {shards_read} shards: {events} events, {rejected} rejected; all committed{}",
+            "consumed {records} records from {shards_read} shards{}: {events} events, {rejected} rejected; all committed{}",
+            match replayed {
+                0 => String::new(),
+                n => format!(
+                    " ({n} read again for held late rows, counted by the run that first read them)"
+                ),
+            },
             cpu.map_or(String::new(), |(all, after)| cpu_note::format(all, after))
         ),
         ConsumeSummary::Tcp {

@@ -27,10 +27,11 @@ pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 type ShardCounter = (&'static str, &'static str, fn(&ShardMetrics) -> &AtomicU64);
 
 #[rustfmt::skip]
-const SHARD_COUNTERS: [ShardCounter; 9] = [
+const SHARD_COUNTERS: [ShardCounter; 10] = [
     ("alarmlake_records", "Kinesis records read", |s| &s.records),
     ("alarmlake_events", "events decoded", |s| &s.events),
     ("alarmlake_rejected", "records or events sent to dead_letters", |s| &s.rejected),
+    ("alarmlake_replayed_records", "records read again after a restart to recover rows held in late hours; their events were counted by the run that first read them", |s| &s.replayed),
     ("alarmlake_unknown_fields", "event fields no decoder knows, kept in the extra column", |s| &s.unknown_fields),
     ("alarmlake_type_changed_fields", "known fields with a value of another type, kept in the extra column", |s| &s.type_changed_fields),
     ("alarmlake_bytes", "record bytes read", |s| &s.bytes),
@@ -241,7 +242,7 @@ mod tests {
         );
         assert_eq!(sample(&text, "alarmlake_commit_seconds_count"), Some(0.0));
         assert_eq!(sample(&text, "alarmlake_reader_restarts_total"), Some(0.0));
-        assert_eq!(metrics.totals(), (5, 0, 0));
+        assert_eq!(metrics.totals().records, 5);
 
         assert!(
             sample(&text, "process_cpu_seconds_total").is_some_and(|s| s > 0.0),

@@ -27,6 +27,8 @@ pub struct ShardMetrics {
     pub records: AtomicU64,
     pub events: AtomicU64,
     pub rejected: AtomicU64,
+    /// Records read again to recover held late rows, whose events an earlier run counted.
+    pub replayed: AtomicU64,
     /// Event fields no decoder knows, kept in `extra` (schema drift).
     pub unknown_fields: AtomicU64,
     /// Known fields whose value had an unusable type, kept in `extra` (schema drift).
@@ -77,6 +79,9 @@ impl ShardMetrics {
     pub fn count(&self, tally: &alarmlake_schemas::Tally) {
         self.events.fetch_add(tally.events, Relaxed);
         self.rejected.fetch_add(tally.rejected, Relaxed);
+        if tally.replayed > 0 {
+            self.replayed.fetch_add(tally.replayed, Relaxed);
+        }
         if tally.unknown_fields + tally.type_changed_fields > 0 {
             self.unknown_fields.fetch_add(tally.unknown_fields, Relaxed);
             self.type_changed_fields
@@ -118,6 +123,15 @@ impl Histogram {
             buckets,
         )
     }
+}
+
+/// What all shards of this process counted (see [`ShardMetrics`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub records: u64,
+    pub events: u64,
+    pub rejected: u64,
+    pub replayed: u64,
 }
 
 #[derive(Debug, Default)]
@@ -172,16 +186,17 @@ impl Metrics {
             .unwrap_or(-1)
     }
 
-    /// Totals over all shards: (records, events, rejected).
-    pub fn totals(&self) -> (u64, u64, u64) {
+    /// Totals over all shards.
+    pub fn totals(&self) -> Totals {
         let shards = self.shards.lock().unwrap_or_else(|e| e.into_inner());
-        shards.values().fold((0, 0, 0), |(r, e, x), s| {
-            (
-                r + s.records.load(Relaxed),
-                e + s.events.load(Relaxed),
-                x + s.rejected.load(Relaxed),
-            )
-        })
+        let mut totals = Totals::default();
+        for s in shards.values() {
+            totals.records += s.records.load(Relaxed);
+            totals.events += s.events.load(Relaxed);
+            totals.rejected += s.rejected.load(Relaxed);
+            totals.replayed += s.replayed.load(Relaxed);
+        }
+        totals
     }
 
     /// Every shard known to this process, in shard order.

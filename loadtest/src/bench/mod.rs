@@ -68,6 +68,10 @@ pub struct BenchOptions {
     /// A Python with duckdb, boto3 and pyarrow (benches/requirements.txt), for the DuckDB
     /// checks, the queries and the baseline; without it those steps are skipped.
     pub python: Option<String>,
+    /// A Python with DuckDB and its delta extension (scripts/test-requirements.txt) for the
+    /// lake's row count through the Delta log; `python` when not given. Two, because the delta
+    /// extension trails DuckDB's releases and the queries compare with the newest DuckDB.
+    pub check_python: Option<String>,
     /// Skip the Python baseline consumer.
     pub no_baseline: bool,
     /// Skip the backlog read (P3, P6).
@@ -541,7 +545,12 @@ impl Bench<'_> {
 
     /// Rows DuckDB counts in the lake copy (every table), if a Python is given.
     fn duckdb_rows(&self, copy: &Path) -> Result<Option<u64>> {
-        let Some(python) = &self.args.python else {
+        let Some(python) = self
+            .args
+            .check_python
+            .as_ref()
+            .or(self.args.python.as_ref())
+        else {
             return Ok(None);
         };
         let output = Command::new(python)

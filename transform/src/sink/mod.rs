@@ -77,6 +77,7 @@ impl Sink {
     pub fn push(&mut self, record: RawRecord, now: Instant, tally: &mut Tally) -> &[Outcome] {
         // A record read again after a crash was counted by the flush that committed it.
         let again = self.writer.replays(&record.position.sequence_number);
+        tally.replayed += u64::from(again);
         let pending = &mut self.pending;
         pending.records += u64::from(!again);
         pending.since.get_or_insert(now);
