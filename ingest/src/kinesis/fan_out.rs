@@ -76,6 +76,13 @@ impl std::fmt::Debug for FanOut {
     }
 }
 
+/// Whether an error `code` says a subscription of this consumer to this shard is still open (a
+/// predecessor's, or one renewed within five seconds). It ends by itself, so it is throttling:
+/// wait and subscribe again.
+fn still_subscribed(code: &str) -> bool {
+    code == "ResourceInUseException"
+}
+
 fn start_error(operation: &'static str, message: String) -> KinesisError {
     KinesisError {
         kind: ErrorKind::Other,
@@ -301,11 +308,9 @@ impl FanOut {
             .send()
             .await
             .map_err(|e| {
-                // A subscription of this consumer to this shard is still open (a predecessor's,
-                // or one renewed within five seconds): it ends by itself, so wait and retry.
-                let in_use = e.code() == Some("ResourceInUseException");
+                let busy = e.code().is_some_and(still_subscribed);
                 let mut error = KinesisError::from_sdk("SubscribeToShard", e);
-                if in_use {
+                if busy {
                     error.kind = ErrorKind::Throttled;
                 }
                 error
@@ -423,10 +428,8 @@ impl FanOut {
             Ok(Err(e)) => {
                 let code = e.code().map(str::to_string);
                 let kind = match code.as_deref() {
+                    Some(code) if still_subscribed(code) => ErrorKind::Throttled,
                     Some(code) => match super::errors::kind_of_code(code) {
-                        ErrorKind::Other if code == "ResourceInUseException" => {
-                            ErrorKind::Throttled
-                        }
                         // An unknown event-stream error ends the subscription; a new one
                         // resumes where this one stood.
                         ErrorKind::Other => ErrorKind::Transient,

@@ -78,15 +78,19 @@ impl Collector for ConsumerCollector {
             None,
             MetricType::Gauge,
         )?;
+        // The maximum is taken from the gauges written here, so one scrape never shows a
+        // maximum that none of its shards has.
+        let mut max_behind = -1;
         for (shard, m) in shards.iter().filter(|(_, m)| m.is_read()) {
-            ConstGauge::new(m.millis_behind_latest.load(Relaxed))
-                .encode(lag.encode_family(&[("shard", shard.as_str())])?)?;
+            let behind = m.millis_behind_latest.load(Relaxed);
+            max_behind = max_behind.max(behind);
+            ConstGauge::new(behind).encode(lag.encode_family(&[("shard", shard.as_str())])?)?;
         }
         gauge(
             &mut encoder,
             "alarmlake_max_millis_behind_latest",
             "the largest MillisBehindLatest over the shards this process reads; -1 before the first answer",
-            metrics.max_millis_behind(),
+            max_behind,
         )?;
         ConstCounter::new(metrics.reader_restarts.load(Relaxed)).encode(
             encoder.encode_descriptor(

@@ -61,6 +61,11 @@ impl ShardMetrics {
         self.reading.store(true, Relaxed);
         Reading(Arc::clone(self))
     }
+
+    /// Whether a reader of this process reads the shard now (its lag is a gauge only then).
+    pub fn is_read(&self) -> bool {
+        self.reading.load(Relaxed)
+    }
 }
 
 impl ShardMetrics {
@@ -203,12 +208,5 @@ impl Metrics {
     pub fn shards(&self) -> Vec<(String, Arc<ShardMetrics>)> {
         let map = self.shards.lock().unwrap_or_else(|e| e.into_inner());
         map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-    }
-}
-
-impl ShardMetrics {
-    /// Whether a reader of this process reads the shard now (its lag is a gauge only then).
-    pub fn is_read(&self) -> bool {
-        self.reading.load(Relaxed)
     }
 }
